@@ -1,0 +1,190 @@
+import Foundation
+
+extension DecisionPlan {
+    /// Compiles a validated policy set. Every expensive step happens here, once.
+    public static func compile(_ set: PolicySet) -> DecisionPlan {
+        let categoryNames = set.categories.keys.sorted()
+        let categoryIndex = Dictionary(uniqueKeysWithValues: categoryNames.enumerated().map { ($1, $0) })
+        let categorySensitive = categoryNames.map { set.isSensitive(category: $0) }
+        let purposeNames = set.purposes.keys.sorted()
+        let purposeIndex = Dictionary(uniqueKeysWithValues: purposeNames.enumerated().map { ($1, $0) })
+        let categorySelector = NameSelector(names: categoryNames, sensitive: categorySensitive)
+        let purposeSelector = NameSelector(names: purposeNames, sensitive: purposeNames.map { _ in false })
+
+        let featureNames = set.features.keys.sorted()
+        let features = featureNames.map { name -> CompiledFeature in
+            let feature = set.features[name]!
+            return CompiledFeature(name: name, category: categoryIndex[feature.category]!, entity: feature.entity, region: feature.region)
+        }
+        let scopeNames = set.scopes.keys.sorted()
+        let scopeIndex = Dictionary(uniqueKeysWithValues: scopeNames.enumerated().map { ($1, $0) })
+        let scopes = scopeNames.map { id -> CompiledScope in
+            let scope = set.scopes[id]!
+            return CompiledScope(id: id, minimumVersion: scope.minimumVersion, expiresAfter: scope.expiresAfter?.seconds)
+        }
+
+        // Rules: one bit each.
+        let rules = set.rules
+        let words = max(1, (rules.count + 63) / 64)
+        var purposeBits = [UInt64](repeating: 0, count: purposeNames.count * words)
+        var categoryBits = [UInt64](repeating: 0, count: categoryNames.count * words)
+        var actionBits = [UInt64](repeating: 0, count: Action.allCases.count * words)
+        let jurisdictionNames = set.jurisdictions.keys.sorted()
+        let jurisdictionIndex = Dictionary(uniqueKeysWithValues: jurisdictionNames.enumerated().map { ($1, $0) })
+        var jurisdictionBits = [UInt64](repeating: 0, count: max(1, jurisdictionNames.count) * words)
+        var permitMask = [UInt64](repeating: 0, count: words)
+        var compiledRules: [CompiledRule] = []
+        compiledRules.reserveCapacity(rules.count)
+        for (r, rule) in rules.enumerated() {
+            let word = r / 64, bit = UInt64(1) << UInt64(r % 64)
+            for p in purposeSelector.select(rule.purposes) { purposeBits[p * words + word] |= bit }
+            let excluded = Set(categorySelector.select(rule.except))
+            for c in categorySelector.select(rule.categories) where !excluded.contains(c) { categoryBits[c * words + word] |= bit }
+            for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
+            let applicable = rule.jurisdictions.map { $0.compactMap { jurisdictionIndex[$0] } } ?? Array(jurisdictionNames.indices)
+            for j in applicable { jurisdictionBits[j * words + word] |= bit }
+            if rule.effect == .permit { permitMask[word] |= bit }
+            compiledRules.append(CompiledRule(
+                reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
+                effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
+        }
+
+        // Consent scopes.
+        var scopesCoveringPurpose = [[Int]](repeating: [], count: purposeNames.count)
+        var scopesExplicit = [[Int]](repeating: [], count: categoryNames.count)
+        for (s, id) in scopeNames.enumerated() {
+            let scope = set.scopes[id]!
+            for p in purposeSelector.select(scope.purposes) { scopesCoveringPurpose[p].append(s) }
+            for c in categorySelector.select(scope.explicitCategories) { scopesExplicit[c].append(s) }
+        }
+
+        // Retention: the strictest limit for each purpose × category.
+        var retention = [Int64?](repeating: nil, count: purposeNames.count * categoryNames.count)
+        for rule in set.retention {
+            let purposes = rule.purposes.isEmpty ? Array(purposeNames.indices) : purposeSelector.select(rule.purposes)
+            for c in categorySelector.select(rule.categories) {
+                for p in purposes {
+                    let slot = p * categoryNames.count + c
+                    retention[slot] = min(retention[slot] ?? .max, rule.maxAge.seconds)
+                }
+            }
+        }
+
+        // Jurisdictions, with `extends` resolved: the nearest definition of each setting wins.
+        var compiledJurisdictions: [CompiledJurisdiction] = []
+        var table: [CompiledJurisdictionPurpose] = []
+        let purposeFlags = purposeNames.map { (set.purposeFlag($0, \.profiling), set.purposeFlag($0, \.saleOrShare)) }
+        for id in jurisdictionNames {
+            let chain = Self.chain(id, in: set)
+            let ageOfConsent = chain.lazy.compactMap(\.ageOfConsent).first
+            let minors = chain.lazy.compactMap(\.minors).first
+            let regions = chain.lazy.compactMap(\.allowedRegions).first
+            let optOut = chain.lazy.compactMap(\.optOut).first
+            compiledJurisdictions.append(CompiledJurisdiction(
+                id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
+                optOutSignals: Set(optOut?.signals ?? [])))
+            let refused = Set(minors.map { purposeSelector.select($0.refuse) } ?? [])
+            let optOutPurposes = Set(optOut.map { purposeSelector.select($0.purposes) } ?? [])
+            let optOutFlags = Set(optOut?.flags ?? [])
+            // Legal bases: most specific pattern wins; ties go to the nearer jurisdiction, then the earlier entry.
+            var best = [(specificity: Int, rank: Int, rule: LegalBasisRule)?](repeating: nil, count: purposeNames.count)
+            var rank = 0
+            for jurisdiction in chain {
+                for basis in jurisdiction.legalBases {
+                    for pattern in basis.purposes {
+                        for p in purposeSelector.select([pattern]) {
+                            if let current = best[p], current.specificity >= pattern.specificity { continue }
+                            best[p] = (pattern.specificity, rank, basis)
+                        }
+                    }
+                    rank += 1
+                }
+            }
+            for p in purposeNames.indices {
+                let basis = best[p]?.rule
+                var consentScopes: [Int] = []
+                if basis?.basis == .consent {
+                    consentScopes = basis!.scopes.isEmpty
+                        ? scopesCoveringPurpose[p]
+                        : basis!.scopes.compactMap { scopeIndex[$0] }
+                }
+                let flags = purposeFlags[p]
+                let optOutable = optOutPurposes.contains(p)
+                    || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
+                table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes, optOutable: optOutable,
+                                                         refusedToMinors: refused.contains(p)))
+            }
+        }
+
+        var hasher = SHA256()
+        for path in set.sources.keys.sorted() {
+            hasher.update(path.utf8)
+            hasher.update([0])
+            hasher.update(set.sources[path]!.utf8)
+            hasher.update([0])
+        }
+        let revision = hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+
+        return DecisionPlan(
+            revision: revision, categoryIndex: categoryIndex, categoryNames: categoryNames, categorySensitive: categorySensitive,
+            purposeIndex: purposeIndex, purposeNames: purposeNames,
+            featureIndex: Dictionary(uniqueKeysWithValues: featureNames.enumerated().map { ($1, $0) }), features: features,
+            scopeNames: scopeNames, scopes: scopes, jurisdictionIndex: jurisdictionIndex, jurisdictions: compiledJurisdictions,
+            fallbackJurisdiction: set.fallbackJurisdiction.flatMap { jurisdictionIndex[$0] },
+            rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
+            jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits, permitMask: permitMask,
+            scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
+            jurisdictionPurpose: table, purposeFlags: purposeFlags, policySet: set)
+    }
+
+    /// A jurisdiction followed by the ones it extends, nearest first; stops at a cycle.
+    static func chain(_ id: String, in set: PolicySet) -> [Jurisdiction] {
+        var chain: [Jurisdiction] = []
+        var current: String? = id
+        while let next = current, let jurisdiction = set.jurisdictions[next], !chain.contains(where: { $0.id == next }) {
+            chain.append(jurisdiction)
+            current = jurisdiction.extends
+        }
+        return chain
+    }
+}
+
+/// Resolves name patterns to indices through precomputed subtrees, so compiling many rules stays fast.
+struct NameSelector {
+    let count: Int
+    let subtree: [String: [Int]]
+    let sensitive: [Int]
+
+    init(names: [String], sensitive: [Bool]) {
+        count = names.count
+        var subtree: [String: [Int]] = [:]
+        for (i, name) in names.enumerated() {
+            subtree[name, default: []].append(i)
+            for ancestor in Names.ancestors(of: name) { subtree[ancestor, default: []].append(i) }
+        }
+        self.subtree = subtree
+        self.sensitive = sensitive.enumerated().filter(\.element).map(\.offset)
+        self.names = names
+    }
+
+    private let names: [String]
+
+    func select(_ patterns: [NamePattern]) -> [Int] {
+        if patterns.count == 1 { return select(patterns[0]) }
+        var seen = Set<Int>()
+        var result: [Int] = []
+        for pattern in patterns {
+            for i in select(pattern) where seen.insert(i).inserted { result.append(i) }
+        }
+        return result
+    }
+
+    func select(_ pattern: NamePattern) -> [Int] {
+        switch pattern {
+        case .all: Array(0..<count)
+        case .sensitive: sensitive
+        case .subtree(let base): subtree[base] ?? []
+        case .descendants(let base): (subtree[base] ?? []).filter { names[$0] != base }
+        }
+    }
+}

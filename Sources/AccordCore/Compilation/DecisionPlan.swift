@@ -1,0 +1,83 @@
+import Foundation
+
+/// A policy set compiled for deciding: names interned, rule applicability held as bitsets, legal bases,
+/// retention limits and jurisdiction settings resolved into tables. Immutable and safe from any thread;
+/// compile once, evaluate many.
+public struct DecisionPlan: Sendable {
+    /// A content hash of the policy text: the same files give the same revision.
+    public let revision: String
+
+    // MARK: Names
+    let categoryIndex: [String: Int]
+    let categoryNames: [String]
+    let categorySensitive: [Bool]
+    let purposeIndex: [String: Int]
+    let purposeNames: [String]
+    let featureIndex: [String: Int]
+    let features: [CompiledFeature]
+    let scopeNames: [String]
+    let scopes: [CompiledScope]
+    let jurisdictionIndex: [String: Int]
+    let jurisdictions: [CompiledJurisdiction]
+    let fallbackJurisdiction: Int?
+
+    // MARK: Rules as bitsets (one bit per rule, `words` 64-bit words per row)
+    let rules: [CompiledRule]
+    let words: Int
+    let purposeRuleBits: [UInt64]
+    let actionRuleBits: [UInt64]
+    let jurisdictionRuleBits: [UInt64]
+    let categoryRuleBits: [UInt64]
+    let permitMask: [UInt64]
+
+    // MARK: Privacy tables
+    /// Per purpose: scopes whose purposes cover it.
+    let scopesCoveringPurpose: [[Int]]
+    /// Per category: scopes giving explicit consent for it.
+    let scopesExplicitForCategory: [[Int]]
+    /// Per purpose × category: the shortest retention limit in seconds, or nil.
+    let retentionLimit: [Int64?]
+    /// Per jurisdiction × purpose.
+    let jurisdictionPurpose: [CompiledJurisdictionPurpose]
+    let purposeFlags: [(profiling: Bool, saleOrShare: Bool)]
+
+    /// The validated policy set this plan was compiled from.
+    public let policySet: PolicySet
+}
+
+struct CompiledFeature: Sendable {
+    let name: String
+    let category: Int
+    let entity: String
+    let region: String?
+}
+
+struct CompiledScope: Sendable {
+    let id: String
+    let minimumVersion: Int
+    let expiresAfter: Int64?
+}
+
+struct CompiledJurisdiction: Sendable {
+    let id: String
+    let ageOfConsent: Int?
+    let minorsUnder: Int?
+    let allowedRegions: Set<String>?
+    let optOutSignals: Set<String>
+}
+
+struct CompiledJurisdictionPurpose: Sendable {
+    let basis: LegalBasis?
+    /// Scopes that may carry consent for this purpose here.
+    let consentScopes: [Int]
+    let optOutable: Bool
+    let refusedToMinors: Bool
+}
+
+struct CompiledRule: Sendable {
+    let reference: RuleReference
+    let effect: Effect
+    let when: CompiledCondition?
+    let unless: CompiledCondition?
+    let obligations: Obligations
+}

@@ -1,0 +1,51 @@
+/// A type-checked condition in a form that evaluates without re-parsing.
+indirect enum CompiledCondition: Sendable {
+    case literal(ConditionValue)
+    case attribute(ConditionAttribute)
+    case has(ConditionAttribute)
+    case not(CompiledCondition)
+    case negate(CompiledCondition)
+    case and(CompiledCondition, CompiledCondition)
+    case or(CompiledCondition, CompiledCondition)
+    case compare(ComparisonOperator, CompiledCondition, CompiledCondition)
+    case contains(element: CompiledCondition, list: CompiledCondition)
+    case size(CompiledCondition)
+    case startsWith(CompiledCondition, CompiledCondition)
+    /// `within(name, "a.b")`: a dotted name equal to or beneath another.
+    case within(CompiledCondition, CompiledCondition)
+}
+
+enum ComparisonOperator: String, Sendable {
+    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+}
+
+/// A condition as written in a rule (`when:` or `unless:`), validated and compiled.
+public struct Condition: Sendable {
+    /// The text as written.
+    public let text: String
+    public let source: SourceRange
+    let compiled: CompiledCondition
+
+    /// Reads and type-checks condition text; problems are located within the file via `source`.
+    /// `columnOffset` is where the text begins relative to `source` (1 for a quoted scalar).
+    public static func read(_ text: String, at source: SourceRange, singleLine: Bool, columnOffset: Int) -> Result<Condition, Diagnostic> {
+        do {
+            let syntax = try ConditionParser.parse(text)
+            let (compiled, type) = try ConditionChecker.check(syntax)
+            guard type == .bool else {
+                throw ConditionError(code: .conditionNotBoolean, message: "a condition must be boolean, this is \(type)", offset: 0,
+                                     length: text.unicodeScalars.count)
+            }
+            return .success(Condition(text: text, source: source, compiled: compiled))
+        } catch let error as ConditionError {
+            var range = source
+            if singleLine {
+                range.start.column += columnOffset + error.offset
+                range.length = error.length
+            }
+            return .failure(Diagnostic(error.code, error.message, at: range, help: error.help))
+        } catch {
+            return .failure(Diagnostic(.conditionSyntax, "\(error)", at: source))
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// What a condition sees: the request, the resource being decided, and the instant.
+struct ConditionInput {
+    let request: DecisionRequest
+    let jurisdiction: String
+    let feature: String?
+    let category: String
+    let entity: String?
+    let region: String?
+    let ageSeconds: Int64?
+    let now: Int64
+
+    func value(of attribute: ConditionAttribute) -> ConditionValue {
+        switch attribute {
+        case .subjectID: .string(request.subject.id)
+        case .subjectAge: request.subject.age.map { .int(Int64($0)) } ?? .error
+        case .subjectJurisdiction: .string(jurisdiction)
+        case .actorID: .string(request.actor.id)
+        case .actorRoles: .list(request.actor.roles.map { .string($0) })
+        case .actorType: request.actor.type.map { .string($0) } ?? .error
+        case .resourceFeature: feature.map { .string($0) } ?? .error
+        case .resourceCategory: .string(category)
+        case .resourceEntity: entity.map { .string($0) } ?? .error
+        case .resourceRegion: region.map { .string($0) } ?? .error
+        case .resourceAge: ageSeconds.map { .duration($0) } ?? .error
+        case .contextPurpose: .string(request.purpose)
+        case .contextAction: .string(request.action)
+        case .contextProcessingRegion: request.context.processingRegion.map { .string($0) } ?? .error
+        case .contextTime: .timestamp(now)
+        case .contextGPC: .bool(request.context.gpc)
+        case .contextEnvironment: request.context.environment.map { .string($0) } ?? .error
+        }
+    }
+}
+
+extension CompiledCondition {
+    /// Evaluates with three-valued logic; absent attributes give `.error`.
+    func evaluate(_ input: ConditionInput) -> ConditionValue {
+        switch self {
+        case .literal(let value): return value
+        case .attribute(let attribute): return input.value(of: attribute)
+        case .has(let attribute): return .bool(input.value(of: attribute) != .error)
+        case .not(let inner):
+            if case .bool(let b) = inner.evaluate(input) { return .bool(!b) }
+            return .error
+        case .negate(let inner):
+            switch inner.evaluate(input) {
+            case .int(let v): return v == .min ? .error : .int(-v)
+            case .double(let v): return .double(-v)
+            case .duration(let v): return v == .min ? .error : .duration(-v)
+            default: return .error
+            }
+        case .and(let lhs, let rhs):
+            let left = lhs.evaluate(input)
+            if left == .bool(false) { return .bool(false) }
+            let right = rhs.evaluate(input)
+            if right == .bool(false) { return .bool(false) }
+            return left == .bool(true) && right == .bool(true) ? .bool(true) : .error
+        case .or(let lhs, let rhs):
+            let left = lhs.evaluate(input)
+            if left == .bool(true) { return .bool(true) }
+            let right = rhs.evaluate(input)
+            if right == .bool(true) { return .bool(true) }
+            return left == .bool(false) && right == .bool(false) ? .bool(false) : .error
+        case .compare(let op, let lhs, let rhs):
+            let left = lhs.evaluate(input), right = rhs.evaluate(input)
+            guard let order = Self.order(left, right) else { return .error }
+            switch op {
+            case .equal: return .bool(order == 0)
+            case .notEqual: return .bool(order != 0)
+            case .less: return .bool(order < 0)
+            case .lessOrEqual: return .bool(order <= 0)
+            case .greater: return .bool(order > 0)
+            case .greaterOrEqual: return .bool(order >= 0)
+            }
+        case .contains(let element, let list):
+            let needle = element.evaluate(input)
+            guard needle != .error, case .list(let items) = list.evaluate(input) else { return .error }
+            return .bool(items.contains { Self.order(needle, $0) == 0 })
+        case .size(let inner):
+            switch inner.evaluate(input) {
+            case .list(let items): return .int(Int64(items.count))
+            case .string(let s): return .int(Int64(s.count))
+            default: return .error
+            }
+        case .startsWith(let a, let b):
+            guard case .string(let s) = a.evaluate(input), case .string(let prefix) = b.evaluate(input) else { return .error }
+            return .bool(s.hasPrefix(prefix))
+        case .within(let a, let b):
+            guard case .string(let s) = a.evaluate(input), case .string(let ancestor) = b.evaluate(input) else { return .error }
+            return .bool(Names.isWithin(s, ancestor))
+        }
+    }
+
+    /// -1, 0 or 1 for comparable values; nil for errors or mismatched kinds.
+    static func order(_ a: ConditionValue, _ b: ConditionValue) -> Int? {
+        func cmp<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x == y ? 0 : 1) }
+        switch (a, b) {
+        case let (.bool(x), .bool(y)): return x == y ? 0 : (x ? 1 : -1)
+        case let (.int(x), .int(y)): return cmp(x, y)
+        case let (.double(x), .double(y)): return x.isNaN || y.isNaN ? nil : cmp(x, y)
+        case let (.int(x), .double(y)): return y.isNaN ? nil : cmp(Double(x), y)
+        case let (.double(x), .int(y)): return x.isNaN ? nil : cmp(x, Double(y))
+        case let (.string(x), .string(y)): return cmp(x, y)
+        case let (.duration(x), .duration(y)): return cmp(x, y)
+        case let (.timestamp(x), .timestamp(y)): return cmp(x, y)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/// The catalog of diagnostic codes, sorted by code. A code is stable: once released it keeps its
+/// meaning, and a retired code is never reused. `docs/diagnostics.md` lists them for users.
+public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
+    // MARK: - A00xx: reading the file
+    /// The file or folder cannot be read.
+    case unreadableFile = "A0001"
+    /// The file is not valid UTF-8.
+    case invalidUTF8 = "A0002"
+    /// The file contains a NUL byte or another control character YAML forbids.
+    case controlCharacter = "A0003"
+    /// The file is larger than a policy file can reasonably be.
+    case fileTooLarge = "A0004"
+    /// The YAML itself is malformed.
+    case yamlSyntax = "A0005"
+    /// Anchors and aliases are refused: policies have no use for them and they enable alias bombs.
+    case anchorOrAlias = "A0006"
+    /// Explicit tags (`!foo`, `!!str`) are refused.
+    case customTag = "A0007"
+    /// Nesting deeper than policies ever need.
+    case nestingTooDeep = "A0008"
+    /// A single scalar larger than policies ever need.
+    case scalarTooLarge = "A0009"
+    /// YAML merge keys (`<<`) are refused.
+    case mergeKey = "A0010"
+    /// A mapping key that is a list or a mapping.
+    case complexKey = "A0011"
+    /// The same key twice in one mapping.
+    case duplicateKey = "A0012"
+    /// A document that is not a mapping.
+    case documentNotMapping = "A0013"
+    /// Too many YAML nodes in one file.
+    case tooManyNodes = "A0014"
+
+    // MARK: - A01xx: document shape
+    /// `apiVersion` missing.
+    case missingAPIVersion = "A0101"
+    /// `apiVersion` is not `accord/v1`.
+    case unsupportedAPIVersion = "A0102"
+    /// `kind` missing or not one Accord knows.
+    case unknownKind = "A0103"
+    /// A key the schema does not have.
+    case unknownKey = "A0104"
+    /// A required key is missing.
+    case missingKey = "A0105"
+    /// A value of the wrong type.
+    case wrongType = "A0106"
+    /// A YAML 1.1 boolean spelling (`yes`, `no`, `on`, `off`, `y`, `n`) where a value is expected.
+    case yaml11Boolean = "A0107"
+    /// A YAML 1.1 number spelling (`1_000`, octal `010`/`0o10`, sexagesimal `1:30`, hex, `.inf`).
+    case yaml11Number = "A0108"
+    /// A value outside the allowed set.
+    case invalidValue = "A0109"
+    /// A list that must not be empty is empty.
+    case emptyList = "A0110"
+    /// A number outside its allowed range.
+    case numberOutOfRange = "A0111"
+    /// A key that belongs at another level (a `when:` nested under `obligations:`).
+    case misplacedKey = "A0112"
+
+    // MARK: - A02xx: names and references
+    /// A name that is not a dotted lowercase identifier.
+    case invalidName = "A0201"
+    /// A category, purpose, feature, scope or jurisdiction defined twice.
+    case duplicateDefinition = "A0202"
+    /// Two rules with the same id.
+    case duplicateRuleID = "A0203"
+    /// A reference to a data category that is not in the taxonomy.
+    case unknownCategory = "A0210"
+    /// A pattern that matches nothing declared.
+    case patternMatchesNothing = "A0211"
+    /// A reference to a purpose that is not in the taxonomy.
+    case unknownPurpose = "A0212"
+    /// A reference to a consent scope that is not declared.
+    case unknownScope = "A0213"
+    /// A reference to a jurisdiction that is not declared.
+    case unknownJurisdiction = "A0214"
+    /// An action Accord does not know.
+    case unknownAction = "A0215"
+    /// `extends` forms a cycle.
+    case extendsCycle = "A0220"
+    /// No jurisdiction, or more than one, is marked as the fallback.
+    case fallbackJurisdiction = "A0221"
+
+    // MARK: - A03xx: values
+    /// A duration without a unit (`30` instead of `30d`).
+    case durationWithoutUnit = "A0301"
+    /// A duration that does not parse.
+    case malformedDuration = "A0302"
+    /// A duration that is zero, negative or longer than 100 years.
+    case durationOutOfRange = "A0303"
+
+    // MARK: - A04xx: conditions
+    /// A condition that does not parse.
+    case conditionSyntax = "A0401"
+    /// A condition naming an attribute the request schema does not have.
+    case conditionUnknownAttribute = "A0402"
+    /// A condition whose operands have the wrong types.
+    case conditionType = "A0403"
+    /// A call to an unknown function or with the wrong number of arguments.
+    case conditionFunction = "A0404"
+    /// A condition longer or deeper than conditions need to be.
+    case conditionTooComplex = "A0405"
+    /// A condition that is not boolean.
+    case conditionNotBoolean = "A0406"
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Why a resource was permitted or denied. Codes are stable strings users filter on.
+public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
+    // Grants
+    case rulePermit = "rule.permit"
+    case basisConsent = "basis.consent"
+    case basisLegitimateInterest = "basis.legitimate_interest"
+    case basisContract = "basis.contract"
+    case basisLegalObligation = "basis.legal_obligation"
+    case basisNotice = "basis.notice"
+    // Refusals
+    case ruleForbid = "rule.forbid"
+    case notGranted = "minimisation.not_granted"
+    case conditionError = "condition.error"
+    case legalBasisMissing = "legal_basis.missing"
+    case consentMissing = "consent.missing"
+    case consentExpired = "consent.expired"
+    case consentOutdated = "consent.outdated_version"
+    case consentExplicitRequired = "consent.explicit_required"
+    case consentGuardianRequired = "consent.guardian_required"
+    case objection = "objection.honoured"
+    case optOutRequested = "opt_out.requested"
+    case optOutGPC = "opt_out.gpc"
+    case ageMinor = "age.minor"
+    case ageUnknown = "age.unknown"
+    case processingRegion = "residency.processing_region"
+    case storageRegion = "residency.storage_region"
+    case regionUnknown = "residency.region_unknown"
+    case retentionExpired = "retention.expired"
+    case retentionAgeUnknown = "retention.age_unknown"
+    case unknownPurpose = "request.unknown_purpose"
+    case unknownAction = "request.unknown_action"
+    case unknownFeature = "request.unknown_feature"
+    case unknownCategory = "request.unknown_category"
+    case futureData = "request.future_data"
+    case noResources = "request.no_resources"
+    case noJurisdiction = "jurisdiction.unavailable"
+    // Notes
+    case jurisdictionFallback = "jurisdiction.fallback"
+
+    /// Whether this reason, on its own, denies.
+    public var denies: Bool {
+        switch self {
+        case .rulePermit, .basisConsent, .basisLegitimateInterest, .basisContract, .basisLegalObligation, .basisNotice,
+             .jurisdictionFallback:
+            false
+        default: true
+        }
+    }
+}
+
+/// Where a rule was written: shared by every decision that cites it.
+public final class RuleReference: Sendable, Hashable {
+    public let id: String
+    public let policy: String
+    public let effect: Effect
+    public let source: SourceRange
+
+    init(id: String, policy: String, effect: Effect, source: SourceRange) {
+        self.id = id
+        self.policy = policy
+        self.effect = effect
+        self.source = source
+    }
+
+    public static func == (lhs: RuleReference, rhs: RuleReference) -> Bool { lhs === rhs || (lhs.id == rhs.id && lhs.source == rhs.source) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
+
+/// One reason: a code, the rule it came from (if any), and a detail such as the scope or region concerned.
+public struct Reason: Sendable, Hashable {
+    public var code: ReasonCode
+    public var rule: RuleReference?
+    public var detail: String?
+
+    public init(_ code: ReasonCode, rule: RuleReference? = nil, detail: String? = nil) {
+        self.code = code
+        self.rule = rule
+        self.detail = detail
+    }
+}
+
+/// The effect on one resource.
+public enum ResourceEffect: String, Sendable, Codable, Hashable {
+    case permit, deny
+}
+
+/// The effect on a whole request.
+public enum DecisionEffect: String, Sendable, Codable, Hashable {
+    case permit, deny, partial
+}
+
+/// How one considered rule fared, for `--explain`.
+public struct RuleTrace: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable {
+        case applied, conditionFalse = "condition_false", conditionError = "condition_error"
+    }
+    public var rule: RuleReference
+    public var outcome: Outcome
+}
+
+/// The decision on one resource, with the reasons that decided it and what the caller must do.
+public struct ResourceDecision: Sendable, Hashable {
+    public var resource: String
+    public var category: String?
+    public var effect: ResourceEffect
+    public var reasons: [Reason]
+    /// Obligations of every permit rule that applied, combined strictest-wins (empty when denied).
+    public var obligations: Obligations
+    /// The earliest moment the data or its derivatives must be deleted (retention and `delete_after`).
+    public var deleteBy: Date?
+    /// The rules considered, when explanation was asked for.
+    public var trace: [RuleTrace]?
+}
+
+/// A decision: per-resource effects, an overall effect, reasons, and the revision of the plan that made it.
+/// Pure: the same plan, request and instant give the same decision.
+public struct Decision: Sendable, Hashable {
+    public var effect: DecisionEffect
+    public var revision: String
+    public var requestID: String?
+    public var purpose: String
+    public var action: String
+    /// The jurisdiction applied to the subject.
+    public var jurisdiction: String?
+    public var instant: Date
+    public var resources: [ResourceDecision]
+    /// Reasons that concern the whole request (the fallback jurisdiction, an unknown purpose).
+    public var reasons: [Reason]
+}

@@ -1,0 +1,322 @@
+import Foundation
+
+/// Options for `evaluate`.
+public struct EvaluationOptions: Sendable {
+    /// Record every rule considered for each resource (`--explain`).
+    public var explain: Bool
+
+    public init(explain: Bool = false) { self.explain = explain }
+}
+
+extension DecisionPlan {
+    /// Decides a request at an instant. Pure: reads no clock and no state beyond its arguments.
+    ///
+    /// Default deny; a resource is permitted only if a permit rule applies to it, no forbid rule does, and
+    /// every privacy requirement holds — legal basis and consent, objection, opt-out, minors, residency,
+    /// explicit consent for sensitive categories, retention. Forbid always overrides.
+    public func evaluate(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions = EvaluationOptions()) -> Decision {
+        let now = Int64(instant.timeIntervalSince1970.rounded(.down))
+        var decision = Decision(effect: .deny, revision: revision, requestID: request.id, purpose: request.purpose,
+                                action: request.action, jurisdiction: nil, instant: instant, resources: [], reasons: [])
+
+        // Request-level facts, resolved once.
+        var requestReasons: [Reason] = []
+        let purpose = purposeIndex[request.purpose]
+        if purpose == nil { requestReasons.append(Reason(.unknownPurpose, detail: request.purpose)) }
+        let action = Action(rawValue: request.action)
+        if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
+        var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
+        if jurisdiction == nil {
+            jurisdiction = fallbackJurisdiction
+            if let fallback = fallbackJurisdiction {
+                decision.reasons.append(Reason(.jurisdictionFallback, detail: jurisdictions[fallback].id))
+            } else {
+                requestReasons.append(Reason(.noJurisdiction))
+            }
+        }
+        decision.jurisdiction = jurisdiction.map { jurisdictions[$0].id }
+        if request.resources.isEmpty { requestReasons.append(Reason(.noResources)) }
+
+        guard let purpose, let action, let jurisdiction, !request.resources.isEmpty else {
+            decision.reasons += requestReasons
+            decision.resources = request.resources.map {
+                ResourceDecision(resource: $0.name, category: nil, effect: .deny, reasons: requestReasons, obligations: Obligations(),
+                                 deleteBy: nil, trace: options.explain ? [] : nil)
+            }
+            return decision
+        }
+
+        // Candidate rules for this purpose, action and jurisdiction.
+        var candidates = [UInt64](repeating: 0, count: words)
+        let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
+        for w in 0..<words {
+            candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
+        }
+        let consent = ConsentCheck(plan: self, request: request, purpose: purpose, jurisdiction: jurisdiction, now: now)
+        let requirements = requestRequirements(request, purpose: purpose, jurisdiction: jurisdiction, consent: consent)
+
+        var permitted = 0
+        decision.resources.reserveCapacity(request.resources.count)
+        for resource in request.resources {
+            let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction, candidates: candidates,
+                                requirements: requirements, consent: consent, now: now, explain: options.explain)
+            if result.effect == .permit { permitted += 1 }
+            decision.resources.append(result)
+        }
+        decision.effect = permitted == request.resources.count ? .permit : (permitted == 0 ? .deny : .partial)
+        return decision
+    }
+
+    // MARK: - Request-level requirements
+
+    /// Reasons that hold for every resource of the request: legal basis and consent, objection, opt-out,
+    /// minors, the processing region. Returned as (grant notes, refusals).
+    private func requestRequirements(
+        _ request: DecisionRequest, purpose: Int, jurisdiction: Int, consent: ConsentCheck
+    ) -> (grants: [Reason], refusals: [Reason]) {
+        let rules = jurisdictionPurpose[jurisdiction * purposeNames.count + purpose]
+        let settings = jurisdictions[jurisdiction]
+        var grants: [Reason] = []
+        var refusals: [Reason] = []
+        let age = request.subject.age
+
+        switch rules.basis {
+        case nil:
+            refusals.append(Reason(.legalBasisMissing, detail: settings.id))
+        case .consent:
+            switch consent.status(among: rules.consentScopes) {
+            case .valid(let scope, let byGuardian):
+                if let minimum = settings.ageOfConsent {
+                    if let age {
+                        if age < minimum && !byGuardian { refusals.append(Reason(.consentGuardianRequired, detail: "\(minimum)")) }
+                    } else {
+                        refusals.append(Reason(.ageUnknown, detail: "age of consent \(minimum)"))
+                    }
+                }
+                if refusals.isEmpty { grants.append(Reason(.basisConsent, detail: scopeNames[scope])) }
+            case .expired(let scope): refusals.append(Reason(.consentExpired, detail: scopeNames[scope]))
+            case .outdated(let scope): refusals.append(Reason(.consentOutdated, detail: scopeNames[scope]))
+            case .missing: refusals.append(Reason(.consentMissing, detail: rules.consentScopes.map { scopeNames[$0] }.joined(separator: ",")))
+            }
+        case .legitimateInterest:
+            // GDPR Art. 21: an objection to processing on legitimate interest is honoured.
+            if let objected = request.consent.objections.first(where: { Names.isWithin(request.purpose, $0) }) {
+                refusals.append(Reason(.objection, detail: objected))
+            } else {
+                grants.append(Reason(.basisLegitimateInterest))
+            }
+        case .contract: grants.append(Reason(.basisContract))
+        case .legalObligation: grants.append(Reason(.basisLegalObligation))
+        case .notice: grants.append(Reason(.basisNotice))
+        }
+
+        if rules.optOutable {
+            let flags = purposeFlags[purpose]
+            let optedOut = request.consent.optOuts.first { entry in
+                Names.isWithin(request.purpose, entry) || (entry == "sale_or_share" && flags.saleOrShare) || (entry == "profiling" && flags.profiling)
+            }
+            if let optedOut { refusals.append(Reason(.optOutRequested, detail: optedOut)) }
+            if request.context.gpc && settings.optOutSignals.contains("gpc") { refusals.append(Reason(.optOutGPC)) }
+        }
+        if rules.refusedToMinors, let under = settings.minorsUnder {
+            if let age {
+                if age < under { refusals.append(Reason(.ageMinor, detail: "under \(under)")) }
+            } else {
+                refusals.append(Reason(.ageUnknown, detail: "refused under \(under)"))
+            }
+        }
+        if let allowed = settings.allowedRegions {
+            if let region = request.context.processingRegion {
+                if !allowed.contains(region) { refusals.append(Reason(.processingRegion, detail: region)) }
+            } else {
+                refusals.append(Reason(.regionUnknown))
+            }
+        }
+        return (grants, refusals)
+    }
+
+    // MARK: - One resource
+
+    private func decide(
+        _ resource: ResourceReference, request: DecisionRequest, purpose: Int, jurisdiction: Int, candidates: [UInt64],
+        requirements: (grants: [Reason], refusals: [Reason]), consent: ConsentCheck, now: Int64, explain: Bool
+    ) -> ResourceDecision {
+        var result = ResourceDecision(resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
+                                      deleteBy: nil, trace: explain ? [] : nil)
+        let category: Int
+        var feature: CompiledFeature?
+        if let name = resource.feature {
+            guard let index = featureIndex[name] else {
+                result.reasons = [Reason(.unknownFeature, detail: name)]
+                return result
+            }
+            feature = features[index]
+            category = features[index].category
+            if let declared = resource.category, declared != categoryNames[category] {
+                // A request that claims another category than the catalog holds cannot be trusted.
+                result.reasons = [Reason(.unknownCategory, detail: declared)]
+                result.category = categoryNames[category]
+                return result
+            }
+        } else if let name = resource.category, let index = categoryIndex[name] {
+            category = index
+        } else {
+            result.reasons = [Reason(.unknownCategory, detail: resource.category ?? "")]
+            return result
+        }
+        result.category = categoryNames[category]
+
+        var ageSeconds: Int64?
+        var refusals: [Reason] = []
+        if let collected = resource.collectedAt {
+            let age = now - Int64(collected.timeIntervalSince1970.rounded(.down))
+            if age < 0 { refusals.append(Reason(.futureData)) } else { ageSeconds = age }
+        }
+
+        // Rules.
+        var permits: [Int] = []
+        var permitErrored = false
+        let cBase = category * words
+        var input: ConditionInput?
+        for w in 0..<words {
+            var bits = candidates[w] & categoryRuleBits[cBase + w]
+            while bits != 0 {
+                let r = w * 64 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                let rule = rules[r]
+                var outcome = RuleTrace.Outcome.applied
+                if rule.when != nil || rule.unless != nil {
+                    if input == nil {
+                        input = ConditionInput(request: request, jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
+                                               category: categoryNames[category], entity: feature?.entity, region: feature?.region,
+                                               ageSeconds: ageSeconds, now: now)
+                    }
+                    outcome = Self.conditionOutcome(rule, input!)
+                }
+                if explain { result.trace?.append(RuleTrace(rule: rule.reference, outcome: outcome)) }
+                if rule.effect == .forbid {
+                    // Fail closed: a forbid whose condition cannot be evaluated applies.
+                    if outcome != .conditionFalse {
+                        refusals.append(Reason(.ruleForbid, rule: rule.reference))
+                        if outcome == .conditionError { refusals.append(Reason(.conditionError, rule: rule.reference)) }
+                    }
+                } else if outcome == .applied {
+                    permits.append(r)
+                } else if outcome == .conditionError {
+                    permitErrored = true
+                }
+            }
+        }
+        if permits.isEmpty {
+            refusals.append(Reason(.notGranted, detail: "\(request.purpose) → \(categoryNames[category])"))
+            if permitErrored { refusals.append(Reason(.conditionError)) }
+        }
+
+        refusals += requirements.refusals
+
+        // GDPR Art. 9(2)(a): special categories need explicit consent that names them.
+        if categorySensitive[category], !consent.hasValid(anyOf: scopesExplicitForCategory[category]) {
+            refusals.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
+        }
+        if let region = feature?.region, let allowed = jurisdictions[jurisdiction].allowedRegions, !allowed.contains(region) {
+            refusals.append(Reason(.storageRegion, detail: region))
+        }
+        var deleteBy: Int64?
+        if let limit = retentionLimit[purpose * categoryNames.count + category] {
+            if let age = ageSeconds {
+                if age > limit { refusals.append(Reason(.retentionExpired, detail: PolicyDuration(seconds: limit).description)) }
+                deleteBy = now - age + limit
+            } else if resource.collectedAt == nil {
+                refusals.append(Reason(.retentionAgeUnknown, detail: PolicyDuration(seconds: limit).description))
+            }
+        }
+
+        if refusals.isEmpty {
+            result.effect = .permit
+            var obligations = Obligations()
+            var reasons: [Reason] = []
+            reasons.reserveCapacity(permits.count + requirements.grants.count)
+            for r in permits {
+                reasons.append(Reason(.rulePermit, rule: rules[r].reference))
+                if !rules[r].obligations.isEmpty { obligations = obligations.combined(with: rules[r].obligations) }
+            }
+            reasons += requirements.grants
+            if let after = obligations.deleteAfter?.seconds { deleteBy = min(deleteBy ?? .max, now + after) }
+            result.reasons = reasons
+            result.obligations = obligations
+            result.deleteBy = deleteBy.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        } else {
+            result.reasons = refusals
+        }
+        return result
+    }
+
+    private static func conditionOutcome(_ rule: CompiledRule, _ input: ConditionInput) -> RuleTrace.Outcome {
+        var errored = false
+        if let when = rule.when {
+            switch when.evaluate(input) {
+            case .bool(true): break
+            case .bool(false): return .conditionFalse
+            default: errored = true
+            }
+        }
+        if let unless = rule.unless {
+            switch unless.evaluate(input) {
+            case .bool(false): break
+            case .bool(true): return .conditionFalse
+            default: errored = true
+            }
+        }
+        return errored ? .conditionError : .applied
+    }
+}
+
+/// The subject's consent grants, checked against the scopes' versions and expiry at one instant.
+struct ConsentCheck {
+    enum Status {
+        case valid(scope: Int, byGuardian: Bool)
+        case expired(Int)
+        case outdated(Int)
+        case missing
+    }
+
+    /// Per scope index: the best grant's state. 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
+    private var states: [UInt8]
+
+    init(plan: DecisionPlan, request: DecisionRequest, purpose: Int, jurisdiction: Int, now: Int64) {
+        states = [UInt8](repeating: 0, count: plan.scopes.count)
+        guard !request.consent.grants.isEmpty else { return }
+        for grant in request.consent.grants {
+            guard let s = plan.scopeNames.firstIndex(of: grant.scope) else { continue }
+            let scope = plan.scopes[s]
+            let at = Int64(grant.grantedAt.timeIntervalSince1970.rounded(.down))
+            var state: UInt8
+            if grant.version < scope.minimumVersion {
+                state = 1
+            } else if at > now {
+                state = 0  // not yet given at this instant
+            } else if let expiry = scope.expiresAfter, now >= at + expiry {
+                state = 2
+            } else {
+                state = grant.byGuardian ? 4 : 3
+            }
+            states[s] = max(states[s], state)
+        }
+    }
+
+    func hasValid(anyOf scopes: [Int]) -> Bool {
+        scopes.contains { states[$0] >= 3 }
+    }
+
+    func status(among scopes: [Int]) -> Status {
+        var best: (Int, UInt8)?
+        for s in scopes where states[s] > (best?.1 ?? 0) { best = (s, states[s]) }
+        guard let (scope, state) = best else { return .missing }
+        switch state {
+        case 4: return .valid(scope: scope, byGuardian: true)
+        case 3: return .valid(scope: scope, byGuardian: false)
+        case 2: return .expired(scope)
+        default: return .outdated(scope)
+        }
+    }
+}

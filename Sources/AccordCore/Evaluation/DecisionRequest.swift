@@ -1,0 +1,120 @@
+import Foundation
+
+/// A request to use a person's data: who asks, about whom, for what, doing what, on which resources,
+/// in which context, and (until a consent store is wired in) the subject's consent state.
+public struct DecisionRequest: Sendable, Hashable {
+    public var id: String?
+    public var actor: Actor
+    public var subject: Subject
+    public var purpose: String
+    /// One of `Action`'s raw values; anything else is denied.
+    public var action: String
+    public var resources: [ResourceReference]
+    public var context: RequestContext
+    public var consent: ConsentState
+
+    public init(
+        id: String? = nil, actor: Actor, subject: Subject, purpose: String, action: String,
+        resources: [ResourceReference], context: RequestContext = RequestContext(), consent: ConsentState = ConsentState()
+    ) {
+        self.id = id
+        self.actor = actor
+        self.subject = subject
+        self.purpose = purpose
+        self.action = action
+        self.resources = resources
+        self.context = context
+        self.consent = consent
+    }
+}
+
+/// The service or person making the request.
+public struct Actor: Sendable, Hashable {
+    public var id: String
+    public var roles: [String]
+    public var type: String?
+
+    public init(id: String, roles: [String] = [], type: String? = nil) {
+        self.id = id
+        self.roles = roles
+        self.type = type
+    }
+}
+
+/// The person whose data is used.
+public struct Subject: Sendable, Hashable {
+    public var id: String
+    /// Age in whole years, if known.
+    public var age: Int?
+    /// A declared jurisdiction id; unknown or absent means the fallback jurisdiction.
+    public var jurisdiction: String?
+
+    public init(id: String, age: Int? = nil, jurisdiction: String? = nil) {
+        self.id = id
+        self.age = age
+        self.jurisdiction = jurisdiction
+    }
+}
+
+/// A feature (from the catalog) or a bare data category, with when its data was collected.
+public struct ResourceReference: Sendable, Hashable {
+    public var feature: String?
+    public var category: String?
+    /// When the data was collected; needed where a retention rule applies.
+    public var collectedAt: Date?
+
+    public init(feature: String? = nil, category: String? = nil, collectedAt: Date? = nil) {
+        self.feature = feature
+        self.category = category
+        self.collectedAt = collectedAt
+    }
+
+    /// `feature` or `category:<name>`, as decisions name resources.
+    public var name: String { feature ?? category.map { "category:\($0)" } ?? "<unnamed>" }
+}
+
+/// Where and how the request is processed.
+public struct RequestContext: Sendable, Hashable {
+    /// The region where the data will be processed.
+    public var processingRegion: String?
+    /// The Global Privacy Control signal (`Sec-GPC: 1`).
+    public var gpc: Bool
+    public var environment: String?
+
+    public init(processingRegion: String? = nil, gpc: Bool = false, environment: String? = nil) {
+        self.processingRegion = processingRegion
+        self.gpc = gpc
+        self.environment = environment
+    }
+}
+
+/// The subject's consent state, as of the request.
+public struct ConsentState: Sendable, Hashable {
+    public var grants: [ConsentGrant]
+    /// Purposes the subject objected to (GDPR Art. 21); covers their children.
+    public var objections: [String]
+    /// Purposes, or purpose flags such as `sale_or_share`, the subject opted out of (CCPA §1798.120).
+    public var optOuts: [String]
+
+    public init(grants: [ConsentGrant] = [], objections: [String] = [], optOuts: [String] = []) {
+        self.grants = grants
+        self.objections = objections
+        self.optOuts = optOuts
+    }
+}
+
+/// One consent a subject gave.
+public struct ConsentGrant: Sendable, Hashable {
+    public var scope: String
+    public var version: Int
+    public var grantedAt: Date
+    /// Given by a parent or guardian, for subjects below the age of digital consent (GDPR Art. 8).
+    public var byGuardian: Bool
+
+    public init(scope: String, version: Int, grantedAt: Date, byGuardian: Bool = false) {
+        self.scope = scope
+        self.version = version
+        self.grantedAt = grantedAt
+        self.byGuardian = byGuardian
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+extension Decision {
+    /// The decision's JSON form (see `docs/decisions.md`). `decisionID` is added by whoever records it.
+    public func json(decisionID: String? = nil) -> JSONValue {
+        var pairs: [(String, JSONValue)] = []
+        if let decisionID { pairs.append(("decision_id", .string(decisionID))) }
+        if let requestID { pairs.append(("request_id", .string(requestID))) }
+        pairs += [
+            ("effect", .string(effect.rawValue)),
+            ("revision", .string(revision)),
+            ("as_of", .string(Timestamps.format(instant))),
+            ("purpose", .string(purpose)),
+            ("action", .string(action)),
+            ("jurisdiction", jurisdiction.map(JSONValue.string) ?? .null),
+        ]
+        if !reasons.isEmpty { pairs.append(("reasons", .array(reasons.map(\.json)))) }
+        pairs.append(("resources", .array(resources.map(\.json))))
+        return .object(pairs)
+    }
+}
+
+extension ResourceDecision {
+    var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("resource", .string(resource)),
+            ("category", category.map(JSONValue.string) ?? .null),
+            ("effect", .string(effect.rawValue)),
+            ("reasons", .array(reasons.map(\.json))),
+        ]
+        if !obligations.isEmpty { pairs.append(("obligations", obligations.json)) }
+        if let deleteBy { pairs.append(("delete_by", .string(Timestamps.format(deleteBy)))) }
+        if let trace {
+            pairs.append(("trace", .array(trace.map { .object([("rule", $0.rule.json), ("outcome", .string($0.outcome.rawValue))]) })))
+        }
+        return .object(pairs)
+    }
+}
+
+extension Reason {
+    var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [("code", .string(code.rawValue))]
+        if let detail { pairs.append(("detail", .string(detail))) }
+        if let rule { pairs.append(("rule", rule.json)) }
+        return .object(pairs)
+    }
+}
+
+extension RuleReference {
+    var json: JSONValue {
+        .object([("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(source.description))])
+    }
+}
+
+extension Obligations {
+    var json: JSONValue {
+        var pairs: [(String, JSONValue)] = []
+        if let mask { pairs.append(("mask", .string(mask.rawValue))) }
+        if !drop.isEmpty { pairs.append(("drop", .array(drop.map(JSONValue.string)))) }
+        if let minCohort { pairs.append(("min_cohort", .int(minCohort))) }
+        if let dp = differentialPrivacy {
+            var dpPairs: [(String, JSONValue)] = [("epsilon", .double(dp.epsilon))]
+            if let delta = dp.delta { dpPairs.append(("delta", .double(delta))) }
+            pairs.append(("differential_privacy", .object(dpPairs)))
+        }
+        if let deleteAfter { pairs.append(("delete_after", .string(deleteAfter.description))) }
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,117 @@
+extension ValidationSession {
+    mutating func readJurisdiction(_ header: FieldReader) {
+        guard header["id"] != nil else {
+            bag.error(.missingKey, "a Jurisdiction document is missing 'id'", at: header.node.range)
+            return
+        }
+        guard let idNode = header["id"]?.value, let id = FieldReader.string(idNode, what: "'id'", into: &bag) else { return }
+        guard isJurisdictionID(id) else {
+            bag.error(.invalidName, "invalid jurisdiction id '\(id)'", at: idNode.range,
+                      help: "use letters, digits and '-', e.g. EU, UK, US-CA")
+            return
+        }
+        var seen = set.jurisdictions.mapValues(\.source)
+        guard claim(id, in: &seen, at: idNode.range, noun: "jurisdiction") else { return }
+
+        var minors: MinorsRule?
+        if let pair = header["minors"],
+           let fields = FieldReader.open(pair.value, what: "minors", allowed: ["under", "refuse"], required: ["under", "refuse"], into: &bag),
+           let under = fields.int("under", in: 1...25, into: &bag) {
+            minors = MinorsRule(under: under, refuse: purposePatterns(fields.strings("refuse", nonEmpty: true, into: &bag) ?? []),
+                                source: pair.value.range)
+        }
+        var bases: [LegalBasisRule] = []
+        for item in header.list("legal_bases", into: &bag) ?? [] {
+            guard let fields = FieldReader.open(item, what: "a legal basis", allowed: ["purposes", "basis", "scopes", "description"],
+                                                required: ["purposes", "basis"], into: &bag) else { continue }
+            let purposes = purposePatterns(fields.strings("purposes", nonEmpty: true, into: &bag) ?? [])
+            guard let basisText = fields.oneOf("basis", LegalBasis.allCases.map(\.rawValue), into: &bag),
+                  let basis = LegalBasis(rawValue: basisText) else { continue }
+            _ = fields.string("description", into: &bag)
+            var scopes: [String] = []
+            for (scope, node) in fields.strings("scopes", into: &bag) ?? [] {
+                if set.scopes[scope] == nil {
+                    bag.error(.unknownScope, "unknown consent scope '\(scope)'", at: node.range, help: Suggestion.help(for: scope, in: set.scopes.keys))
+                } else {
+                    scopes.append(scope)
+                }
+            }
+            if !scopes.isEmpty, basis != .consent, let node = fields["scopes"]?.value {
+                bag.error(.invalidValue, "'scopes' only applies to basis: consent", at: node.range)
+            }
+            bases.append(LegalBasisRule(purposes: purposes, basis: basis, scopes: scopes, source: item.range))
+        }
+        var optOut: OptOutRule?
+        if let pair = header["opt_out"],
+           let fields = FieldReader.open(pair.value, what: "opt_out", allowed: ["purposes", "flags", "signals"], into: &bag) {
+            let purposes = purposePatterns(fields.strings("purposes", into: &bag) ?? [])
+            var flags: [String] = []
+            for (flag, node) in fields.strings("flags", into: &bag) ?? [] {
+                if ["sale_or_share", "profiling"].contains(flag) { flags.append(flag) } else {
+                    bag.error(.invalidValue, "unknown purpose flag '\(flag)'", at: node.range,
+                              help: Suggestion.help(for: flag, in: ["sale_or_share", "profiling"]) ?? "flags: sale_or_share, profiling")
+                }
+            }
+            var signals: [String] = []
+            for (signal, node) in fields.strings("signals", into: &bag) ?? [] {
+                if signal == "gpc" { signals.append(signal) } else {
+                    bag.error(.invalidValue, "unknown opt-out signal '\(signal)'", at: node.range, help: "signals: gpc")
+                }
+            }
+            optOut = OptOutRule(purposes: purposes, flags: flags, signals: signals, source: pair.value.range)
+        }
+        var regions: [String]?
+        if let list = header.strings("allowed_regions", nonEmpty: true, into: &bag) {
+            regions = list.map(\.0)
+        }
+        var extendsID: String?
+        if let node = header["extends"]?.value { extendsID = FieldReader.string(node, what: "'extends'", into: &bag) }
+        set.jurisdictions[id] = Jurisdiction(
+            id: id, name: header.string("name", into: &bag), extends: extendsID, extendsRange: header["extends"]?.value.range,
+            fallback: header.bool("fallback", into: &bag) ?? false,
+            ageOfConsent: header.int("age_of_consent", in: 0...25, into: &bag), minors: minors, legalBases: bases,
+            optOut: optOut, allowedRegions: regions, source: idNode.range)
+    }
+
+    func isJurisdictionID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 32 && id.first!.isLetter
+            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// `extends` must name a jurisdiction and form no cycle; exactly one jurisdiction is the fallback.
+    mutating func checkJurisdictions() {
+        let all = set.jurisdictions
+        for jurisdiction in all.values.sorted(by: { $0.id < $1.id }) {
+            if let parent = jurisdiction.extends, all[parent] == nil {
+                bag.error(.unknownJurisdiction, "unknown jurisdiction '\(parent)'", at: jurisdiction.extendsRange ?? jurisdiction.source,
+                          help: Suggestion.help(for: parent, in: all.keys))
+                set.jurisdictions[jurisdiction.id]?.extends = nil
+            }
+        }
+        for jurisdiction in set.jurisdictions.values.sorted(by: { $0.id < $1.id }) {
+            var chain = [jurisdiction.id]
+            var current = jurisdiction.extends
+            while let next = current {
+                if chain.contains(next) {
+                    if next == jurisdiction.id {
+                        bag.error(.extendsCycle, "jurisdiction '\(jurisdiction.id)' extends itself through \((chain + [next]).joined(separator: " → "))",
+                                  at: jurisdiction.extendsRange ?? jurisdiction.source)
+                    }
+                    break
+                }
+                chain.append(next)
+                current = set.jurisdictions[next]?.extends
+            }
+        }
+        let fallbacks = set.jurisdictions.values.filter(\.fallback).sorted { $0.id < $1.id }
+        if !set.jurisdictions.isEmpty, fallbacks.isEmpty {
+            let first = set.jurisdictions.values.map(\.source).min { ($0.file, $0.start) < ($1.file, $1.start) }!
+            bag.error(.fallbackJurisdiction, "no jurisdiction is marked 'fallback: true'", at: first,
+                      help: "mark the strictest jurisdiction as the fallback for subjects whose jurisdiction is unknown")
+        }
+        for extra in fallbacks.dropFirst() {
+            bag.add(Diagnostic(.fallbackJurisdiction, "more than one jurisdiction is marked as the fallback", at: extra.source,
+                               notes: ["'\(fallbacks[0].id)' is also marked at \(fallbacks[0].source)"]))
+        }
+    }
+}

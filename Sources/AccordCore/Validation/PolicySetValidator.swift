@@ -1,0 +1,96 @@
+import Foundation
+
+/// The outcome of validating a policy set: the model when there are no errors, and every diagnostic,
+/// sorted by file and position.
+public struct ValidationResult: Sendable {
+    public var policySet: PolicySet?
+    public var diagnostics: [Diagnostic]
+    public var sources: [String: SourceFile]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Reads and validates a policy set — files or folders of YAML — into a `PolicySet`, collecting every
+/// problem rather than stopping at the first.
+public enum PolicySetValidator {
+    /// The document kinds of `accord/v1`, in the order they are validated (each refers only to earlier ones).
+    public static let kinds = ["Taxonomy", "ConsentScopes", "Catalog", "Jurisdiction", "Policy", "PolicyTest"]
+    public static let apiVersion = "accord/v1"
+
+    /// Validates the YAML files at `paths`; folders are searched recursively for `.yaml` and `.yml` files.
+    public static func validate(paths: [String], limits: YAMLLimits = .standard) -> ValidationResult {
+        var files: [(String, [UInt8])] = []
+        var unreadable: [Diagnostic] = []
+        for path in paths {
+            switch PolicyFiles.list(path) {
+            case .success(let list):
+                for file in list {
+                    if let data = FileManager.default.contents(atPath: file) {
+                        files.append((file, [UInt8](data)))
+                    } else {
+                        unreadable.append(Diagnostic(.unreadableFile, "cannot read file", at: SourceRange(file: file, line: 1, column: 1)))
+                    }
+                }
+            case .failure(let diagnostic):
+                unreadable.append(diagnostic)
+            }
+        }
+        var result = validate(files: files, limits: limits)
+        result.diagnostics = (result.diagnostics + unreadable).sorted()
+        if !unreadable.isEmpty { result.policySet = nil }
+        return result
+    }
+
+    /// Validates in-memory files, each named by its path.
+    public static func validate(files: [(path: String, bytes: [UInt8])], limits: YAMLLimits = .standard) -> ValidationResult {
+        var session = ValidationSession()
+        let reader = YAMLReader(limits: limits)
+        var documents: [(kind: String, root: SyntaxNode, header: FieldReader)] = []
+        var sources: [String: SourceFile] = [:]
+        for (path, bytes) in files.sorted(by: { $0.path < $1.path }) {
+            let output = reader.read(bytes: bytes, file: path)
+            if let source = output.source {
+                sources[path] = source
+                session.set.sources[path] = source.text
+            }
+            session.bag.append(contentsOf: output.diagnostics)
+            for document in output.documents {
+                if let (kind, header) = session.readHeader(document.root) {
+                    documents.append((kind, document.root, header))
+                }
+            }
+        }
+        for kind in kinds {
+            for document in documents where document.kind == kind {
+                session.read(kind: kind, document.root, header: document.header)
+            }
+            if kind == "Jurisdiction" { session.checkJurisdictions() }
+        }
+        let diagnostics = session.bag.sorted
+        let failed = diagnostics.contains { $0.severity == .error }
+        return ValidationResult(policySet: failed ? nil : session.set, diagnostics: diagnostics, sources: sources)
+    }
+}
+
+/// The policy files under a path.
+public enum PolicyFiles {
+    public static func list(_ path: String) -> Result<[String], Diagnostic> {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return .failure(Diagnostic(.unreadableFile, "no such file or folder", at: SourceRange(file: path, line: 1, column: 1)))
+        }
+        guard isDirectory.boolValue else { return .success([path]) }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            return .failure(Diagnostic(.unreadableFile, "cannot list folder", at: SourceRange(file: path, line: 1, column: 1)))
+        }
+        var files: [String] = []
+        while let item = enumerator.nextObject() as? String {
+            if item.hasSuffix(".yaml") || item.hasSuffix(".yml") {
+                let full = path.hasSuffix("/") ? path + item : path + "/" + item
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { files.append(full) }
+            }
+        }
+        return .success(files.sorted())
+    }
+}

@@ -1,0 +1,101 @@
+import AccordCore
+import ArgumentParser
+import Foundation
+
+/// `accord eval`: decide requests against a policy set and print the decisions as JSON.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Decide one request (--request) or a stream of them (--requests, JSON Lines); print decisions as JSON."
+    )
+
+    @Option(help: "The policy folder or file.")
+    var policies: String = "policies"
+
+    @Option(help: "A JSON file holding one request ('-' for standard input).")
+    var request: String?
+
+    @Option(help: "A JSON Lines file of requests, one per line ('-' for standard input); one decision per line out.")
+    var requests: String?
+
+    @Option(name: .customLong("as-of"), help: "The instant to decide at, RFC 3339 (default: now).")
+    var asOf: String?
+
+    @Flag(help: "Add the rules considered for each resource.")
+    var explain = false
+
+    func validate() throws {
+        if (request == nil) == (requests == nil) {
+            throw ValidationError("give exactly one of --request FILE or --requests FILE.jsonl")
+        }
+        if let asOf, Timestamps.parse(asOf) == nil {
+            throw ValidationError("--as-of must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z")
+        }
+    }
+
+    func run() throws {
+        let result = PolicySetValidator.validate(paths: [policies])
+        guard let set = result.policySet else {
+            let renderer = DiagnosticRenderer(sources: result.sources)
+            throw CommandFailure(code: .policyProblem,
+                                 message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; nothing decided")
+        }
+        let plan = DecisionPlan.compile(set)
+        let instant = asOf.flatMap(Timestamps.parse) ?? Date()
+        let options = EvaluationOptions(explain: explain)
+        let ids = DecisionIDs()
+
+        if let request {
+            let data = try read(request)
+            do {
+                let parsed = try DecisionRequest.decode(json: data)
+                print(plan.evaluate(parsed, asOf: instant, options: options).json(decisionID: ids.next()).serialized())
+            } catch {
+                throw CommandFailure(code: .usage, message: "\(request): error: \(error)")
+            }
+            return
+        }
+        let data = try read(requests!)
+        var failures = 0
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                let parsed = try DecisionRequest.decode(json: Data(line))
+                print(plan.evaluate(parsed, asOf: instant, options: options).json(decisionID: ids.next()).serialized())
+            } catch {
+                // A request that cannot be read is answered with an error, never a decision.
+                failures += 1
+                writeError("\(requests!):\(lineNumber): error: \(error)")
+                print(JSONValue.object([("line", .int(lineNumber)), ("error", .string(error.description))]).serialized())
+            }
+        }
+        if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
+    }
+
+    private func read(_ path: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure(code: .usage, message: "\(path): error: cannot read file")
+        }
+        return data
+    }
+}
+
+/// Time-ordered decision ids in the UUIDv7 layout: 48 bits of Unix milliseconds, then randomness.
+final class DecisionIDs {
+    private var generator = SystemRandomNumberGenerator()
+
+    func next() -> String {
+        let millis = UInt64(Date().timeIntervalSince1970 * 1000)
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> UInt64(8 * (5 - i))) }
+        for i in 6..<16 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+}
