@@ -1,0 +1,73 @@
+@testable import AccordCore
+import Foundation
+import Testing
+
+@Suite struct ConditionTests {
+    func read(_ text: String) -> Result<Condition, Diagnostic> {
+        Condition.read(text, at: SourceRange(file: "t.yaml", line: 3, column: 11), singleLine: true, columnOffset: 0)
+    }
+
+    func evaluate(_ text: String, age: Int? = 30, region: String? = "EU", roles: [String] = ["service"], dataAge: Int64? = 86_400) throws -> ConditionValue {
+        let condition = try read(text).get()
+        let request = DecisionRequest(actor: Actor(id: "a", roles: roles), subject: Subject(id: "s", age: age, jurisdiction: "EU"),
+                                      purpose: "ads.targeting", action: "read_online", resources: [],
+                                      context: RequestContext(processingRegion: region, gpc: true))
+        let input = ConditionInput(request: request, jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
+                                   entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000)
+        return condition.compiled.evaluate(input)
+    }
+
+    @Test func evaluatesComparisonsAndLogic() throws {
+        #expect(try evaluate("subject.age >= 18 && context.processing_region in [\"EU\", \"UK\"]") == .bool(true))
+        #expect(try evaluate("subject.age >= 18 && context.processing_region in [\"EU\", \"UK\"]", age: 17) == .bool(false))
+        #expect(try evaluate("!(subject.age < 18) || false") == .bool(true))
+        #expect(try evaluate("\"service\" in actor.roles && context.gpc") == .bool(true))
+        #expect(try evaluate("resource.age < 30d && resource.age >= duration(\"1d\")") == .bool(true))
+        #expect(try evaluate("within(context.purpose, \"ads\") && !within(resource.category, \"user.health\")") == .bool(true))
+        #expect(try evaluate("starts_with(resource.feature, \"cl\") && size(actor.roles) == 1") == .bool(true))
+        #expect(try evaluate("subject.age > 29.5") == .bool(true))
+    }
+
+    @Test func absentAttributesAreErrorsThatLogicCanShortCircuit() throws {
+        #expect(try evaluate("subject.age >= 18", age: nil) == .error)
+        #expect(try evaluate("has(subject.age) && subject.age >= 18", age: nil) == .bool(false))
+        #expect(try evaluate("false && subject.age >= 18", age: nil) == .bool(false))
+        #expect(try evaluate("subject.age >= 18 || true", age: nil) == .bool(true))
+        #expect(try evaluate("!(subject.age >= 18)", age: nil) == .error)
+        #expect(try evaluate("context.processing_region == \"EU\"", region: nil) == .error)
+    }
+
+    @Test func locatesSyntaxErrorsInsideTheCondition() throws {
+        guard case .failure(let diagnostic) = read("subject.age >= 18 and true") else { Issue.record("accepted"); return }
+        #expect(diagnostic.code == .conditionSyntax)
+        #expect(diagnostic.range.start == SourceLocation(line: 3, column: 29))
+        #expect(diagnostic.help == "use '&&', '||' and '!'")
+    }
+
+    @Test(arguments: [
+        ("subject.agee > 1", DiagnosticCode.conditionUnknownAttribute),
+        ("subjct.age > 1", .conditionUnknownAttribute),
+        ("subject.age == \"18\"", .conditionType),
+        ("subject.age", .conditionNotBoolean),
+        ("sizee(actor.roles) > 1", .conditionFunction),
+        ("has(1)", .conditionType),
+        ("subject.age = 1", .conditionSyntax),
+        ("\"unterminated", .conditionSyntax),
+        ("1 < 2 < 3", .conditionSyntax),
+        ("resource.age < 30", .conditionType),
+        ("resource.age < 30x", .malformedDuration),
+        ("duration(\"30\") > resource.age", .durationWithoutUnit),
+        ("", .conditionSyntax),
+        ("subject.id in [1, \"a\"]", .conditionType),
+    ])
+    func refusesBadConditions(_ text: String, _ code: DiagnosticCode) {
+        guard case .failure(let diagnostic) = read(text) else { Issue.record("accepted '\(text)'"); return }
+        #expect(diagnostic.code == code, "\(text): \(diagnostic.message)")
+    }
+
+    @Test func refusesDeeplyNestedConditions() {
+        let text = String(repeating: "(", count: 100) + "true" + String(repeating: ")", count: 100)
+        guard case .failure(let diagnostic) = read(text) else { Issue.record("accepted"); return }
+        #expect(diagnostic.code == .conditionTooComplex)
+    }
+}

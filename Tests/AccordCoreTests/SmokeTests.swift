@@ -1,3 +1,0 @@
-import Testing
-@testable import AccordCore
-@Test func smoke() { #expect(1 == 1) }

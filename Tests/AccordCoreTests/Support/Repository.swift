@@ -1,0 +1,57 @@
+import Foundation
+
+/// Paths into the repository and the built `accord` binary, for tests that run the real CLI.
+enum Repository {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// The `accord` executable built beside the test bundle.
+    static let accordBinary: String = {
+        var candidates: [String] = []
+        if let executable = Bundle.main.executablePath { candidates.append(URL(fileURLWithPath: executable).deletingLastPathComponent().path) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
+        for bundle in Bundle.allBundles { candidates.append(bundle.bundleURL.deletingLastPathComponent().path) }
+        candidates.append(path(".build/debug"))
+        for dir in candidates {
+            let binary = dir + "/accord"
+            if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+        }
+        return path(".build/debug/accord")
+    }()
+}
+
+/// The result of running the CLI.
+struct CommandOutput {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the real `accord` binary with arguments and optional standard input.
+func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path) throws -> CommandOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes before waiting so a large output cannot block the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let stderrBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let stderrData = stderrBox.data
+    process.waitUntilExit()
+    return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                         stderr: String(decoding: stderrData, as: UTF8.self))
+}
