@@ -82,7 +82,8 @@ extension DecisionPlan {
             let optOut = chain.lazy.compactMap(\.optOut).first
             compiledJurisdictions.append(CompiledJurisdiction(
                 id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
-                optOutSignals: Set(optOut?.signals ?? [])))
+                optOutSignals: Set(optOut?.signals ?? []), ageOfConsentText: ageOfConsent.map { "under \($0)" },
+                minorsText: minors.map { "under \($0.under)" }))
             let refused = Set(minors.map { purposeSelector.select($0.refuse) } ?? [])
             let optOutPurposes = Set(optOut.map { purposeSelector.select($0.purposes) } ?? [])
             let optOutFlags = Set(optOut?.flags ?? [])
@@ -111,7 +112,9 @@ extension DecisionPlan {
                 let flags = purposeFlags[p]
                 let optOutable = optOutPurposes.contains(p)
                     || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
-                table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes, optOutable: optOutable,
+                table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes,
+                                                         consentScopesText: consentScopes.map { scopeNames[$0] }.joined(separator: ","),
+                                                         optOutable: optOutable,
                                                          refusedToMinors: refused.contains(p)))
             }
         }
@@ -134,6 +137,7 @@ extension DecisionPlan {
             rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
             jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits, permitMask: permitMask,
             scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
+            retentionLimitText: retention.map { $0.map { PolicyDuration(seconds: $0).description } },
             jurisdictionPurpose: table, purposeFlags: purposeFlags, policySet: set)
     }
 

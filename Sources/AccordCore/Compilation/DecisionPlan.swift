@@ -37,6 +37,8 @@ public struct DecisionPlan: Sendable {
     let scopesExplicitForCategory: [[Int]]
     /// Per purpose × category: the shortest retention limit in seconds, or nil.
     let retentionLimit: [Int64?]
+    /// The same limits spelled as durations, for reasons.
+    let retentionLimitText: [String?]
     /// Per jurisdiction × purpose.
     let jurisdictionPurpose: [CompiledJurisdictionPurpose]
     let purposeFlags: [(profiling: Bool, saleOrShare: Bool)]
@@ -64,12 +66,15 @@ struct CompiledJurisdiction: Sendable {
     let minorsUnder: Int?
     let allowedRegions: Set<String>?
     let optOutSignals: Set<String>
+    let ageOfConsentText: String?
+    let minorsText: String?
 }
 
 struct CompiledJurisdictionPurpose: Sendable {
     let basis: LegalBasis?
     /// Scopes that may carry consent for this purpose here.
     let consentScopes: [Int]
+    let consentScopesText: String
     let optOutable: Bool
     let refusedToMinors: Bool
 }

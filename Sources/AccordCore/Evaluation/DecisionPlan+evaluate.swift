@@ -46,22 +46,24 @@ extension DecisionPlan {
             return decision
         }
 
-        // Candidate rules for this purpose, action and jurisdiction.
-        var candidates = [UInt64](repeating: 0, count: words)
-        let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
-        for w in 0..<words {
-            candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
-        }
         let consent = ConsentCheck(plan: self, request: request, purpose: purpose, jurisdiction: jurisdiction, now: now)
         let requirements = requestRequirements(request, purpose: purpose, jurisdiction: jurisdiction, consent: consent)
 
         var permitted = 0
         decision.resources.reserveCapacity(request.resources.count)
-        for resource in request.resources {
-            let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction, candidates: candidates,
-                                requirements: requirements, consent: consent, now: now, explain: options.explain)
-            if result.effect == .permit { permitted += 1 }
-            decision.resources.append(result)
+        // Candidate rules for this purpose, action and jurisdiction, on the stack.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { candidates in
+            let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
+            for w in 0..<words {
+                candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
+            }
+            for resource in request.resources {
+                let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
+                                    candidates: UnsafeBufferPointer(candidates), requirements: requirements, consent: consent,
+                                    now: now, explain: options.explain)
+                if result.effect == .permit { permitted += 1 }
+                decision.resources.append(result)
+            }
         }
         decision.effect = permitted == request.resources.count ? .permit : (permitted == 0 ? .deny : .partial)
         return decision
@@ -88,15 +90,15 @@ extension DecisionPlan {
             case .valid(let scope, let byGuardian):
                 if let minimum = settings.ageOfConsent {
                     if let age {
-                        if age < minimum && !byGuardian { refusals.append(Reason(.consentGuardianRequired, detail: "\(minimum)")) }
+                        if age < minimum && !byGuardian { refusals.append(Reason(.consentGuardianRequired, detail: settings.ageOfConsentText)) }
                     } else {
-                        refusals.append(Reason(.ageUnknown, detail: "age of consent \(minimum)"))
+                        refusals.append(Reason(.ageUnknown, detail: settings.ageOfConsentText))
                     }
                 }
                 if refusals.isEmpty { grants.append(Reason(.basisConsent, detail: scopeNames[scope])) }
             case .expired(let scope): refusals.append(Reason(.consentExpired, detail: scopeNames[scope]))
             case .outdated(let scope): refusals.append(Reason(.consentOutdated, detail: scopeNames[scope]))
-            case .missing: refusals.append(Reason(.consentMissing, detail: rules.consentScopes.map { scopeNames[$0] }.joined(separator: ",")))
+            case .missing: refusals.append(Reason(.consentMissing, detail: rules.consentScopesText))
             }
         case .legitimateInterest:
             // GDPR Art. 21: an objection to processing on legitimate interest is honoured.
@@ -120,9 +122,9 @@ extension DecisionPlan {
         }
         if rules.refusedToMinors, let under = settings.minorsUnder {
             if let age {
-                if age < under { refusals.append(Reason(.ageMinor, detail: "under \(under)")) }
+                if age < under { refusals.append(Reason(.ageMinor, detail: settings.minorsText)) }
             } else {
-                refusals.append(Reason(.ageUnknown, detail: "refused under \(under)"))
+                refusals.append(Reason(.ageUnknown, detail: settings.minorsText))
             }
         }
         if let allowed = settings.allowedRegions {
@@ -138,7 +140,7 @@ extension DecisionPlan {
     // MARK: - One resource
 
     private func decide(
-        _ resource: ResourceReference, request: DecisionRequest, purpose: Int, jurisdiction: Int, candidates: [UInt64],
+        _ resource: ResourceReference, request: DecisionRequest, purpose: Int, jurisdiction: Int, candidates: UnsafeBufferPointer<UInt64>,
         requirements: (grants: [Reason], refusals: [Reason]), consent: ConsentCheck, now: Int64, explain: Bool
     ) -> ResourceDecision {
         var result = ResourceDecision(resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
@@ -174,7 +176,8 @@ extension DecisionPlan {
         }
 
         // Rules.
-        var permits: [Int] = []
+        var grants: [Reason] = []
+        var obligations = Obligations()
         var permitErrored = false
         let cBase = category * words
         var input: ConditionInput?
@@ -201,14 +204,19 @@ extension DecisionPlan {
                         if outcome == .conditionError { refusals.append(Reason(.conditionError, rule: rule.reference)) }
                     }
                 } else if outcome == .applied {
-                    permits.append(r)
+                    if refusals.isEmpty {
+                        grants.append(Reason(.rulePermit, rule: rule.reference))
+                        if !rule.obligations.isEmpty { obligations = obligations.combined(with: rule.obligations) }
+                    } else if grants.isEmpty {
+                        grants.append(Reason(.rulePermit, rule: rule.reference))  // marks that a permit applied
+                    }
                 } else if outcome == .conditionError {
                     permitErrored = true
                 }
             }
         }
-        if permits.isEmpty {
-            refusals.append(Reason(.notGranted, detail: "\(request.purpose) → \(categoryNames[category])"))
+        if grants.isEmpty {
+            refusals.append(Reason(.notGranted))
             if permitErrored { refusals.append(Reason(.conditionError)) }
         }
 
@@ -224,25 +232,18 @@ extension DecisionPlan {
         var deleteBy: Int64?
         if let limit = retentionLimit[purpose * categoryNames.count + category] {
             if let age = ageSeconds {
-                if age > limit { refusals.append(Reason(.retentionExpired, detail: PolicyDuration(seconds: limit).description)) }
+                if age > limit { refusals.append(Reason(.retentionExpired, detail: retentionLimitText[purpose * categoryNames.count + category])) }
                 deleteBy = now - age + limit
             } else if resource.collectedAt == nil {
-                refusals.append(Reason(.retentionAgeUnknown, detail: PolicyDuration(seconds: limit).description))
+                refusals.append(Reason(.retentionAgeUnknown, detail: retentionLimitText[purpose * categoryNames.count + category]))
             }
         }
 
         if refusals.isEmpty {
             result.effect = .permit
-            var obligations = Obligations()
-            var reasons: [Reason] = []
-            reasons.reserveCapacity(permits.count + requirements.grants.count)
-            for r in permits {
-                reasons.append(Reason(.rulePermit, rule: rules[r].reference))
-                if !rules[r].obligations.isEmpty { obligations = obligations.combined(with: rules[r].obligations) }
-            }
-            reasons += requirements.grants
+            grants += requirements.grants
             if let after = obligations.deleteAfter?.seconds { deleteBy = min(deleteBy ?? .max, now + after) }
-            result.reasons = reasons
+            result.reasons = grants
             result.obligations = obligations
             result.deleteBy = deleteBy.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         } else {
