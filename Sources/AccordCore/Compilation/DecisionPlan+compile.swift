@@ -41,7 +41,10 @@ extension DecisionPlan {
             let excluded = Set(categorySelector.select(rule.except))
             for c in categorySelector.select(rule.categories) where !excluded.contains(c) { categoryBits[c * words + word] |= bit }
             for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
-            let applicable = rule.jurisdictions.map { $0.compactMap { jurisdictionIndex[$0] } } ?? Array(jurisdictionNames.indices)
+            // A rule for a jurisdiction also applies to the jurisdictions that extend it.
+            let applicable = rule.jurisdictions.map { listed in
+                jurisdictionNames.indices.filter { j in Self.chain(jurisdictionNames[j], in: set).contains { listed.contains($0.id) } }
+            } ?? Array(jurisdictionNames.indices)
             for j in applicable { jurisdictionBits[j * words + word] |= bit }
             if rule.effect == .permit { permitMask[word] |= bit }
             compiledRules.append(CompiledRule(
@@ -82,7 +85,7 @@ extension DecisionPlan {
             let optOut = chain.lazy.compactMap(\.optOut).first
             compiledJurisdictions.append(CompiledJurisdiction(
                 id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
-                optOutSignals: Set(optOut?.signals ?? []), ageOfConsentText: ageOfConsent.map { "under \($0)" },
+                optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []), ageOfConsentText: ageOfConsent.map { "under \($0)" },
                 minorsText: minors.map { "under \($0.under)" }))
             let refused = Set(minors.map { purposeSelector.select($0.refuse) } ?? [])
             let optOutPurposes = Set(optOut.map { purposeSelector.select($0.purposes) } ?? [])

@@ -66,6 +66,8 @@ struct CompiledJurisdiction: Sendable {
     let minorsUnder: Int?
     let allowedRegions: Set<String>?
     let optOutSignals: Set<String>
+    /// Purpose flags this jurisdiction lets a subject opt out of.
+    let optOutFlags: Set<String>
     let ageOfConsentText: String?
     let minorsText: String?
 }
@@ -79,10 +81,23 @@ struct CompiledJurisdictionPurpose: Sendable {
     let refusedToMinors: Bool
 }
 
-struct CompiledRule: Sendable {
+/// A rule ready for deciding. A class so that reading one on the decision path is a single reference.
+final class CompiledRule: Sendable {
     let reference: RuleReference
     let effect: Effect
     let when: CompiledCondition?
     let unless: CompiledCondition?
+    let hasCondition: Bool
     let obligations: Obligations
+    let hasObligations: Bool
+
+    init(reference: RuleReference, effect: Effect, when: CompiledCondition?, unless: CompiledCondition?, obligations: Obligations) {
+        self.reference = reference
+        self.effect = effect
+        self.when = when
+        self.unless = unless
+        self.hasCondition = when != nil || unless != nil
+        self.obligations = obligations
+        self.hasObligations = !obligations.isEmpty
+    }
 }

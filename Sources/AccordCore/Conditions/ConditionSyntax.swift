@@ -90,12 +90,12 @@ struct ConditionParser {
     private mutating func enter() throws(ConditionError) {
         depth += 1
         if depth > ConditionParser.maxDepth {
-            throw ConditionError(code: .conditionTooComplex, message: "condition nested deeper than \(ConditionParser.maxDepth) levels", offset: peek.offset)
+            throw ConditionError(code: .conditionTooComplex, message: "condition nested deeper than \(ConditionParser.maxDepth) levels",
+                                 offset: peek.offset, length: peek.length)
         }
     }
 
     private mutating func parseOr() throws(ConditionError) -> ConditionSyntax {
-        try enter(); defer { depth -= 1 }
         var left = try parseAnd()
         while isSymbol("||") {
             let op = advance()
@@ -164,13 +164,14 @@ struct ConditionParser {
         case .string(let s): _ = advance(); return .string(s, offset: token.offset)
         case .duration(let d): _ = advance(); return .duration(d, offset: token.offset)
         case .symbol("("):
-            _ = advance()
             try enter(); defer { depth -= 1 }
+            _ = advance()
             let inner = try parseOr()
             guard isSymbol(")") else { throw unexpected("expected ')'") }
             _ = advance()
             return inner
         case .symbol("["):
+            try enter(); defer { depth -= 1 }
             _ = advance()
             var items: [ConditionSyntax] = []
             if !isSymbol("]") {
@@ -187,7 +188,12 @@ struct ConditionParser {
             _ = advance()
             if name == "true" { return .boolean(true, offset: token.offset) }
             if name == "false" { return .boolean(false, offset: token.offset) }
+            if ["and", "or", "not"].contains(name), !isSymbol("("), !isSymbol(".") {
+                throw ConditionError(code: .conditionSyntax, message: "'\(name)' is not an operator here", offset: token.offset,
+                                     length: token.length, help: "use '&&', '||' and '!'")
+            }
             if isSymbol("(") {
+                try enter(); defer { depth -= 1 }
                 _ = advance()
                 var arguments: [ConditionSyntax] = []
                 if !isSymbol(")") {

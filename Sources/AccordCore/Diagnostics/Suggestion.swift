@@ -2,7 +2,7 @@
 enum Suggestion {
     /// The closest candidate within a distance that scales with the word's length, if any.
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(2, word.count / 3)
+        let limit = word.count <= 3 ? 1 : max(2, word.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(word, candidate, limit: limit)

@@ -51,15 +51,16 @@ extension DecisionPlan {
 
         var permitted = 0
         decision.resources.reserveCapacity(request.resources.count)
-        // Candidate rules for this purpose, action and jurisdiction, on the stack.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { candidates in
-            let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
-            for w in 0..<words {
-                candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
-            }
+        // Candidate rules for this purpose, action and jurisdiction.
+        var candidates = [UInt64](repeating: 0, count: words)
+        let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
+        for w in 0..<words {
+            candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
+        }
+        candidates.withUnsafeBufferPointer { candidates in
             for resource in request.resources {
                 let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
-                                    candidates: UnsafeBufferPointer(candidates), requirements: requirements, consent: consent,
+                                    candidates: candidates, requirements: requirements, consent: consent,
                                     now: now, explain: options.explain)
                 if result.effect == .permit { permitted += 1 }
                 decision.resources.append(result)
@@ -115,7 +116,9 @@ extension DecisionPlan {
         if rules.optOutable {
             let flags = purposeFlags[purpose]
             let optedOut = request.consent.optOuts.first { entry in
-                Names.isWithin(request.purpose, entry) || (entry == "sale_or_share" && flags.saleOrShare) || (entry == "profiling" && flags.profiling)
+                Names.isWithin(request.purpose, entry)
+                    || (entry == "sale_or_share" && flags.saleOrShare && settings.optOutFlags.contains(entry))
+                    || (entry == "profiling" && flags.profiling && settings.optOutFlags.contains(entry))
             }
             if let optedOut { refusals.append(Reason(.optOutRequested, detail: optedOut)) }
             if request.context.gpc && settings.optOutSignals.contains("gpc") { refusals.append(Reason(.optOutGPC)) }
@@ -188,7 +191,7 @@ extension DecisionPlan {
                 bits &= bits - 1
                 let rule = rules[r]
                 var outcome = RuleTrace.Outcome.applied
-                if rule.when != nil || rule.unless != nil {
+                if rule.hasCondition {
                     if input == nil {
                         input = ConditionInput(request: request, jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
                                                category: categoryNames[category], entity: feature?.entity, region: feature?.region,
@@ -206,7 +209,7 @@ extension DecisionPlan {
                 } else if outcome == .applied {
                     if refusals.isEmpty {
                         grants.append(Reason(.rulePermit, rule: rule.reference))
-                        if !rule.obligations.isEmpty { obligations = obligations.combined(with: rule.obligations) }
+                        if rule.hasObligations { obligations = obligations.combined(with: rule.obligations) }
                     } else if grants.isEmpty {
                         grants.append(Reason(.rulePermit, rule: rule.reference))  // marks that a permit applied
                     }
@@ -222,9 +225,21 @@ extension DecisionPlan {
 
         refusals += requirements.refusals
 
-        // GDPR Art. 9(2)(a): special categories need explicit consent that names them.
-        if categorySensitive[category], !consent.hasValid(anyOf: scopesExplicitForCategory[category]) {
-            refusals.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
+        // GDPR Art. 9(2)(a): special categories need explicit consent that names them, for this purpose,
+        // given by a guardian below the age of digital consent (Art. 8).
+        if categorySensitive[category] {
+            let covering = scopesCoveringPurpose[purpose]
+            var best: UInt8 = 0
+            for s in scopesExplicitForCategory[category] where covering.contains(s) { best = max(best, consent.state(of: s)) }
+            if best < 3 {
+                refusals.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
+            } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
+                if let age = request.subject.age {
+                    if age < minimum && best != 4 { refusals.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
+                } else {
+                    refusals.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
+                }
+            }
         }
         if let region = feature?.region, let allowed = jurisdictions[jurisdiction].allowedRegions, !allowed.contains(region) {
             refusals.append(Reason(.storageRegion, detail: region))
@@ -305,9 +320,8 @@ struct ConsentCheck {
         }
     }
 
-    func hasValid(anyOf scopes: [Int]) -> Bool {
-        scopes.contains { states[$0] >= 3 }
-    }
+    /// 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
+    func state(of scope: Int) -> UInt8 { states[scope] }
 
     func status(among scopes: [Int]) -> Status {
         var best: (Int, UInt8)?

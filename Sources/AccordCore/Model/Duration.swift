@@ -22,6 +22,8 @@ public struct PolicyDuration: Hashable, Sendable, Comparable, CustomStringConver
         let digits = text.dropLast()
         if last.isASCII, last.isNumber, text.allSatisfy({ $0.isASCII && $0.isNumber }) { throw .missingUnit }
         guard let unit = units.first(where: { $0.0 == last })?.1 else { throw .malformed }
+        if digits.hasPrefix("-"), digits.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), digits.count > 1 { throw .outOfRange }
+        if digits.count > 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { throw .outOfRange }
         guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
               let value = Int64(digits)
         else { throw .malformed }

@@ -79,8 +79,8 @@ public enum NamePattern: Hashable, Sendable, CustomStringConvertible {
     var specificity: Int {
         switch self {
         case .all, .sensitive: 0
-        case .subtree(let base): base.split(separator: ".").count * 2 + 1
-        case .descendants(let base): base.split(separator: ".").count * 2
+        case .subtree(let base): base.split(separator: ".").count * 2
+        case .descendants(let base): base.split(separator: ".").count * 2 + 1
         }
     }
 }

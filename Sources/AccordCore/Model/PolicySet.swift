@@ -13,10 +13,13 @@ public struct PolicySet: Sendable {
 
     public init() {}
 
-    /// Whether a category, or one of its ancestors, is marked sensitive.
+    /// Whether a category is sensitive: marked so itself, under a sensitive ancestor, or holding a
+    /// sensitive child (data requested at a parent's level may include the child's, so it is treated as
+    /// sensitive: fail closed).
     public func isSensitive(category name: String) -> Bool {
         if categories[name]?.sensitive == true { return true }
-        return Names.ancestors(of: name).contains { categories[$0]?.sensitive == true }
+        if Names.ancestors(of: name).contains(where: { categories[$0]?.sensitive == true }) { return true }
+        return categories.values.contains { $0.sensitive && Names.isWithin($0.name, name) }
     }
 
     /// A purpose's flag, inherited from its ancestors.

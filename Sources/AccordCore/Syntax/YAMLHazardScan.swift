@@ -31,7 +31,7 @@ struct YAMLHazardScan {
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    diagnostics.append(syntaxError(parser))
+                    diagnostics.append(syntaxError(parser, inputLength: bytes.count))
                     return diagnostics
                 }
                 defer { yaml_event_delete(&event) }
@@ -122,13 +122,18 @@ struct YAMLHazardScan {
                           help: "remove the tag; a condition starting with '!' must be quoted, e.g. when: \"!has(subject.age)\"")
     }
 
-    private func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+    private func syntaxError(_ parser: yaml_parser_t, inputLength: Int) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
-        var message = problem
-        if let context = parser.context.map({ String(cString: $0) }) { message = "\(problem) \(context)" }
+        let context = parser.context.map { String(cString: $0) }
         if problem.contains("Maximum nesting level") {
             return Diagnostic(.nestingTooDeep, "nesting too deep", at: range(location(parser.problem_mark)))
         }
+        // An unclosed list, mapping or quote is reported where it was opened, not where the parser gave up.
+        if let context, Int(parser.problem_mark.index) >= inputLength - 1 || context.contains("flow") || context.contains("quoted") {
+            return Diagnostic(.yamlSyntax, "invalid YAML: \(problem) \(context)", at: range(location(parser.context_mark)),
+                              notes: ["the file ended at \(file):\(location(parser.problem_mark))"])
+        }
+        let message = context.map { "\(problem) \($0)" } ?? problem
         return Diagnostic(.yamlSyntax, "invalid YAML: \(message)", at: range(location(parser.problem_mark)))
     }
 

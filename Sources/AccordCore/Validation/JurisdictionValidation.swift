@@ -68,9 +68,15 @@ extension ValidationSession {
         if let node = header["extends"]?.value { extendsID = FieldReader.string(node, what: "'extends'", into: &bag) }
         set.jurisdictions[id] = Jurisdiction(
             id: id, name: header.string("name", into: &bag), extends: extendsID, extendsRange: header["extends"]?.value.range,
-            fallback: header.bool("fallback", into: &bag) ?? false,
+            fallback: readFallback(header),
             ageOfConsent: header.int("age_of_consent", in: 0...25, into: &bag), minors: minors, legalBases: bases,
             optOut: optOut, allowedRegions: regions, source: idNode.range)
+    }
+
+    private mutating func readFallback(_ header: FieldReader) -> Bool {
+        guard header["fallback"] != nil else { return false }
+        guard let value = header.bool("fallback", into: &bag) else { invalidFallback = true; return false }
+        return value
     }
 
     func isJurisdictionID(_ id: String) -> Bool {
@@ -103,8 +109,8 @@ extension ValidationSession {
                 current = set.jurisdictions[next]?.extends
             }
         }
-        let fallbacks = set.jurisdictions.values.filter(\.fallback).sorted { $0.id < $1.id }
-        if !set.jurisdictions.isEmpty, fallbacks.isEmpty {
+        let fallbacks = set.jurisdictions.values.filter(\.fallback).sorted { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }
+        if !set.jurisdictions.isEmpty, fallbacks.isEmpty, !invalidFallback {
             let first = set.jurisdictions.values.map(\.source).min { ($0.file, $0.start) < ($1.file, $1.start) }!
             bag.error(.fallbackJurisdiction, "no jurisdiction is marked 'fallback: true'", at: first,
                       help: "mark the strictest jurisdiction as the fallback for subjects whose jurisdiction is unknown")

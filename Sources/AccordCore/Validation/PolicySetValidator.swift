@@ -51,6 +51,7 @@ public enum PolicySetValidator {
             let output = reader.read(bytes: bytes, file: path)
             if let source = output.source {
                 sources[path] = source
+                session.sources[path] = source
                 session.set.sources[path] = source.text
             }
             session.bag.append(contentsOf: output.diagnostics)

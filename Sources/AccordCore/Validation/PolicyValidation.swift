@@ -1,7 +1,12 @@
 extension ValidationSession {
     mutating func readPolicy(_ header: FieldReader) {
         let policy = documentName(header)
-        if header["metadata"] == nil {
+        if let metadata = header["metadata"] {
+            if case .mapping(let pairs) = metadata.value.value, !pairs.contains(where: { $0.key == "name" }) {
+                bag.error(.missingKey, "a Policy's metadata is missing 'name'", at: metadata.value.range,
+                          help: "name the policy: decisions cite rules as policy name and rule id")
+            }
+        } else {
             bag.error(.missingKey, "a Policy document is missing 'metadata' with a 'name'", at: header.node.range)
         }
         for item in header.list("rules", into: &bag) ?? [] {
@@ -75,8 +80,28 @@ extension ValidationSession {
             bag.error(.wrongType, "'\(pair.key)' must be a condition string, found \(pair.value.kindDescription)", at: pair.value.range)
             return nil
         }
-        let singleLine = style != .block && !text.contains("\n")
-        switch Condition.read(text, at: pair.value.range, singleLine: singleLine, columnOffset: style == .quoted ? 1 : 0) {
+        // Locate problems inside the condition when its text stands verbatim on one line of the file;
+        // otherwise (escapes, folded lines) they are reported at the condition's start.
+        var range = pair.value.range
+        var singleLine = false
+        var offset = 0
+        if let source = sources[range.file], !text.contains("\n") {
+            let scalars = text.unicodeScalars
+            if style == .block, let next = source.line(range.start.line + 1) {
+                let indent = next.unicodeScalars.prefix { $0 == " " }.count
+                if String(next.unicodeScalars.dropFirst(indent)) == text {
+                    range = SourceRange(file: range.file, line: range.start.line + 1, column: indent + 1, length: scalars.count)
+                    singleLine = true
+                }
+            } else if let line = source.line(range.start.line) {
+                let rest = String(line.unicodeScalars.dropFirst(range.start.column - 1 + (style == .quoted ? 1 : 0)))
+                if rest.hasPrefix(text) {
+                    singleLine = true
+                    offset = style == .quoted ? 1 : 0
+                }
+            }
+        }
+        switch Condition.read(text, at: range, singleLine: singleLine, columnOffset: offset) {
         case .success(let condition): return condition
         case .failure(let diagnostic): bag.add(diagnostic); return nil
         }

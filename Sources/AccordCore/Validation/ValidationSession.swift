@@ -6,6 +6,12 @@ struct ValidationSession {
     var categoryNames: Set<String> = []
     var purposeNames: Set<String> = []
     var ruleIDs: [String: SourceRange] = [:]
+    /// Names declared explicitly (not only implied as an ancestor), with where.
+    var declaredCategories: [String: SourceRange] = [:]
+    var declaredPurposes: [String: SourceRange] = [:]
+    /// A `fallback:` value was present but invalid; its error already explains a missing fallback.
+    var invalidFallback = false
+    var sources: [String: SourceFile] = [:]
 
     static let metadataKeys = ["name", "owner", "description", "labels"]
     /// Keys of a rule, so a rule key that strays into a nested mapping is reported as misplaced.

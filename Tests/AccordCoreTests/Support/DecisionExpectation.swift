@@ -18,8 +18,8 @@ struct DecisionExpectation {
     /// Reads a `want` object; a case that expects nothing is refused.
     init(_ want: [String: Any]) throws {
         guard let effect = want["effect"] as? String else { throw CorpusError("want.effect is required") }
-        guard let resources = want["resources"] as? [String: Any], !resources.isEmpty else {
-            throw CorpusError("want.resources must name every resource")
+        guard let resources = want["resources"] as? [String: Any], !resources.isEmpty || want["reasons"] != nil else {
+            throw CorpusError("want.resources must name every resource (or want.reasons the request-level reasons)")
         }
         self.effect = effect
         self.requestReasons = (want["reasons"] as? [String]).map(Set.init)

@@ -58,8 +58,8 @@ struct ReferenceEvaluator {
     func specificity(_ pattern: NamePattern) -> Int {
         switch pattern {
         case .all, .sensitive: return 0
-        case .subtree(let base): return base.split(separator: ".").count * 2 + 1
-        case .descendants(let base): return base.split(separator: ".").count * 2
+        case .subtree(let base): return base.split(separator: ".").count * 2
+        case .descendants(let base): return base.split(separator: ".").count * 2 + 1
         }
     }
 
@@ -140,7 +140,7 @@ struct ReferenceEvaluator {
         if let optOut = jurisdictions.compactMap(\.optOut).first {
             let optOutable = purposeMatches(optOut.purposes, request.purpose) || optOut.flags.contains { hasFlag(request.purpose, $0) }
             if optOutable {
-                if request.consent.optOuts.contains(where: { Names.isWithin(request.purpose, $0) || (["sale_or_share", "profiling"].contains($0) && hasFlag(request.purpose, $0)) }) {
+                if request.consent.optOuts.contains(where: { Names.isWithin(request.purpose, $0) || (optOut.flags.contains($0) && hasFlag(request.purpose, $0)) }) {
                     refusals.insert("opt_out.requested")
                 }
                 if request.context.gpc && optOut.signals.contains("gpc") { refusals.insert("opt_out.gpc") }
@@ -187,7 +187,7 @@ struct ReferenceEvaluator {
         for rule in set.rules {
             guard purposeMatches(rule.purposes, request.purpose), rule.actions?.contains(action) ?? true,
                   categoryMatches(rule.categories, category), !categoryMatches(rule.except, category),
-                  rule.jurisdictions?.contains(jurisdiction) ?? true
+                  rule.jurisdictions.map { listed in chain(jurisdiction).contains { listed.contains($0.id) } } ?? true
             else { continue }
             // true, false or nil (could not be evaluated)
             var holds: Bool? = true
@@ -220,8 +220,14 @@ struct ReferenceEvaluator {
         }
         refusals.formUnion(shared.refusals)
         if set.isSensitive(category: category) {
-            let explicit = set.scopes.values.filter { categoryMatches($0.explicitCategories, category) }
-            if !explicit.contains(where: { grantState($0.id, request, now: now) >= 3 }) { refusals.insert("consent.explicit_required") }
+            let explicit = set.scopes.values.filter { categoryMatches($0.explicitCategories, category) && purposeMatches($0.purposes, request.purpose) }
+            let best = explicit.map { grantState($0.id, request, now: now) }.max() ?? 0
+            if best < 3 {
+                refusals.insert("consent.explicit_required")
+            } else if let minimum = chain(jurisdiction).compactMap(\.ageOfConsent).first {
+                if let age = request.subject.age { if age < minimum && best != 4 { refusals.insert("consent.guardian_required") } }
+                else { refusals.insert("age.unknown") }
+            }
         }
         let regions = chain(jurisdiction).compactMap(\.allowedRegions).first
         if let region = feature?.region, let regions, !regions.contains(region) { refusals.insert("residency.storage_region") }

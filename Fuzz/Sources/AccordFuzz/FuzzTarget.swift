@@ -1,0 +1,13 @@
+import AccordCore
+
+/// libFuzzer's entry point: every input goes through the whole front end (bytes, hazard scan, Yams,
+/// validation, compilation) and, as text, through the condition parser. Any crash, hang or leak is a finding.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let result = PolicySetValidator.validate(files: [("fuzz.yaml", bytes)])
+    if let set = result.policySet { _ = DecisionPlan.compile(set) }
+    let text = String(decoding: bytes.prefix(4_096), as: UTF8.self)
+    _ = Condition.read(text, at: SourceRange(file: "fuzz.yaml", line: 1, column: 1), singleLine: true, columnOffset: 0)
+    return 0
+}

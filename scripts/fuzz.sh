@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Fuzz the policy front end and the condition parser with libFuzzer.
+#   scripts/fuzz.sh [SECONDS]     (default 600)
+# Seeds come from policies/, Tests/Corpus/diagnostics/ and Fuzz/corpus/; findings land in fuzz-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+swift build --package-path Fuzz -c release --scratch-path .build-fuzz 2>&1 | tail -1
+work=$(mktemp -d)
+cp policies/*.yaml Tests/Corpus/diagnostics/*.yaml "$work"/ 2>/dev/null || true
+cp Fuzz/corpus/* "$work"/ 2>/dev/null || true
+mkdir -p fuzz-artifacts
+.build-fuzz/release/AccordFuzz "$work" -max_total_time="$seconds" -max_len=65536 -timeout=2 -rss_limit_mb=2048 \
+    -artifact_prefix=fuzz-artifacts/ -print_final_stats=1
