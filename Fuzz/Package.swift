@@ -10,8 +10,7 @@ let package = Package(
         .executableTarget(
             name: "AccordFuzz",
             dependencies: [.product(name: "AccordCore", package: "main")],
-            swiftSettings: [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     ]
 )

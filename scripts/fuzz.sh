@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-swift build --package-path Fuzz -c release --scratch-path .build-fuzz 2>&1 | tail -1
+# Instrument every module (AccordCore, Yams and its C libyaml), not only the fuzz target.
+swift build --package-path Fuzz -c release --scratch-path .build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | tail -1
 work=$(mktemp -d)
 cp policies/*.yaml Tests/Corpus/diagnostics/*.yaml "$work"/ 2>/dev/null || true
 cp Fuzz/corpus/* "$work"/ 2>/dev/null || true

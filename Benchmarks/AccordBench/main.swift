@@ -5,6 +5,8 @@ import Foundation
 // on one core. Run with `swift run -c release accord-bench` (add `--quick` for a smaller run).
 
 let quick = CommandLine.arguments.contains("--quick")
+/// `--only single` runs just the single-feature requests (for profiling).
+let only = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
 var random = SplitMix(seed: 42)
 
 print("Accord decision benchmark (release build: \(isReleaseBuild()))")
@@ -23,6 +25,15 @@ print("workload: \(set.features.count) features, \(set.categories.count) categor
 let subjects = 10_000
 let requestCount = quick ? 20_000 : 200_000
 let asOf = Date(timeIntervalSince1970: 1_780_000_000)
+if only == "repeat" {
+    // One request decided over and over: for profiling the decision path alone.
+    let request = workload.request(subject: 7, features: 1, asOf: asOf, random: &random)
+    var count = 0
+    let start = now()
+    for _ in 0..<2_000_000 { count &+= plan.evaluate(request, asOf: asOf).resources.count }
+    print("repeat: \(format(Double(now() - start) / 2_000_000)) ns per single-feature decision (\(count))")
+    exit(0)
+}
 let single = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 1, asOf: asOf, random: &random) }
 let twenty = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 20, asOf: asOf, random: &random) }
 
@@ -72,8 +83,9 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
     if sink == -1 { print(sink) }
 }
 
-run("single-feature requests", single)
-run("20-feature requests", twenty)
+if only == nil || only == "single" { run("single-feature requests", single) }
+if only == nil || only == "twenty" { run("20-feature requests", twenty) }
+if only != nil { exit(0) }
 
 // Compile time for a large policy set.
 let large = Workload.generate(rules: quick ? 2_000 : 10_000, random: &random)

@@ -2,8 +2,8 @@ import Foundation
 
 /// A policy set compiled for deciding: names interned, rule applicability held as bitsets, legal bases,
 /// retention limits and jurisdiction settings resolved into tables. Immutable and safe from any thread;
-/// compile once, evaluate many.
-public struct DecisionPlan: Sendable {
+/// compile once, evaluate many. A class, so handing a plan around never copies its tables.
+public final class DecisionPlan: Sendable {
     /// A content hash of the policy text: the same files give the same revision.
     public let revision: String
 
@@ -45,6 +45,64 @@ public struct DecisionPlan: Sendable {
 
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
+
+    init(
+        revision: String,
+        categoryIndex: [String: Int],
+        categoryNames: [String],
+        categorySensitive: [Bool],
+        purposeIndex: [String: Int],
+        purposeNames: [String],
+        featureIndex: [String: Int],
+        features: [CompiledFeature],
+        scopeNames: [String],
+        scopes: [CompiledScope],
+        jurisdictionIndex: [String: Int],
+        jurisdictions: [CompiledJurisdiction],
+        fallbackJurisdiction: Int?,
+        rules: [CompiledRule],
+        words: Int,
+        purposeRuleBits: [UInt64],
+        actionRuleBits: [UInt64],
+        jurisdictionRuleBits: [UInt64],
+        categoryRuleBits: [UInt64],
+        permitMask: [UInt64],
+        scopesCoveringPurpose: [[Int]],
+        scopesExplicitForCategory: [[Int]],
+        retentionLimit: [Int64?],
+        retentionLimitText: [String?],
+        jurisdictionPurpose: [CompiledJurisdictionPurpose],
+        purposeFlags: [(profiling: Bool, saleOrShare: Bool)],
+        policySet: PolicySet
+    ) {
+        self.revision = revision
+        self.categoryIndex = categoryIndex
+        self.categoryNames = categoryNames
+        self.categorySensitive = categorySensitive
+        self.purposeIndex = purposeIndex
+        self.purposeNames = purposeNames
+        self.featureIndex = featureIndex
+        self.features = features
+        self.scopeNames = scopeNames
+        self.scopes = scopes
+        self.jurisdictionIndex = jurisdictionIndex
+        self.jurisdictions = jurisdictions
+        self.fallbackJurisdiction = fallbackJurisdiction
+        self.rules = rules
+        self.words = words
+        self.purposeRuleBits = purposeRuleBits
+        self.actionRuleBits = actionRuleBits
+        self.jurisdictionRuleBits = jurisdictionRuleBits
+        self.categoryRuleBits = categoryRuleBits
+        self.permitMask = permitMask
+        self.scopesCoveringPurpose = scopesCoveringPurpose
+        self.scopesExplicitForCategory = scopesExplicitForCategory
+        self.retentionLimit = retentionLimit
+        self.retentionLimitText = retentionLimitText
+        self.jurisdictionPurpose = jurisdictionPurpose
+        self.purposeFlags = purposeFlags
+        self.policySet = policySet
+    }
 }
 
 struct CompiledFeature: Sendable {

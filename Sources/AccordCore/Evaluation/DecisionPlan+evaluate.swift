@@ -299,7 +299,7 @@ struct ConsentCheck {
     /// Per scope index: the best grant's state. 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
     private var states: [UInt8]
 
-    init(plan: DecisionPlan, request: DecisionRequest, purpose: Int, jurisdiction: Int, now: Int64) {
+    init(plan: DecisionPlan, request: __shared DecisionRequest, purpose: Int, jurisdiction: Int, now: Int64) {
         states = [UInt8](repeating: 0, count: plan.scopes.count)
         guard !request.consent.grants.isEmpty else { return }
         for grant in request.consent.grants {
