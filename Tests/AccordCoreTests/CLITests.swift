@@ -68,3 +68,30 @@ import Testing
         #expect(output.stderr.contains("nothing decided"))
     }
 }
+
+@Suite struct RevisionTests {
+    @Test func revisionIgnoresHowThePathIsSpelled() throws {
+        let plain = try runAccord(["validate", "--format", "json", "policies"])
+        let dotted = try runAccord(["validate", "--format", "json", "./policies/"])
+        let absolute = try runAccord(["validate", "--format", "json", Repository.path("policies")])
+        let revisions = try [plain, dotted, absolute].map { try jsonObject($0.stdout)["revision"] as? String }
+        #expect(revisions[0] != nil)
+        #expect(Set(revisions).count == 1, "\(revisions)")
+    }
+
+    @Test func revisionChangesWithTheText() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-revision-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Repository.path("policies")) {
+            try FileManager.default.copyItem(atPath: Repository.path("policies/\(name)"), toPath: directory.appendingPathComponent(name).path)
+        }
+        let before = try jsonObject(try runAccord(["validate", "--format", "json", directory.path]).stdout)["revision"] as? String
+        let file = directory.appendingPathComponent("recommendations.yaml")
+        try (String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "max_age: 90d", with: "max_age: 60d"))
+            .write(to: file, atomically: true, encoding: .utf8)
+        let after = try jsonObject(try runAccord(["validate", "--format", "json", directory.path]).stdout)["revision"] as? String
+        #expect(before == (try jsonObject(try runAccord(["validate", "--format", "json", "policies"]).stdout)["revision"] as? String))
+        #expect(before != after)
+    }
+}

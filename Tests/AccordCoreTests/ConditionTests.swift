@@ -12,9 +12,9 @@ import Testing
         let request = DecisionRequest(actor: Actor(id: "a", roles: roles), subject: Subject(id: "s", age: age, jurisdiction: "EU"),
                                       purpose: "ads.targeting", action: "read_online", resources: [],
                                       context: RequestContext(processingRegion: region, gpc: true))
-        let input = ConditionInput(request: request, jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
+        let input = ConditionInput(jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
                                    entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000)
-        return condition.compiled.evaluate(input)
+        return condition.compiled.evaluate(input, request)
     }
 
     @Test func evaluatesComparisonsAndLogic() throws {

@@ -132,16 +132,20 @@ extension DecisionPlan {
         let revision = hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
 
         return DecisionPlan(
-            revision: revision, categoryIndex: categoryIndex, categoryNames: categoryNames, categorySensitive: categorySensitive,
-            purposeIndex: purposeIndex, purposeNames: purposeNames,
-            featureIndex: Dictionary(uniqueKeysWithValues: featureNames.enumerated().map { ($1, $0) }), features: features,
-            scopeNames: scopeNames, scopes: scopes, jurisdictionIndex: jurisdictionIndex, jurisdictions: compiledJurisdictions,
+            revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames, categorySensitive: categorySensitive,
+            purposeIndex: NameTable(purposeNames), purposeNames: purposeNames,
+            featureIndex: NameTable(featureNames), features: features,
+            scopeNames: scopeNames, scopeIndex: NameTable(scopeNames), scopes: scopes, jurisdictionIndex: NameTable(jurisdictionNames), jurisdictions: compiledJurisdictions,
             fallbackJurisdiction: set.fallbackJurisdiction.flatMap { jurisdictionIndex[$0] },
             rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
             jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits, permitMask: permitMask,
             scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
             retentionLimitText: retention.map { $0.map { PolicyDuration(seconds: $0).description } },
-            jurisdictionPurpose: table, purposeFlags: purposeFlags, policySet: set)
+            jurisdictionPurpose: table, purposeFlags: purposeFlags,
+            storageAllowed: compiledJurisdictions.flatMap { j in
+                features.map { f in f.region.map { region in j.allowedRegions?.contains(region) ?? true } ?? true }
+            },
+            policySet: set)
     }
 
     /// A jurisdiction followed by the ones it extends, nearest first; stops at a cycle.

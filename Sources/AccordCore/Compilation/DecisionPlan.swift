@@ -8,16 +8,17 @@ public final class DecisionPlan: Sendable {
     public let revision: String
 
     // MARK: Names
-    let categoryIndex: [String: Int]
+    let categoryIndex: NameTable
     let categoryNames: [String]
     let categorySensitive: [Bool]
-    let purposeIndex: [String: Int]
+    let purposeIndex: NameTable
     let purposeNames: [String]
-    let featureIndex: [String: Int]
+    let featureIndex: NameTable
     let features: [CompiledFeature]
     let scopeNames: [String]
+    let scopeIndex: NameTable
     let scopes: [CompiledScope]
-    let jurisdictionIndex: [String: Int]
+    let jurisdictionIndex: NameTable
     let jurisdictions: [CompiledJurisdiction]
     let fallbackJurisdiction: Int?
 
@@ -42,22 +43,25 @@ public final class DecisionPlan: Sendable {
     /// Per jurisdiction × purpose.
     let jurisdictionPurpose: [CompiledJurisdictionPurpose]
     let purposeFlags: [(profiling: Bool, saleOrShare: Bool)]
+    /// Per jurisdiction × feature: whether the feature's storage region is allowed.
+    let storageAllowed: [Bool]
 
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
 
     init(
         revision: String,
-        categoryIndex: [String: Int],
+        categoryIndex: NameTable,
         categoryNames: [String],
         categorySensitive: [Bool],
-        purposeIndex: [String: Int],
+        purposeIndex: NameTable,
         purposeNames: [String],
-        featureIndex: [String: Int],
+        featureIndex: NameTable,
         features: [CompiledFeature],
         scopeNames: [String],
+        scopeIndex: NameTable,
         scopes: [CompiledScope],
-        jurisdictionIndex: [String: Int],
+        jurisdictionIndex: NameTable,
         jurisdictions: [CompiledJurisdiction],
         fallbackJurisdiction: Int?,
         rules: [CompiledRule],
@@ -73,6 +77,7 @@ public final class DecisionPlan: Sendable {
         retentionLimitText: [String?],
         jurisdictionPurpose: [CompiledJurisdictionPurpose],
         purposeFlags: [(profiling: Bool, saleOrShare: Bool)],
+        storageAllowed: [Bool],
         policySet: PolicySet
     ) {
         self.revision = revision
@@ -84,6 +89,7 @@ public final class DecisionPlan: Sendable {
         self.featureIndex = featureIndex
         self.features = features
         self.scopeNames = scopeNames
+        self.scopeIndex = scopeIndex
         self.scopes = scopes
         self.jurisdictionIndex = jurisdictionIndex
         self.jurisdictions = jurisdictions
@@ -101,6 +107,7 @@ public final class DecisionPlan: Sendable {
         self.retentionLimitText = retentionLimitText
         self.jurisdictionPurpose = jurisdictionPurpose
         self.purposeFlags = purposeFlags
+        self.storageAllowed = storageAllowed
         self.policySet = policySet
     }
 }

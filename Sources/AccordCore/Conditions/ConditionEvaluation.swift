@@ -1,6 +1,6 @@
-/// What a condition sees: the request, the resource being decided, and the instant.
+/// What a condition sees besides the request: the resource being decided and the instant. The request
+/// itself is passed alongside, borrowed, so evaluating a condition never copies it.
 struct ConditionInput {
-    let request: DecisionRequest
     let jurisdiction: String
     let feature: String?
     let category: String
@@ -9,7 +9,7 @@ struct ConditionInput {
     let ageSeconds: Int64?
     let now: Int64
 
-    func value(of attribute: ConditionAttribute) -> ConditionValue {
+    func value(of attribute: ConditionAttribute, in request: DecisionRequest) -> ConditionValue {
         switch attribute {
         case .subjectID: .string(request.subject.id)
         case .subjectAge: request.subject.age.map { .int(Int64($0)) } ?? .error
@@ -34,35 +34,35 @@ struct ConditionInput {
 
 extension CompiledCondition {
     /// Evaluates with three-valued logic; absent attributes give `.error`.
-    func evaluate(_ input: ConditionInput) -> ConditionValue {
+    func evaluate(_ input: ConditionInput, _ request: DecisionRequest) -> ConditionValue {
         switch self {
         case .literal(let value): return value
-        case .attribute(let attribute): return input.value(of: attribute)
-        case .has(let attribute): return .bool(input.value(of: attribute) != .error)
+        case .attribute(let attribute): return input.value(of: attribute, in: request)
+        case .has(let attribute): return .bool(input.value(of: attribute, in: request) != .error)
         case .not(let inner):
-            if case .bool(let b) = inner.evaluate(input) { return .bool(!b) }
+            if case .bool(let b) = inner.evaluate(input, request) { return .bool(!b) }
             return .error
         case .negate(let inner):
-            switch inner.evaluate(input) {
+            switch inner.evaluate(input, request) {
             case .int(let v): return v == .min ? .error : .int(-v)
             case .double(let v): return .double(-v)
             case .duration(let v): return v == .min ? .error : .duration(-v)
             default: return .error
             }
         case .and(let lhs, let rhs):
-            let left = lhs.evaluate(input)
+            let left = lhs.evaluate(input, request)
             if left == .bool(false) { return .bool(false) }
-            let right = rhs.evaluate(input)
+            let right = rhs.evaluate(input, request)
             if right == .bool(false) { return .bool(false) }
             return left == .bool(true) && right == .bool(true) ? .bool(true) : .error
         case .or(let lhs, let rhs):
-            let left = lhs.evaluate(input)
+            let left = lhs.evaluate(input, request)
             if left == .bool(true) { return .bool(true) }
-            let right = rhs.evaluate(input)
+            let right = rhs.evaluate(input, request)
             if right == .bool(true) { return .bool(true) }
             return left == .bool(false) && right == .bool(false) ? .bool(false) : .error
         case .compare(let op, let lhs, let rhs):
-            let left = lhs.evaluate(input), right = rhs.evaluate(input)
+            let left = lhs.evaluate(input, request), right = rhs.evaluate(input, request)
             guard let order = Self.order(left, right) else { return .error }
             switch op {
             case .equal: return .bool(order == 0)
@@ -73,20 +73,20 @@ extension CompiledCondition {
             case .greaterOrEqual: return .bool(order >= 0)
             }
         case .contains(let element, let list):
-            let needle = element.evaluate(input)
-            guard needle != .error, case .list(let items) = list.evaluate(input) else { return .error }
+            let needle = element.evaluate(input, request)
+            guard needle != .error, case .list(let items) = list.evaluate(input, request) else { return .error }
             return .bool(items.contains { Self.order(needle, $0) == 0 })
         case .size(let inner):
-            switch inner.evaluate(input) {
+            switch inner.evaluate(input, request) {
             case .list(let items): return .int(Int64(items.count))
             case .string(let s): return .int(Int64(s.count))
             default: return .error
             }
         case .startsWith(let a, let b):
-            guard case .string(let s) = a.evaluate(input), case .string(let prefix) = b.evaluate(input) else { return .error }
+            guard case .string(let s) = a.evaluate(input, request), case .string(let prefix) = b.evaluate(input, request) else { return .error }
             return .bool(s.hasPrefix(prefix))
         case .within(let a, let b):
-            guard case .string(let s) = a.evaluate(input), case .string(let ancestor) = b.evaluate(input) else { return .error }
+            guard case .string(let s) = a.evaluate(input, request), case .string(let ancestor) = b.evaluate(input, request) else { return .error }
             return .bool(Names.isWithin(s, ancestor))
         }
     }

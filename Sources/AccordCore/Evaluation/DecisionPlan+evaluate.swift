@@ -23,7 +23,7 @@ extension DecisionPlan {
         var requestReasons: [Reason] = []
         let purpose = purposeIndex[request.purpose]
         if purpose == nil { requestReasons.append(Reason(.unknownPurpose, detail: request.purpose)) }
-        let action = Action(rawValue: request.action)
+        let action = Action.named(request.action)
         if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
         var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
         if jurisdiction == nil {
@@ -52,12 +52,12 @@ extension DecisionPlan {
         var permitted = 0
         decision.resources.reserveCapacity(request.resources.count)
         // Candidate rules for this purpose, action and jurisdiction.
-        var candidates = [UInt64](repeating: 0, count: words)
-        let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
-        for w in 0..<words {
-            candidates[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
-        }
-        candidates.withUnsafeBufferPointer { candidates in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
+            let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
+            for w in 0..<words {
+                buffer[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
+            }
+            let candidates = UnsafeBufferPointer(buffer)
             for resource in request.resources {
                 let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
                                     candidates: candidates, requirements: requirements, consent: consent,
@@ -150,11 +150,13 @@ extension DecisionPlan {
                                       deleteBy: nil, trace: explain ? [] : nil)
         let category: Int
         var feature: CompiledFeature?
+        var featureSlot: Int?
         if let name = resource.feature {
             guard let index = featureIndex[name] else {
                 result.reasons = [Reason(.unknownFeature, detail: name)]
                 return result
             }
+            featureSlot = index
             feature = features[index]
             category = features[index].category
             if let declared = resource.category, declared != categoryNames[category] {
@@ -179,7 +181,8 @@ extension DecisionPlan {
         }
 
         // Rules.
-        var grants: [Reason] = []
+        var grants = requirements.grants
+        var permitCount = 0
         var obligations = Obligations()
         var permitErrored = false
         let cBase = category * words
@@ -193,11 +196,11 @@ extension DecisionPlan {
                 var outcome = RuleTrace.Outcome.applied
                 if rule.hasCondition {
                     if input == nil {
-                        input = ConditionInput(request: request, jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
+                        input = ConditionInput(jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
                                                category: categoryNames[category], entity: feature?.entity, region: feature?.region,
                                                ageSeconds: ageSeconds, now: now)
                     }
-                    outcome = Self.conditionOutcome(rule, input!)
+                    outcome = Self.conditionOutcome(rule, input!, request)
                 }
                 if explain { result.trace?.append(RuleTrace(rule: rule.reference, outcome: outcome)) }
                 if rule.effect == .forbid {
@@ -207,18 +210,17 @@ extension DecisionPlan {
                         if outcome == .conditionError { refusals.append(Reason(.conditionError, rule: rule.reference)) }
                     }
                 } else if outcome == .applied {
+                    permitCount += 1
                     if refusals.isEmpty {
                         grants.append(Reason(.rulePermit, rule: rule.reference))
                         if rule.hasObligations { obligations = obligations.combined(with: rule.obligations) }
-                    } else if grants.isEmpty {
-                        grants.append(Reason(.rulePermit, rule: rule.reference))  // marks that a permit applied
                     }
                 } else if outcome == .conditionError {
                     permitErrored = true
                 }
             }
         }
-        if grants.isEmpty {
+        if permitCount == 0 {
             refusals.append(Reason(.notGranted))
             if permitErrored { refusals.append(Reason(.conditionError)) }
         }
@@ -241,8 +243,8 @@ extension DecisionPlan {
                 }
             }
         }
-        if let region = feature?.region, let allowed = jurisdictions[jurisdiction].allowedRegions, !allowed.contains(region) {
-            refusals.append(Reason(.storageRegion, detail: region))
+        if let index = featureSlot, !storageAllowed[jurisdiction * features.count + index] {
+            refusals.append(Reason(.storageRegion, detail: features[index].region))
         }
         var deleteBy: Int64?
         if let limit = retentionLimit[purpose * categoryNames.count + category] {
@@ -256,7 +258,6 @@ extension DecisionPlan {
 
         if refusals.isEmpty {
             result.effect = .permit
-            grants += requirements.grants
             if let after = obligations.deleteAfter?.seconds { deleteBy = min(deleteBy ?? .max, now + after) }
             result.reasons = grants
             result.obligations = obligations
@@ -267,17 +268,17 @@ extension DecisionPlan {
         return result
     }
 
-    private static func conditionOutcome(_ rule: CompiledRule, _ input: ConditionInput) -> RuleTrace.Outcome {
+    private static func conditionOutcome(_ rule: CompiledRule, _ input: ConditionInput, _ request: DecisionRequest) -> RuleTrace.Outcome {
         var errored = false
         if let when = rule.when {
-            switch when.evaluate(input) {
+            switch when.evaluate(input, request) {
             case .bool(true): break
             case .bool(false): return .conditionFalse
             default: errored = true
             }
         }
         if let unless = rule.unless {
-            switch unless.evaluate(input) {
+            switch unless.evaluate(input, request) {
             case .bool(false): break
             case .bool(true): return .conditionFalse
             default: errored = true
@@ -296,14 +297,16 @@ struct ConsentCheck {
         case missing
     }
 
-    /// Per scope index: the best grant's state. 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
-    private var states: [UInt8]
+    /// Per scope index: the best grant's state, 4 bits each for the first 16 scopes and in `overflow`
+    /// beyond. 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
+    private var packed: UInt64 = 0
+    private var overflow: [UInt8] = []
 
     init(plan: DecisionPlan, request: __shared DecisionRequest, purpose: Int, jurisdiction: Int, now: Int64) {
-        states = [UInt8](repeating: 0, count: plan.scopes.count)
         guard !request.consent.grants.isEmpty else { return }
+        if plan.scopes.count > 16 { overflow = [UInt8](repeating: 0, count: plan.scopes.count - 16) }
         for grant in request.consent.grants {
-            guard let s = plan.scopeNames.firstIndex(of: grant.scope) else { continue }
+            guard let s = plan.scopeIndex[grant.scope] else { continue }
             let scope = plan.scopes[s]
             let at = Int64(grant.grantedAt.timeIntervalSince1970.rounded(.down))
             var state: UInt8
@@ -316,16 +319,27 @@ struct ConsentCheck {
             } else {
                 state = grant.byGuardian ? 4 : 3
             }
-            states[s] = max(states[s], state)
+            if state > self.state(of: s) { set(s, state) }
+        }
+    }
+
+    private mutating func set(_ scope: Int, _ state: UInt8) {
+        if scope < 16 {
+            let shift = UInt64(scope * 4)
+            packed = (packed & ~(0xF << shift)) | (UInt64(state) << shift)
+        } else {
+            overflow[scope - 16] = state
         }
     }
 
     /// 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
-    func state(of scope: Int) -> UInt8 { states[scope] }
+    func state(of scope: Int) -> UInt8 {
+        scope < 16 ? UInt8((packed >> UInt64(scope * 4)) & 0xF) : overflow[scope - 16]
+    }
 
     func status(among scopes: [Int]) -> Status {
         var best: (Int, UInt8)?
-        for s in scopes where states[s] > (best?.1 ?? 0) { best = (s, states[s]) }
+        for s in scopes where state(of: s) > (best?.1 ?? 0) { best = (s, state(of: s)) }
         guard let (scope, state) = best else { return .missing }
         switch state {
         case 4: return .valid(scope: scope, byGuardian: true)

@@ -21,10 +21,16 @@ public enum PolicySetValidator {
     public static func validate(paths: [String], limits: YAMLLimits = .standard) -> ValidationResult {
         var files: [(String, [UInt8])] = []
         var unreadable: [Diagnostic] = []
+        // The revision hashes each file under its path relative to the folder given (or its own name), so
+        // `policies`, `./policies` and an absolute path give the same revision.
+        var revisionNames: [String: String] = [:]
         for path in paths {
             switch PolicyFiles.list(path) {
             case .success(let list):
                 for file in list {
+                    revisionNames[file] = file == path
+                        ? String(file.split(separator: "/").last ?? Substring(file))
+                        : String(file.dropFirst(path.hasSuffix("/") ? path.count : path.count + 1))
                     if let data = FileManager.default.contents(atPath: file) {
                         files.append((file, [UInt8](data)))
                     } else {
@@ -36,6 +42,9 @@ public enum PolicySetValidator {
             }
         }
         var result = validate(files: files, limits: limits)
+        if let sources = result.policySet?.sources {
+            result.policySet?.sources = Dictionary(sources.map { (revisionNames[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
         result.diagnostics = (result.diagnostics + unreadable).sorted()
         if !unreadable.isEmpty { result.policySet = nil }
         return result

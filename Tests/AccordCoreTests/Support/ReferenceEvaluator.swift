@@ -180,7 +180,7 @@ struct ReferenceEvaluator {
             let a = now - Int64(collected.timeIntervalSince1970.rounded(.down))
             if a < 0 { refusals.insert("request.future_data") } else { age = a }
         }
-        let input = ConditionInput(request: request, jurisdiction: jurisdiction, feature: feature?.name, category: category,
+        let input = ConditionInput(jurisdiction: jurisdiction, feature: feature?.name, category: category,
                                    entity: feature?.entity, region: feature?.region, ageSeconds: age, now: now)
         var permits: [Rule] = []
         var permitErrored = false
@@ -192,14 +192,14 @@ struct ReferenceEvaluator {
             // true, false or nil (could not be evaluated)
             var holds: Bool? = true
             if let when = rule.when {
-                switch when.compiled.evaluate(input) {
+                switch when.compiled.evaluate(input, request) {
                 case .bool(true): break
                 case .bool(false): holds = false
                 default: holds = nil
                 }
             }
             if holds != false, let unless = rule.unless {
-                switch unless.compiled.evaluate(input) {
+                switch unless.compiled.evaluate(input, request) {
                 case .bool(false): break
                 case .bool(true): holds = false
                 default: holds = nil
