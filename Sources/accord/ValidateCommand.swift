@@ -17,6 +17,9 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let paths = self.paths.isEmpty ? ["policies"] : self.paths
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure(code: .usage, message: "\(path): error: no such file or folder")
+        }
         let result = PolicySetValidator.validate(paths: paths)
         let errors = result.diagnostics.filter { $0.severity == .error }.count
         let warnings = result.diagnostics.filter { $0.severity == .warning }.count

@@ -26,6 +26,9 @@ import Testing
         #expect(try runAccord(["validate", "--format", "xml"]).status == 2)
         #expect(try runAccord(["eval", "--policies", "policies", "--request", "-", "--as-of", "yesterday"]).status == 2)
         #expect(try runAccord(["frobnicate"]).status == 2)
+        let missing = try runAccord(["validate", "no/such/folder"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no/such/folder: error: no such file or folder"))
     }
 
     @Test func malformedRequestIsAnErrorNotADecision() throws {

@@ -65,6 +65,22 @@ import Testing
         #expect(diagnostic.code == code, "\(text): \(diagnostic.message)")
     }
 
+    @Test(arguments: [
+        ("context.environment == production", "to compare with text, quote it: \"production\""),
+        ("subject.age => 18", "did you mean '>='?"),
+        ("resource.age > 30", "write the number with a unit, e.g. 30d"),
+        ("subject.age >= 18 and true", "use '&&', '||' and '!'"),
+        ("not has(subject.age)", "use '&&', '||' and '!'"),
+    ])
+    func helpsWithCommonMistakes(_ text: String, _ help: String) {
+        guard case .failure(let diagnostic) = read(text) else { Issue.record("accepted '\(text)'"); return }
+        #expect(diagnostic.help == help)
+    }
+
+    @Test func negativeNumbersAreLiteralsInLists() throws {
+        #expect(try evaluate("subject.age in [-1, 30]") == .bool(true))
+    }
+
     @Test func refusesDeeplyNestedConditions() {
         let text = String(repeating: "(", count: 100) + "true" + String(repeating: ")", count: 100)
         guard case .failure(let diagnostic) = read(text) else { Issue.record("accepted"); return }

@@ -15,7 +15,16 @@ enum ConditionChecker {
             var values: [ConditionValue] = []
             var elementType: ConditionType = .any
             for item in items {
-                let (compiled, type) = try check(item)
+                var (compiled, type) = try check(item)
+                // A negated number literal is still a literal.
+                if case .negate(.literal(let value)) = compiled {
+                    switch value {
+                    case .int(let v) where v != .min: compiled = .literal(.int(-v))
+                    case .double(let v): compiled = .literal(.double(-v))
+                    case .duration(let v) where v != .min: compiled = .literal(.duration(-v))
+                    default: break
+                    }
+                }
                 guard case .literal(let value) = compiled else {
                     throw ConditionError(code: .conditionType, message: "list elements must be literals", offset: item.offset)
                 }
@@ -66,8 +75,10 @@ enum ConditionChecker {
             default:
                 let comparable = leftType == rightType || (leftType.isNumeric && rightType.isNumeric)
                 guard comparable else {
+                    let durationHint = (leftType == .duration && rightType.isNumeric) || (rightType == .duration && leftType.isNumeric)
                     throw ConditionError(code: .conditionType, message: "cannot compare \(leftType) with \(rightType)",
-                                         offset: offset, length: length)
+                                         offset: offset, length: length,
+                                         help: durationHint ? "write the number with a unit, e.g. 30d" : nil)
                 }
                 let ordered = ["<", "<=", ">", ">="].contains(op)
                 if ordered, leftType == .bool || { if case .list = leftType { return true }; return false }() {
@@ -88,6 +99,11 @@ enum ConditionChecker {
         let all = ConditionAttribute.allCases.map(\.rawValue)
         if !ConditionAttribute.roots.contains(parts[0]) {
             let suggestion = Suggestion.closest(to: parts[0], in: ConditionAttribute.roots)
+            if parts.count == 1 && suggestion == nil {
+                throw ConditionError(code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
+                                     length: parts[0].unicodeScalars.count,
+                                     help: "to compare with text, quote it: \"\(parts[0])\"")
+            }
             throw ConditionError(code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
                                  length: parts[0].unicodeScalars.count,
                                  help: suggestion.map { "did you mean '\($0)'?" } ?? "conditions read subject, actor, resource and context")
@@ -138,7 +154,7 @@ enum ConditionChecker {
             do {
                 return (.literal(.duration(try PolicyDuration.parse(text).seconds)), .duration)
             } catch {
-                throw ConditionError(code: error == .missingUnit ? .durationWithoutUnit : .malformedDuration,
+                throw ConditionError(code: error == .missingUnit ? .durationWithoutUnit : (error == .outOfRange ? .durationOutOfRange : .malformedDuration),
                                      message: "invalid duration \"\(text)\"", offset: arguments[0].offset,
                                      help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. \"30d\")")
             }

@@ -115,7 +115,9 @@ struct ConditionLexer {
                 guard let symbol = matched else {
                     var help: String?
                     if c == "&" || c == "|" { help = "use '\(c)\(c)'" }
-                    if c == "=" { help = "use '==' to compare" }
+                    if c == "=" {
+                        help = i + 1 < scalars.count && scalars[i + 1] == ">" ? "did you mean '>='?" : "use '==' to compare"
+                    }
                     throw ConditionError(code: .conditionSyntax, message: "unexpected character '\(c)'", offset: i, help: help)
                 }
                 i += symbol.unicodeScalars.count

@@ -7,7 +7,7 @@ extension ValidationSession {
         guard let idNode = header["id"]?.value, let id = FieldReader.string(idNode, what: "'id'", into: &bag) else { return }
         guard isJurisdictionID(id) else {
             bag.error(.invalidName, "invalid jurisdiction id '\(id)'", at: idNode.range,
-                      help: "use letters, digits and '-', e.g. EU, UK, US-CA")
+                      help: "start with a letter, then letters, digits, '-' or '_', e.g. EU, UK, US-CA")
             return
         }
         var seen = set.jurisdictions.mapValues(\.source)

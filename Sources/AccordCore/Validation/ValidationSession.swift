@@ -51,9 +51,12 @@ struct ValidationSession {
             return nil
         }
         let allowed = ["apiVersion", "kind", "metadata"] + Self.bodyKeys(kind)
-        let misplaced: [String: String] = kind == "Policy"
+        var misplaced: [String: String] = kind == "Policy"
             ? Dictionary(uniqueKeysWithValues: Self.ruleKeys.filter { !allowed.contains($0) }.map { ($0, "a rule under 'rules:'") })
             : [:]
+        misplaced["description"] = "metadata.description"
+        misplaced["name"] = kind == "Jurisdiction" ? nil : "metadata.name"
+        misplaced["owner"] = "metadata.owner"
         guard let header = FieldReader.open(root, what: "a \(kind) document", allowed: allowed, misplaced: misplaced, into: &bag) else {
             return nil
         }
