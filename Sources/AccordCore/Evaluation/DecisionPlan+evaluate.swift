@@ -52,6 +52,7 @@ extension DecisionPlan {
         var permitted = 0
         decision.resources.reserveCapacity(request.resources.count)
         // Candidate rules for this purpose, action and jurisdiction.
+        var scratch = RequestScratch()
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
             let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
             for w in 0..<words {
@@ -61,7 +62,7 @@ extension DecisionPlan {
             for resource in request.resources {
                 let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
                                     candidates: candidates, requirements: requirements, consent: consent,
-                                    now: now, explain: options.explain)
+                                    now: now, explain: options.explain, scratch: &scratch)
                 if result.effect == .permit { permitted += 1 }
                 decision.resources.append(result)
             }
@@ -142,22 +143,30 @@ extension DecisionPlan {
 
     // MARK: - One resource
 
+    /// Per-request state that lets resources share reason lists instead of allocating their own.
+    struct RequestScratch {
+        /// `minimisation.not_granted` followed by the request-level refusals.
+        var notGrantedAndRefusals: [Reason]?
+        /// The reasons of a resource permitted by exactly one rule, for the last such rule.
+        var permitRule = -1
+        var permitReasons: [Reason] = []
+    }
+
     private func decide(
         _ resource: ResourceReference, request: DecisionRequest, purpose: Int, jurisdiction: Int, candidates: UnsafeBufferPointer<UInt64>,
-        requirements: (grants: [Reason], refusals: [Reason]), consent: ConsentCheck, now: Int64, explain: Bool
+        requirements: (grants: [Reason], refusals: [Reason]), consent: ConsentCheck, now: Int64, explain: Bool,
+        scratch: inout RequestScratch
     ) -> ResourceDecision {
         var result = ResourceDecision(resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
                                       deleteBy: nil, trace: explain ? [] : nil)
         let category: Int
-        var feature: CompiledFeature?
-        var featureSlot: Int?
+        var featureSlot = -1
         if let name = resource.feature {
             guard let index = featureIndex[name] else {
                 result.reasons = [Reason(.unknownFeature, detail: name)]
                 return result
             }
             featureSlot = index
-            feature = features[index]
             category = features[index].category
             if let declared = resource.category, declared != categoryNames[category] {
                 // A request that claims another category than the catalog holds cannot be trusted.
@@ -173,16 +182,17 @@ extension DecisionPlan {
         }
         result.category = categoryNames[category]
 
+        // Refusals that concern this resource alone; the request's own refusals are shared, not copied.
+        var local: [Reason] = []
         var ageSeconds: Int64?
-        var refusals: [Reason] = []
         if let collected = resource.collectedAt {
             let age = now - Int64(collected.timeIntervalSince1970.rounded(.down))
-            if age < 0 { refusals.append(Reason(.futureData)) } else { ageSeconds = age }
+            if age < 0 { local.append(Reason(.futureData)) } else { ageSeconds = age }
         }
 
         // Rules.
-        var grants = requirements.grants
-        var permitCount = 0
+        var firstPermit = -1
+        var morePermits: [Reason] = []
         var obligations = Obligations()
         var permitErrored = false
         let cBase = category * words
@@ -196,6 +206,7 @@ extension DecisionPlan {
                 var outcome = RuleTrace.Outcome.applied
                 if rule.hasCondition {
                     if input == nil {
+                        let feature = featureSlot >= 0 ? features[featureSlot] : nil
                         input = ConditionInput(jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
                                                category: categoryNames[category], entity: feature?.entity, region: feature?.region,
                                                ageSeconds: ageSeconds, now: now)
@@ -206,26 +217,21 @@ extension DecisionPlan {
                 if rule.effect == .forbid {
                     // Fail closed: a forbid whose condition cannot be evaluated applies.
                     if outcome != .conditionFalse {
-                        refusals.append(Reason(.ruleForbid, rule: rule.reference))
-                        if outcome == .conditionError { refusals.append(Reason(.conditionError, rule: rule.reference)) }
+                        local.append(Reason(.ruleForbid, rule: rule.reference))
+                        if outcome == .conditionError { local.append(Reason(.conditionError, rule: rule.reference)) }
                     }
                 } else if outcome == .applied {
-                    permitCount += 1
-                    if refusals.isEmpty {
-                        grants.append(Reason(.rulePermit, rule: rule.reference))
-                        if rule.hasObligations { obligations = obligations.combined(with: rule.obligations) }
-                    }
+                    if firstPermit < 0 { firstPermit = r } else { morePermits.append(Reason(.rulePermit, rule: rule.reference)) }
+                    if rule.hasObligations { obligations = obligations.combined(with: rule.obligations) }
                 } else if outcome == .conditionError {
                     permitErrored = true
                 }
             }
         }
-        if permitCount == 0 {
-            refusals.append(Reason(.notGranted))
-            if permitErrored { refusals.append(Reason(.conditionError)) }
+        if firstPermit < 0 {
+            local.append(Reason(.notGranted))
+            if permitErrored { local.append(Reason(.conditionError)) }
         }
-
-        refusals += requirements.refusals
 
         // GDPR Art. 9(2)(a): special categories need explicit consent that names them, for this purpose,
         // given by a guardian below the age of digital consent (Art. 8).
@@ -234,36 +240,52 @@ extension DecisionPlan {
             var best: UInt8 = 0
             for s in scopesExplicitForCategory[category] where covering.contains(s) { best = max(best, consent.state(of: s)) }
             if best < 3 {
-                refusals.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
+                local.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
             } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
                 if let age = request.subject.age {
-                    if age < minimum && best != 4 { refusals.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
+                    if age < minimum && best != 4 { local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
                 } else {
-                    refusals.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
+                    local.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
                 }
             }
         }
-        if let index = featureSlot, !storageAllowed[jurisdiction * features.count + index] {
-            refusals.append(Reason(.storageRegion, detail: features[index].region))
+        if featureSlot >= 0, !storageAllowed[jurisdiction * features.count + featureSlot] {
+            local.append(Reason(.storageRegion, detail: features[featureSlot].region))
         }
         var deleteBy: Int64?
-        if let limit = retentionLimit[purpose * categoryNames.count + category] {
+        let slot = purpose * categoryNames.count + category
+        if let limit = retentionLimit[slot] {
             if let age = ageSeconds {
-                if age > limit { refusals.append(Reason(.retentionExpired, detail: retentionLimitText[purpose * categoryNames.count + category])) }
+                if age > limit { local.append(Reason(.retentionExpired, detail: retentionLimitText[slot])) }
                 deleteBy = now - age + limit
             } else if resource.collectedAt == nil {
-                refusals.append(Reason(.retentionAgeUnknown, detail: retentionLimitText[purpose * categoryNames.count + category]))
+                local.append(Reason(.retentionAgeUnknown, detail: retentionLimitText[slot]))
             }
         }
 
-        if refusals.isEmpty {
+        if local.isEmpty && requirements.refusals.isEmpty {
             result.effect = .permit
             if let after = obligations.deleteAfter?.seconds { deleteBy = min(deleteBy ?? .max, now + after) }
-            result.reasons = grants
+            if morePermits.isEmpty {
+                if scratch.permitRule != firstPermit {
+                    scratch.permitRule = firstPermit
+                    scratch.permitReasons = [Reason(.rulePermit, rule: rules[firstPermit].reference)] + requirements.grants
+                }
+                result.reasons = scratch.permitReasons
+            } else {
+                result.reasons = [Reason(.rulePermit, rule: rules[firstPermit].reference)] + morePermits + requirements.grants
+            }
             result.obligations = obligations
             result.deleteBy = deleteBy.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        } else if local.isEmpty {
+            result.reasons = requirements.refusals
+        } else if requirements.refusals.isEmpty {
+            result.reasons = local
+        } else if local.count == 1 && local[0].code == .notGranted {
+            if scratch.notGrantedAndRefusals == nil { scratch.notGrantedAndRefusals = local + requirements.refusals }
+            result.reasons = scratch.notGrantedAndRefusals!
         } else {
-            result.reasons = refusals
+            result.reasons = local + requirements.refusals
         }
         return result
     }
