@@ -49,8 +49,8 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
         let end = min(index + 1_000, requests.count)
         let batchStart = now()
         var batchResources = 0
-        for request in requests[index..<end] {
-            let decision = plan.evaluate(request, asOf: asOf)
+        for i in index..<end {
+            let decision = plan.evaluate(requests[i], asOf: asOf)
             batchResources += decision.resources.count
             for resource in decision.resources where resource.effect == .permit { permits += 1 }
         }
@@ -68,10 +68,10 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
     index = 0
     while index < requests.count {
         let end = min(index + 1_000, requests.count)
-        for request in requests[index..<end] { sink &+= plan.evaluate(request, asOf: asOf).resources.count }
+        for i in index..<end { sink &+= plan.evaluate(requests[i], asOf: asOf).resources.count }
         let batchStart = now()
         var batchResources = 0
-        for request in requests[index..<end] { batchResources += plan.evaluate(request, asOf: asOf).resources.count }
+        for i in index..<end { batchResources += plan.evaluate(requests[i], asOf: asOf).resources.count }
         warm.append(Double(now() - batchStart) / Double(batchResources))
         index = end
     }

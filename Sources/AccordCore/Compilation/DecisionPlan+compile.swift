@@ -74,6 +74,7 @@ extension DecisionPlan {
         }
 
         // Jurisdictions, with `extends` resolved: the nearest definition of each setting wins.
+        let regionNames = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
         var compiledJurisdictions: [CompiledJurisdiction] = []
         var table: [CompiledJurisdictionPurpose] = []
         let purposeFlags = purposeNames.map { (set.purposeFlag($0, \.profiling), set.purposeFlag($0, \.saleOrShare)) }
@@ -85,7 +86,8 @@ extension DecisionPlan {
             let optOut = chain.lazy.compactMap(\.optOut).first
             compiledJurisdictions.append(CompiledJurisdiction(
                 id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
-                optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []), ageOfConsentText: ageOfConsent.map { "under \($0)" },
+                optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
+                allowedRegionBits: regionNames.map { regions?.contains($0) ?? true }, ageOfConsentText: ageOfConsent.map { "under \($0)" },
                 minorsText: minors.map { "under \($0.under)" }))
             let refused = Set(minors.map { purposeSelector.select($0.refuse) } ?? [])
             let optOutPurposes = Set(optOut.map { purposeSelector.select($0.purposes) } ?? [])
@@ -115,8 +117,17 @@ extension DecisionPlan {
                 let flags = purposeFlags[p]
                 let optOutable = optOutPurposes.contains(p)
                     || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
+                let scopesText = consentScopes.map { scopeNames[$0] }.joined(separator: ",")
+                let basisReasons: [Reason] = switch basis?.basis {
+                case .legitimateInterest: [Reason(.basisLegitimateInterest)]
+                case .contract: [Reason(.basisContract)]
+                case .legalObligation: [Reason(.basisLegalObligation)]
+                case .notice: [Reason(.basisNotice)]
+                case .consent, nil: []
+                }
                 table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes,
-                                                         consentScopesText: consentScopes.map { scopeNames[$0] }.joined(separator: ","),
+                                                         consentScopesText: scopesText, basisReasons: basisReasons,
+                                                         missingConsentReasons: [Reason(.consentMissing, detail: scopesText)],
                                                          optOutable: optOutable,
                                                          refusedToMinors: refused.contains(p)))
             }
@@ -145,6 +156,8 @@ extension DecisionPlan {
             storageAllowed: compiledJurisdictions.flatMap { j in
                 features.map { f in f.region.map { region in j.allowedRegions?.contains(region) ?? true } ?? true }
             },
+            regionIndex: NameTable(regionNames),
+            consentGrantReasons: scopeNames.map { [Reason(.basisConsent, detail: $0)] },
             policySet: set)
     }
 

@@ -45,6 +45,10 @@ public final class DecisionPlan: Sendable {
     let purposeFlags: [(profiling: Bool, saleOrShare: Bool)]
     /// Per jurisdiction × feature: whether the feature's storage region is allowed.
     let storageAllowed: [Bool]
+    /// Every region named by a jurisdiction.
+    let regionIndex: NameTable
+    /// Per scope: the shared `basis.consent` grant note.
+    let consentGrantReasons: [[Reason]]
 
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
@@ -78,6 +82,8 @@ public final class DecisionPlan: Sendable {
         jurisdictionPurpose: [CompiledJurisdictionPurpose],
         purposeFlags: [(profiling: Bool, saleOrShare: Bool)],
         storageAllowed: [Bool],
+        regionIndex: NameTable,
+        consentGrantReasons: [[Reason]],
         policySet: PolicySet
     ) {
         self.revision = revision
@@ -108,6 +114,8 @@ public final class DecisionPlan: Sendable {
         self.jurisdictionPurpose = jurisdictionPurpose
         self.purposeFlags = purposeFlags
         self.storageAllowed = storageAllowed
+        self.regionIndex = regionIndex
+        self.consentGrantReasons = consentGrantReasons
         self.policySet = policySet
     }
 }
@@ -133,6 +141,8 @@ struct CompiledJurisdiction: Sendable {
     let optOutSignals: Set<String>
     /// Purpose flags this jurisdiction lets a subject opt out of.
     let optOutFlags: Set<String>
+    /// Per region (indexed as `DecisionPlan.regionIndex`): whether processing there is allowed.
+    let allowedRegionBits: [Bool]
     let ageOfConsentText: String?
     let minorsText: String?
 }
@@ -142,6 +152,9 @@ struct CompiledJurisdictionPurpose: Sendable {
     /// Scopes that may carry consent for this purpose here.
     let consentScopes: [Int]
     let consentScopesText: String
+    /// Shared reason lists, built once: the grant note for a non-consent basis, and the refusal for missing consent.
+    let basisReasons: [Reason]
+    let missingConsentReasons: [Reason]
     let optOutable: Bool
     let refusedToMinors: Bool
 }

@@ -97,21 +97,19 @@ extension DecisionPlan {
                         refusals.append(Reason(.ageUnknown, detail: settings.ageOfConsentText))
                     }
                 }
-                if refusals.isEmpty { grants.append(Reason(.basisConsent, detail: scopeNames[scope])) }
+                if refusals.isEmpty { grants = consentGrantReasons[scope] }
             case .expired(let scope): refusals.append(Reason(.consentExpired, detail: scopeNames[scope]))
             case .outdated(let scope): refusals.append(Reason(.consentOutdated, detail: scopeNames[scope]))
-            case .missing: refusals.append(Reason(.consentMissing, detail: rules.consentScopesText))
+            case .missing: refusals = rules.missingConsentReasons
             }
         case .legitimateInterest:
             // GDPR Art. 21: an objection to processing on legitimate interest is honoured.
             if let objected = request.consent.objections.first(where: { Names.isWithin(request.purpose, $0) }) {
                 refusals.append(Reason(.objection, detail: objected))
             } else {
-                grants.append(Reason(.basisLegitimateInterest))
+                grants = rules.basisReasons
             }
-        case .contract: grants.append(Reason(.basisContract))
-        case .legalObligation: grants.append(Reason(.basisLegalObligation))
-        case .notice: grants.append(Reason(.basisNotice))
+        case .contract, .legalObligation, .notice: grants = rules.basisReasons
         }
 
         if rules.optOutable {
@@ -131,9 +129,10 @@ extension DecisionPlan {
                 refusals.append(Reason(.ageUnknown, detail: settings.minorsText))
             }
         }
-        if let allowed = settings.allowedRegions {
+        if settings.allowedRegions != nil {
             if let region = request.context.processingRegion {
-                if !allowed.contains(region) { refusals.append(Reason(.processingRegion, detail: region)) }
+                let index = regionIndex[region]
+                if index == nil || !settings.allowedRegionBits[index!] { refusals.append(Reason(.processingRegion, detail: region)) }
             } else {
                 refusals.append(Reason(.regionUnknown))
             }
