@@ -29,6 +29,14 @@ public struct Condition: Sendable {
     /// Reads and type-checks condition text; problems are located within the file via `source`.
     /// `columnOffset` is where the text begins relative to `source` (1 for a quoted scalar).
     public static func read(_ text: String, at source: SourceRange, singleLine: Bool, columnOffset: Int) -> Result<Condition, Diagnostic> {
+        read(text, at: source) { offset in
+            singleLine ? SourceLocation(line: source.start.line, column: source.start.column + columnOffset + offset) : nil
+        }
+    }
+
+    /// Reads and type-checks condition text. `locate` maps an offset in the text (in Unicode scalars) to
+    /// where that character stands in the file, or nil, in which case problems are reported at `source`.
+    static func read(_ text: String, at source: SourceRange, locate: (Int) -> SourceLocation?) -> Result<Condition, Diagnostic> {
         do {
             let syntax = try ConditionParser.parse(text)
             let (compiled, type) = try ConditionChecker.check(syntax)
@@ -39,9 +47,12 @@ public struct Condition: Sendable {
             return .success(Condition(text: text, source: source, compiled: compiled))
         } catch let error as ConditionError {
             var range = source
-            if singleLine {
-                range.start.column += columnOffset + error.offset
-                range.length = error.length
+            if let start = locate(error.offset) {
+                range.start = start
+                // Underline no further than the token's last character on the same line.
+                var length = 1
+                while length < error.length, let next = locate(error.offset + length), next.line == start.line { length += 1 }
+                range.length = length
             }
             return .failure(Diagnostic(error.code, error.message, at: range, help: error.help))
         } catch {

@@ -80,28 +80,15 @@ extension ValidationSession {
             bag.error(.wrongType, "'\(pair.key)' must be a condition string, found \(pair.value.kindDescription)", at: pair.value.range)
             return nil
         }
-        // Locate problems inside the condition when its text stands verbatim on one line of the file;
-        // otherwise (escapes, folded lines) they are reported at the condition's start.
-        var range = pair.value.range
-        var singleLine = false
-        var offset = 0
-        if let source = sources[range.file], !text.contains("\n") {
-            let scalars = text.unicodeScalars
-            if style == .block, let next = source.line(range.start.line + 1) {
-                let indent = next.unicodeScalars.prefix { $0 == " " }.count
-                if String(next.unicodeScalars.dropFirst(indent)) == text {
-                    range = SourceRange(file: range.file, line: range.start.line + 1, column: indent + 1, length: scalars.count)
-                    singleLine = true
-                }
-            } else if let line = source.line(range.start.line) {
-                let rest = String(line.unicodeScalars.dropFirst(range.start.column - 1 + (style == .quoted ? 1 : 0)))
-                if rest.hasPrefix(text) {
-                    singleLine = true
-                    offset = style == .quoted ? 1 : 0
-                }
-            }
-        }
-        switch Condition.read(text, at: range, singleLine: singleLine, columnOffset: offset) {
+        let locations = sources[pair.value.range.file].flatMap { ScalarLocations.map(text, style: style, at: pair.value.range, in: $0) }
+        let start = pair.value.range.start
+        switch Condition.read(text, at: pair.value.range, locate: { offset in
+            guard let locations else { return nil }
+            if offset < locations.count { return locations[offset] }
+            // Past the end (a missing operand): just after the last character.
+            if let last = locations.last { return SourceLocation(line: last.line, column: last.column + 1 + offset - locations.count) }
+            return style == .quoted ? SourceLocation(line: start.line, column: start.column + 1) : nil
+        }) {
         case .success(let condition): return condition
         case .failure(let diagnostic): bag.add(diagnostic); return nil
         }
