@@ -55,20 +55,24 @@ struct EvalCommand: ParsableCommand {
             }
             return
         }
-        let data = try read(requests!)
+        guard let lines = LineReader(path: requests!) else {
+            throw CommandFailure(code: .usage, message: "\(requests!): error: cannot read file")
+        }
         var failures = 0
         var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for line in lines {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                let parsed = try DecisionRequest.decode(json: Data(line))
+                let parsed = try DecisionRequest.decode(json: line)
                 print(plan.evaluate(parsed, asOf: instant, options: options).json(decisionID: ids.next()).serialized())
+                fflush(nil)  // one answer per request as it arrives, for a caller holding the pipe open
             } catch {
                 // A request that cannot be read is answered with an error, never a decision.
                 failures += 1
                 writeError("\(requests!):\(lineNumber): error: \(error)")
                 print(JSONValue.object([("line", .int(lineNumber)), ("error", .string(error.description))]).serialized())
+                fflush(nil)
             }
         }
         if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }

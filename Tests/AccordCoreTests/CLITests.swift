@@ -98,3 +98,35 @@ import Testing
         #expect(before != after)
     }
 }
+
+@Suite struct StreamingTests {
+    /// A caller that writes one request and waits gets its decision before closing the pipe.
+    @Test func answersEachLineAsItArrives() throws {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+        process.arguments = ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"]
+        process.currentDirectoryURL = Repository.root
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[1]
+        input.fileHandleForWriting.write(Data((request + "\n").utf8))
+        var received = Data()
+        while !received.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            received.append(chunk)
+        }
+        #expect(process.isRunning, "the stream must still be open while the answer arrives")
+        let decision = try jsonObject(String(decoding: received, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(decision["request_id"] as? String == "ex-02")
+        #expect(decision["effect"] as? String == "deny")
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -29,8 +29,15 @@ struct CommandOutput {
     var stderr: String
 }
 
+/// Held while a child's standard-input pipe is open in this process. Tests run in parallel, and a child
+/// spawned meanwhile would inherit the pipe's write end and keep another child from ever seeing EOF.
+let spawnLock = NSLock()
+
 /// Runs the real `accord` binary with arguments and optional standard input.
 func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path) throws -> CommandOutput {
+    spawnLock.lock()
+    var locked = true
+    defer { if locked { spawnLock.unlock() } }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
     process.arguments = arguments
@@ -42,6 +49,8 @@ func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String =
     try process.run()
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try input.fileHandleForWriting.close()
+    spawnLock.unlock()
+    locked = false
     // Read both pipes before waiting so a large output cannot block the child.
     final class Box: @unchecked Sendable { var data = Data() }
     let stderrBox = Box()
