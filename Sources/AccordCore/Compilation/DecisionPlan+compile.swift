@@ -3,13 +3,20 @@ import Foundation
 extension DecisionPlan {
     /// Compiles a validated policy set. Every expensive step happens here, once.
     public static func compile(_ set: PolicySet) -> DecisionPlan {
+        // Sorted, so a parent always comes before its children.
         let categoryNames = set.categories.keys.sorted()
         let categoryIndex = Dictionary(uniqueKeysWithValues: categoryNames.enumerated().map { ($1, $0) })
-        let categorySensitive = categoryNames.map { set.isSensitive(category: $0) }
+        let tree = NameTree(names: categoryNames, index: categoryIndex)
+        // Sensitive: marked so, or beneath a category marked so (GDPR Art. 9 special categories).
+        var categorySensitive = [Bool](repeating: false, count: categoryNames.count)
+        for (c, name) in categoryNames.enumerated() {
+            categorySensitive[c] = set.categories[name]?.sensitive == true || (tree.parent[c] >= 0 && categorySensitive[tree.parent[c]])
+        }
         let purposeNames = set.purposes.keys.sorted()
         let purposeIndex = Dictionary(uniqueKeysWithValues: purposeNames.enumerated().map { ($1, $0) })
         let categorySelector = NameSelector(names: categoryNames, sensitive: categorySensitive)
         let purposeSelector = NameSelector(names: purposeNames, sensitive: purposeNames.map { _ in false })
+        let purposeTree = NameTree(names: purposeNames, index: purposeIndex)
 
         let featureNames = set.features.keys.sorted()
         let features = featureNames.map { name -> CompiledFeature in
@@ -37,9 +44,17 @@ extension DecisionPlan {
         compiledRules.reserveCapacity(rules.count)
         for (r, rule) in rules.enumerated() {
             let word = r / 64, bit = UInt64(1) << UInt64(r % 64)
-            for p in purposeSelector.select(rule.purposes) { purposeBits[p * words + word] |= bit }
-            let excluded = Set(categorySelector.select(rule.except))
-            for c in categorySelector.select(rule.categories) where !excluded.contains(c) { categoryBits[c * words + word] |= bit }
+            // A request names one purpose, which stands for its whole subtree: a forbid of any purpose within it
+            // applies. (A permit pattern that matches a purpose matches everything beneath it already.)
+            var purposeMatched = [Bool](repeating: false, count: purposeNames.count)
+            for p in purposeSelector.select(rule.purposes) { purposeMatched[p] = true }
+            for p in purposeTree.spread(purposeMatched, all: rule.effect == .permit) { purposeBits[p * words + word] |= bit }
+            // A resource of category c holds the data of c's whole subtree: a permit applies only if it
+            // grants every category in it, a forbid as soon as it refuses any (fail closed).
+            var matched = [Bool](repeating: false, count: categoryNames.count)
+            for c in categorySelector.select(rule.categories) { matched[c] = true }
+            for c in categorySelector.select(rule.except) { matched[c] = false }
+            for c in tree.spread(matched, all: rule.effect == .permit) { categoryBits[c * words + word] |= bit }
             for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
             // A rule for a jurisdiction also applies to the jurisdictions that extend it.
             let applicable = rule.jurisdictions.map { listed in
@@ -61,7 +76,7 @@ extension DecisionPlan {
             for c in categorySelector.select(scope.explicitCategories) { scopesExplicit[c].append(s) }
         }
 
-        // Retention: the strictest limit for each purpose × category.
+        // Retention: the strictest limit for each purpose × category, over the category's whole subtree.
         var retention = [Int64?](repeating: nil, count: purposeNames.count * categoryNames.count)
         for rule in set.retention {
             let purposes = rule.purposes.isEmpty ? Array(purposeNames.indices) : purposeSelector.select(rule.purposes)
@@ -72,12 +87,38 @@ extension DecisionPlan {
                 }
             }
         }
+        for p in purposeNames.indices {
+            for c in categoryNames.indices.reversed() where tree.parent[c] >= 0 {
+                let child = p * categoryNames.count + c, parent = p * categoryNames.count + tree.parent[c]
+                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
+            }
+        }
+        // ... and over the purpose's subtree: a limit for a purpose within the one requested applies too.
+        for p in purposeNames.indices.reversed() where purposeTree.parent[p] >= 0 {
+            for c in categoryNames.indices {
+                let child = p * categoryNames.count + c, parent = purposeTree.parent[p] * categoryNames.count + c
+                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
+            }
+        }
+        // Per category: the sensitive categories in its subtree, each needing explicit consent.
+        var sensitiveBelow = [[Int]](repeating: [], count: categoryNames.count)
+        for c in categoryNames.indices.reversed() {
+            if categorySensitive[c] { sensitiveBelow[c].append(c) }
+            if tree.parent[c] >= 0 { sensitiveBelow[tree.parent[c]] += sensitiveBelow[c] }
+        }
+
 
         // Jurisdictions, with `extends` resolved: the nearest definition of each setting wins.
         let regionNames = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
         var compiledJurisdictions: [CompiledJurisdiction] = []
         var table: [CompiledJurisdictionPurpose] = []
-        let purposeFlags = purposeNames.map { (set.purposeFlag($0, \.profiling), set.purposeFlag($0, \.saleOrShare)) }
+        // A purpose carries its own and its ancestors' flags, and those of any purpose within it.
+        var purposeFlags = purposeNames.map { (profiling: set.purposeFlag($0, \.profiling), saleOrShare: set.purposeFlag($0, \.saleOrShare)) }
+        for p in purposeNames.indices.reversed() where purposeTree.parent[p] >= 0 {
+            let parent = purposeTree.parent[p]
+            purposeFlags[parent] = (purposeFlags[parent].profiling || purposeFlags[p].profiling,
+                                    purposeFlags[parent].saleOrShare || purposeFlags[p].saleOrShare)
+        }
         for id in jurisdictionNames {
             let chain = Self.chain(id, in: set)
             let ageOfConsent = chain.lazy.compactMap(\.ageOfConsent).first
@@ -89,8 +130,9 @@ extension DecisionPlan {
                 optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
                 allowedRegionBits: regionNames.map { regions?.contains($0) ?? true }, ageOfConsentText: ageOfConsent.map { "under \($0)" },
                 minorsText: minors.map { "under \($0.under)" }))
-            let refused = Set(minors.map { purposeSelector.select($0.refuse) } ?? [])
-            let optOutPurposes = Set(optOut.map { purposeSelector.select($0.purposes) } ?? [])
+            // Refused to minors or open to opt-out if any purpose within it is.
+            let refused = Set(purposeTree.spread(mask(minors.map { purposeSelector.select($0.refuse) } ?? [], purposeNames.count), all: false))
+            let optOutPurposes = Set(purposeTree.spread(mask(optOut.map { purposeSelector.select($0.purposes) } ?? [], purposeNames.count), all: false))
             let optOutFlags = Set(optOut?.flags ?? [])
             // Legal bases: most specific pattern wins; ties go to the nearer jurisdiction, then the earlier entry.
             var best = [(specificity: Int, rank: Int, rule: LegalBasisRule)?](repeating: nil, count: purposeNames.count)
@@ -152,7 +194,8 @@ extension DecisionPlan {
             jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits, permitMask: permitMask,
             scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
             retentionLimitText: retention.map { $0.map { PolicyDuration(seconds: $0).description } },
-            jurisdictionPurpose: table, purposeFlags: purposeFlags,
+            jurisdictionPurpose: table, purposeFlags: purposeFlags, sensitiveBelow: sensitiveBelow,
+
             storageAllowed: compiledJurisdictions.flatMap { j in
                 features.map { f in f.region.map { region in j.allowedRegions?.contains(region) ?? true } ?? true }
             },
@@ -211,4 +254,31 @@ struct NameSelector {
         case .descendants(let base): (subtree[base] ?? []).filter { names[$0] != base }
         }
     }
+}
+
+/// A name hierarchy (categories or purposes) as parent links, for spreading matches over subtrees.
+struct NameTree {
+    /// Index of each category's parent, or -1.
+    let parent: [Int]
+
+    init(names: [String], index: [String: Int]) {
+        parent = names.map { name in Names.ancestors(of: name).last.flatMap { index[$0] } ?? -1 }
+    }
+
+    /// The names whose whole subtree is matched (`all`), or whose subtree holds any match.
+    /// Children come after parents in the sorted names, so one backward pass settles every subtree.
+    func spread(_ matched: [Bool], all: Bool) -> [Int] {
+        var result = matched
+        for c in matched.indices.reversed() where parent[c] >= 0 {
+            if all { if !result[c] { result[parent[c]] = false } } else if result[c] { result[parent[c]] = true }
+        }
+        return result.indices.filter { result[$0] }
+    }
+}
+
+/// A membership mask of `count` entries with `indices` set.
+func mask(_ indices: [Int], _ count: Int) -> [Bool] {
+    var result = [Bool](repeating: false, count: count)
+    for i in indices { result[i] = true }
+    return result
 }

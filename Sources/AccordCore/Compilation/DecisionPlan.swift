@@ -43,6 +43,8 @@ public final class DecisionPlan: Sendable {
     /// Per jurisdiction × purpose.
     let jurisdictionPurpose: [CompiledJurisdictionPurpose]
     let purposeFlags: [(profiling: Bool, saleOrShare: Bool)]
+    /// Per category: the sensitive categories in its subtree.
+    let sensitiveBelow: [[Int]]
     /// Per jurisdiction × feature: whether the feature's storage region is allowed.
     let storageAllowed: [Bool]
     /// Every region named by a jurisdiction.
@@ -81,6 +83,7 @@ public final class DecisionPlan: Sendable {
         retentionLimitText: [String?],
         jurisdictionPurpose: [CompiledJurisdictionPurpose],
         purposeFlags: [(profiling: Bool, saleOrShare: Bool)],
+        sensitiveBelow: [[Int]],
         storageAllowed: [Bool],
         regionIndex: NameTable,
         consentGrantReasons: [[Reason]],
@@ -113,6 +116,7 @@ public final class DecisionPlan: Sendable {
         self.retentionLimitText = retentionLimitText
         self.jurisdictionPurpose = jurisdictionPurpose
         self.purposeFlags = purposeFlags
+        self.sensitiveBelow = sensitiveBelow
         self.storageAllowed = storageAllowed
         self.regionIndex = regionIndex
         self.consentGrantReasons = consentGrantReasons

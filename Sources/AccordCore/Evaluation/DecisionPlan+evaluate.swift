@@ -104,7 +104,8 @@ extension DecisionPlan {
             }
         case .legitimateInterest:
             // GDPR Art. 21: an objection to processing on legitimate interest is honoured.
-            if let objected = request.consent.objections.first(where: { Names.isWithin(request.purpose, $0) }) {
+            // An objection to the purpose, to a family it belongs to, or to a purpose within it.
+            if let objected = request.consent.objections.first(where: { Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) }) {
                 refusals.append(Reason(.objection, detail: objected))
             } else {
                 grants = rules.basisReasons
@@ -115,7 +116,7 @@ extension DecisionPlan {
         if rules.optOutable {
             let flags = purposeFlags[purpose]
             let optedOut = request.consent.optOuts.first { entry in
-                Names.isWithin(request.purpose, entry)
+                Names.isWithin(request.purpose, entry) || Names.isWithin(entry, request.purpose)
                     || (entry == "sale_or_share" && flags.saleOrShare && settings.optOutFlags.contains(entry))
                     || (entry == "profiling" && flags.profiling && settings.optOutFlags.contains(entry))
             }
@@ -234,15 +235,23 @@ extension DecisionPlan {
 
         // GDPR Art. 9(2)(a): special categories need explicit consent that names them, for this purpose,
         // given by a guardian below the age of digital consent (Art. 8).
-        if categorySensitive[category] {
+        // A resource holds its category's whole subtree, so every sensitive category in it needs that consent.
+        let sensitive = sensitiveBelow[category]
+        if !sensitive.isEmpty {
             let covering = scopesCoveringPurpose[purpose]
-            var best: UInt8 = 0
-            for s in scopesExplicitForCategory[category] where covering.contains(s) { best = max(best, consent.state(of: s)) }
-            if best < 3 {
-                local.append(Reason(.consentExplicitRequired, detail: categoryNames[category]))
+            var missing: Int?
+            var needsGuardian = false
+            for sc in sensitive {
+                var best: UInt8 = 0
+                for s in scopesExplicitForCategory[sc] where covering.contains(s) { best = max(best, consent.state(of: s)) }
+                if best < 3 { missing = sc; break }
+                if best != 4 { needsGuardian = true }
+            }
+            if let missing {
+                local.append(Reason(.consentExplicitRequired, detail: categoryNames[missing]))
             } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
                 if let age = request.subject.age {
-                    if age < minimum && best != 4 { local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
+                    if age < minimum && needsGuardian { local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
                 } else {
                     local.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
                 }
@@ -355,7 +364,8 @@ struct ConsentCheck {
 
     /// 0 none, 1 outdated, 2 expired, 3 valid, 4 valid by guardian.
     func state(of scope: Int) -> UInt8 {
-        scope < 16 ? UInt8((packed >> UInt64(scope * 4)) & 0xF) : overflow[scope - 16]
+        if scope < 16 { return UInt8((packed >> UInt64(scope * 4)) & 0xF) }
+        return scope - 16 < overflow.count ? overflow[scope - 16] : 0  // no grants at all: nothing allocated
     }
 
     func status(among scopes: [Int]) -> Status {

@@ -13,13 +13,11 @@ public struct PolicySet: Sendable {
 
     public init() {}
 
-    /// Whether a category is sensitive: marked so itself, under a sensitive ancestor, or holding a
-    /// sensitive child (data requested at a parent's level may include the child's, so it is treated as
-    /// sensitive: fail closed).
+    /// Whether a category is sensitive: marked so itself or beneath a category marked so. (A resource of
+    /// a parent category also holds its children's data; the plan checks every sensitive category below it.)
     public func isSensitive(category name: String) -> Bool {
         if categories[name]?.sensitive == true { return true }
-        if Names.ancestors(of: name).contains(where: { categories[$0]?.sensitive == true }) { return true }
-        return categories.values.contains { $0.sensitive && Names.isWithin($0.name, name) }
+        return Names.ancestors(of: name).contains { categories[$0]?.sensitive == true }
     }
 
     /// A purpose's flag, inherited from its ancestors.

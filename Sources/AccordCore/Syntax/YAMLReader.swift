@@ -74,6 +74,11 @@ public struct YAMLReader: Sendable {
                 if byte == 0x0A {
                     line += 1; column = 1; index += 1; continue
                 }
+                if byte == 0x0D && (index + 1 >= count || bytes[index + 1] != 0x0A) {
+                    // libyaml would take a lone CR as a line break that line-based tools do not see.
+                    return Diagnostic(.controlCharacter, "a carriage return not followed by a line feed is not allowed",
+                                      at: SourceRange(file: file, line: line, column: column), help: "use LF or CRLF line endings")
+                }
                 if byte < 0x20 && byte != 0x09 && byte != 0x0D || byte == 0x7F {
                     let name = byte == 0 ? "a NUL byte" : String(format: "control character U+%04X", byte)
                     return Diagnostic(.controlCharacter, "\(name) is not allowed in a policy file",
@@ -85,6 +90,16 @@ public struct YAMLReader: Sendable {
                     return Diagnostic(.invalidUTF8, "invalid UTF-8 byte 0x\(String(byte, radix: 16, uppercase: true))",
                                       at: SourceRange(file: file, line: line, column: column),
                                       help: "policy files must be UTF-8")
+                }
+                // C1 controls (NEL among them) and the Unicode line and paragraph separators: YAML treats some
+                // as line breaks, so text that looks like a comment to a reviewer could hide a key.
+                let isC1 = byte == 0xC2 && bytes[index + 1] >= 0x80 && bytes[index + 1] <= 0x9F
+                let isSeparator = byte == 0xE2 && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
+                if isC1 || isSeparator {
+                    let scalar = String(decoding: bytes[index..<(index + width)], as: UTF8.self).unicodeScalars.first!.value
+                    return Diagnostic(.controlCharacter, String(format: "control character U+%04X is not allowed in a policy file", scalar),
+                                      at: SourceRange(file: file, line: line, column: column),
+                                      help: "YAML may read it as a line break; remove it")
                 }
             }
             index += width

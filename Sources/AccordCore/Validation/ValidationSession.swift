@@ -135,6 +135,12 @@ struct ValidationSession {
 
     /// Registers a definition, reporting a duplicate with the first one's location.
     mutating func claim(_ name: String, in seen: inout [String: SourceRange], at range: SourceRange, noun: String) -> Bool {
+        Self.claim(name, in: &seen, at: range, noun: noun, bag: &bag)
+    }
+
+    static func claim(
+        _ name: String, in seen: inout [String: SourceRange], at range: SourceRange, noun: String, bag: inout DiagnosticBag
+    ) -> Bool {
         if let first = seen[name] {
             bag.add(Diagnostic(.duplicateDefinition, "\(noun) '\(name)' is defined twice", at: range, notes: ["first defined at \(first)"]))
             return false

@@ -71,8 +71,13 @@ struct ReferenceEvaluator {
         patterns.contains { $0.matches(category, isSensitive: set.isSensitive(category: category)) }
     }
 
+    /// The purposes a request for `purpose` stands for: itself and everything beneath it.
+    func purposeSubtree(_ purpose: String) -> [String] {
+        set.purposes.keys.filter { Names.isWithin($0, purpose) }
+    }
+
     func hasFlag(_ purpose: String, _ flag: String) -> Bool {
-        let names = [purpose] + Names.ancestors(of: purpose)
+        let names = Names.ancestors(of: purpose) + purposeSubtree(purpose)
         return names.contains { name in
             guard let p = set.purposes[name] else { return false }
             return flag == "sale_or_share" ? p.saleOrShare : p.profiling
@@ -128,7 +133,9 @@ struct ReferenceEvaluator {
                 default: refusals.insert("consent.missing")
                 }
             case .legitimateInterest:
-                if request.consent.objections.contains(where: { Names.isWithin(request.purpose, $0) }) { refusals.insert("objection.honoured") }
+                if request.consent.objections.contains(where: { Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) }) {
+                    refusals.insert("objection.honoured")
+                }
                 else { grants.insert("basis.legitimate_interest") }
             case .contract: grants.insert("basis.contract")
             case .legalObligation: grants.insert("basis.legal_obligation")
@@ -138,15 +145,18 @@ struct ReferenceEvaluator {
             refusals.insert("legal_basis.missing")
         }
         if let optOut = jurisdictions.compactMap(\.optOut).first {
-            let optOutable = purposeMatches(optOut.purposes, request.purpose) || optOut.flags.contains { hasFlag(request.purpose, $0) }
+            let optOutable = purposeSubtree(request.purpose).contains { purposeMatches(optOut.purposes, $0) }
+                || optOut.flags.contains { hasFlag(request.purpose, $0) }
             if optOutable {
-                if request.consent.optOuts.contains(where: { Names.isWithin(request.purpose, $0) || (optOut.flags.contains($0) && hasFlag(request.purpose, $0)) }) {
+                if request.consent.optOuts.contains(where: {
+                    Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) || (optOut.flags.contains($0) && hasFlag(request.purpose, $0))
+                }) {
                     refusals.insert("opt_out.requested")
                 }
                 if request.context.gpc && optOut.signals.contains("gpc") { refusals.insert("opt_out.gpc") }
             }
         }
-        if let minors = jurisdictions.compactMap(\.minors).first, purposeMatches(minors.refuse, request.purpose) {
+        if let minors = jurisdictions.compactMap(\.minors).first, purposeSubtree(request.purpose).contains(where: { purposeMatches(minors.refuse, $0) }) {
             if let age { if age < minors.under { refusals.insert("age.minor") } } else { refusals.insert("age.unknown") }
         }
         if let regions = jurisdictions.compactMap(\.allowedRegions).first {
@@ -184,9 +194,15 @@ struct ReferenceEvaluator {
                                    entity: feature?.entity, region: feature?.region, ageSeconds: age, now: now)
         var permits: [Rule] = []
         var permitErrored = false
+        // The resource holds every category of its subtree.
+        let subtree = set.categories.keys.filter { Names.isWithin($0, category) }
         for rule in set.rules {
-            guard purposeMatches(rule.purposes, request.purpose), rule.actions?.contains(action) ?? true,
-                  categoryMatches(rule.categories, category), !categoryMatches(rule.except, category),
+            let granted = { (d: String) in self.categoryMatches(rule.categories, d) && !self.categoryMatches(rule.except, d) }
+            let categoryApplies = rule.effect == .permit ? subtree.allSatisfy(granted) : subtree.contains(where: granted)
+            let purposeApplies = rule.effect == .permit
+                ? purposeMatches(rule.purposes, request.purpose)
+                : purposeSubtree(request.purpose).contains { purposeMatches(rule.purposes, $0) }
+            guard purposeApplies, rule.actions?.contains(action) ?? true, categoryApplies,
                   rule.jurisdictions.map { listed in chain(jurisdiction).contains { listed.contains($0.id) } } ?? true
             else { continue }
             // true, false or nil (could not be evaluated)
@@ -219,19 +235,25 @@ struct ReferenceEvaluator {
             if permitErrored { refusals.insert("condition.error") }
         }
         refusals.formUnion(shared.refusals)
-        if set.isSensitive(category: category) {
-            let explicit = set.scopes.values.filter { categoryMatches($0.explicitCategories, category) && purposeMatches($0.purposes, request.purpose) }
-            let best = explicit.map { grantState($0.id, request, now: now) }.max() ?? 0
-            if best < 3 {
+        let sensitive = subtree.filter { set.isSensitive(category: $0) }
+        if !sensitive.isEmpty {
+            let bests = sensitive.map { d in
+                set.scopes.values.filter { categoryMatches($0.explicitCategories, d) && purposeMatches($0.purposes, request.purpose) }
+                    .map { grantState($0.id, request, now: now) }.max() ?? 0
+            }
+            if bests.contains(where: { $0 < 3 }) {
                 refusals.insert("consent.explicit_required")
             } else if let minimum = chain(jurisdiction).compactMap(\.ageOfConsent).first {
-                if let age = request.subject.age { if age < minimum && best != 4 { refusals.insert("consent.guardian_required") } }
+                if let age = request.subject.age { if age < minimum && bests.contains(where: { $0 != 4 }) { refusals.insert("consent.guardian_required") } }
                 else { refusals.insert("age.unknown") }
             }
         }
         let regions = chain(jurisdiction).compactMap(\.allowedRegions).first
         if let region = feature?.region, let regions, !regions.contains(region) { refusals.insert("residency.storage_region") }
-        let limits = set.retention.filter { categoryMatches($0.categories, category) && ($0.purposes.isEmpty || purposeMatches($0.purposes, request.purpose)) }
+        let limits = set.retention.filter { rule in
+            subtree.contains { categoryMatches(rule.categories, $0) }
+                && (rule.purposes.isEmpty || purposeSubtree(request.purpose).contains { purposeMatches(rule.purposes, $0) })
+        }
         if let limit = limits.map(\.maxAge.seconds).min() {
             if let age { if age > limit { refusals.insert("retention.expired") } }
             else if resource.collectedAt == nil { refusals.insert("retention.age_unknown") }
