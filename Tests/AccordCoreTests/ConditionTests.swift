@@ -87,3 +87,24 @@ import Testing
         #expect(diagnostic.code == .conditionTooComplex)
     }
 }
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-06-01T00:00:00Z", 1_780_272_000.0),
+        ("2026-06-01T02:30:00+02:30", 1_780_272_000.0),
+        ("2024-02-29T23:59:59.5Z", 1_709_251_199.5),
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("2000-03-01T00:00:00-05:00", 951_886_800.0),
+    ])
+    func parsesRFC3339(_ text: String, _ seconds: Double) throws {
+        let date = try #require(Timestamps.parse(text))
+        #expect(date.timeIntervalSince1970 == seconds)
+    }
+
+    @Test(arguments: ["2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-06-01T24:00:00Z", "2026-13-01T00:00:00Z",
+                      "99999-01-01T00:00:00Z", "2026-06-01 00:00:00Z", "2026-06-01T00:00:00", "2026-06-01T00:00:60Z",
+                      "2026-06-01T00:00:00.Z", "2026-06-01T00:00:00+0200", "yesterday", ""])
+    func refusesWhatIsNotAnInstant(_ text: String) {
+        #expect(Timestamps.parse(text) == nil)
+    }
+}

@@ -28,6 +28,9 @@ enum ConditionChecker {
                 guard case .literal(let value) = compiled else {
                     throw ConditionError(code: .conditionType, message: "list elements must be literals", offset: item.offset)
                 }
+                if case .list = type {
+                    throw ConditionError(code: .conditionType, message: "lists cannot hold lists", offset: item.offset)
+                }
                 if elementType == .any { elementType = type }
                 else if elementType != type && !(elementType.isNumeric && type.isNumeric) {
                     throw ConditionError(code: .conditionType, message: "list mixes \(elementType) and \(type)", offset: item.offset)

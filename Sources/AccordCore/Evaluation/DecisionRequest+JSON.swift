@@ -11,6 +11,10 @@ public struct RequestError: Error, Sendable, CustomStringConvertible {
 extension DecisionRequest {
     /// Reads a request from its JSON form (see `docs/requests.md`). Strict: unknown keys and wrong types are errors.
     public static func decode(json data: Data) throws(RequestError) -> DecisionRequest {
+        if let duplicate = JSONDuplicateKeys.find(in: [UInt8](data)) {
+            let path = duplicate.path.isEmpty ? duplicate.key : "\(duplicate.path).\(duplicate.key)"
+            throw RequestError(path: path, message: "duplicate key; a request must say each thing once")
+        }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

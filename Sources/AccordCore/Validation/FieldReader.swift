@@ -198,7 +198,10 @@ struct FieldReader {
         let node = pair.value
         guard case .sequence(let items) = node.value else {
             var help: String?
-            if case .scalar(let text, _) = node.value, !node.isNull { help = "write a list: [\(text)]" }
+            if case .scalar(let text, _) = node.value, !node.isNull {
+                // `*` must be quoted in a flow list, or YAML reads it as an alias.
+                help = text.hasPrefix("*") ? "write a list: [\"\(text)\"]" : "write a list: [\(text)]"
+            }
             bag.error(.wrongType, "'\(key)' must be a list, found \(node.kindDescription)", at: node.range, help: help)
             return nil
         }

@@ -95,11 +95,16 @@ public enum PolicyFiles {
         }
         var files: [String] = []
         while let item = enumerator.nextObject() as? String {
-            if item.hasSuffix(".yaml") || item.hasSuffix(".yml") {
+            let lower = item.lowercased()
+            if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
                 let full = path.hasSuffix("/") ? path + item : path + "/" + item
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { files.append(full) }
             }
+        }
+        if files.isEmpty {
+            return .failure(Diagnostic(.unreadableFile, "no policy files (.yaml or .yml) in this folder",
+                                       at: SourceRange(file: path, line: 1, column: 1)))
         }
         return .success(files.sorted())
     }
