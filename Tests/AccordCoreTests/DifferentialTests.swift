@@ -9,7 +9,7 @@ import Testing
         var generator = PolicyGenerator(random: SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["ACCORD_DIFF_SEED"].flatMap(UInt64.init) ?? 2026)))
         let now = Timestamps.parse("2026-06-01T00:00:00Z")!
         let nowSeconds = Int64(now.timeIntervalSince1970)
-        var cases = 0, permits = 0, partials = 0
+        var cases = 0, permits = 0, partials = 0, resources = 0, permittedResources = 0
         var failures: [String] = []
         for setIndex in 0..<250 {
             let generated = generator.policySet()
@@ -30,6 +30,8 @@ import Testing
                                                        obligations: $0.obligations)
                 })
                 cases += 1
+                resources += decision.resources.count
+                permittedResources += decision.resources.filter { $0.effect == .permit }.count
                 if decision.effect == .permit { permits += 1 }
                 if decision.effect == .partial { partials += 1 }
                 if actual != expected, failures.count < 5 {
@@ -41,6 +43,7 @@ import Testing
         #expect(cases >= 20_000)
         // The generator must exercise both outcomes, or agreement means little.
         #expect(permits > cases / 100, "permits: \(permits) of \(cases)")
+        #expect(permittedResources > resources / 40, "permitted resources: \(permittedResources) of \(resources)")
         #expect(partials > 0)
     }
 }

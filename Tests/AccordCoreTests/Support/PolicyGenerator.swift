@@ -53,11 +53,12 @@ struct PolicyGenerator {
         for i in 0..<6 {
             let name = "f\(i)"
             features.append(name)
-            y += "  - { name: \(name), category: \(pick(categories))\(chance(0.6) ? ", region: \(pick(Self.regions))" : "") }\n"
+            y += "  - { name: \(name), category: \(pick(categories))\(chance(0.6) ? ", region: \(pick(Self.regions + ["R4"]))" : "") }\n"
         }
 
         y += "---\napiVersion: accord/v1\nkind: ConsentScopes\nscopes:\n"
-        let scopeCount = Int.random(in: 1...3, using: &random)
+        // Now and then more than 16 scopes, past the plan's packed consent states.
+        let scopeCount = chance(0.1) ? 18 : Int.random(in: 1...3, using: &random)
         let scopes = (0..<scopeCount).map { "s\($0)" }
         for scope in scopes {
             let version = Int.random(in: 1...3, using: &random)
@@ -80,18 +81,19 @@ struct PolicyGenerator {
                 for _ in 0..<Int.random(in: 1...3, using: &random) {
                     let basis = pick(LegalBasis.allCases.map(\.rawValue))
                     y += "  - { purposes: \(patterns(purposes, sensitive: false)), basis: \(basis)"
-                    if basis == "consent" && chance(0.3) { y += ", scopes: [\(pick(scopes))]" }
+                    if basis == "consent" && chance(0.3) { y += ", scopes: [\(pick(scopes)), \(scopes.last!)]" }
                     y += " }\n"
                 }
             }
             if chance(0.4) {
                 y += "opt_out: { purposes: \(chance(0.5) ? patterns(purposes, sensitive: false) : "[]"), flags: \(chance(0.5) ? "[sale_or_share]" : "[profiling]"), signals: \(chance(0.6) ? "[gpc]" : "[]") }\n"
             }
-            if chance(0.5) { y += "allowed_regions: [\(subset(Self.regions).joined(separator: ", "))]\n" }
+            if chance(0.35) { y += "allowed_regions: [\(subset(Self.regions).joined(separator: ", "))]\n" }
         }
 
         y += "---\napiVersion: accord/v1\nkind: Policy\nmetadata: { name: generated }\nrules:\n"
-        for r in 0..<Int.random(in: 2...12, using: &random) {
+        // Now and then more than 64 rules, past one word of the plan's bitsets.
+        for r in 0..<(chance(0.08) ? 70 : Int.random(in: 2...12, using: &random)) {
             y += "  - id: rule-\(r)\n    effect: \(chance(0.7) ? "permit" : "forbid")\n"
             y += "    purposes: \(patterns(purposes, sensitive: false))\n"
             y += "    categories: \(patterns(categories, sensitive: true))\n"
@@ -127,15 +129,16 @@ struct PolicyGenerator {
         for _ in 0..<Int.random(in: 0...4, using: &random) {
             let collected: Date? = chance(0.15) ? nil : (chance(0.05) ? now.addingTimeInterval(3_600) : instant(0...60))
             switch Double.random(in: 0..<1, using: &random) {
-            case ..<0.65: resources.append(ResourceReference(feature: pick(features), collectedAt: collected))
+            case ..<0.6: resources.append(ResourceReference(feature: pick(features), collectedAt: collected))
+            case ..<0.65: resources.append(ResourceReference(feature: pick(features), category: pick(categories), collectedAt: collected))
             case ..<0.9: resources.append(ResourceReference(category: pick(categories), collectedAt: collected))
             case ..<0.95: resources.append(ResourceReference(feature: "nope", collectedAt: collected))
             default: resources.append(ResourceReference(category: "no.such", collectedAt: collected))
             }
         }
         var grants: [ConsentGrant] = []
-        for _ in 0..<Int.random(in: 0...3, using: &random) {
-            grants.append(ConsentGrant(scope: pick(["s0", "s1", "s2", "s9"]), version: Int.random(in: 1...3, using: &random),
+        for _ in 0..<Int.random(in: 0...5, using: &random) {
+            grants.append(ConsentGrant(scope: pick(["s0", "s0", "s1", "s1", "s2", "s9", "s16", "s17"]), version: Int.random(in: 1...3, using: &random),
                                        grantedAt: chance(0.05) ? now.addingTimeInterval(86_400) : instant(0...400), byGuardian: chance(0.3)))
         }
         let purpose = chance(0.03) ? "unknown.purpose" : pick(purposes)
@@ -145,7 +148,7 @@ struct PolicyGenerator {
             subject: Subject(id: "s", age: chance(0.2) ? nil : Int.random(in: 8...60, using: &random),
                              jurisdiction: chance(0.1) ? nil : pick(["J1", "J2", "J3", "J9"])),
             purpose: purpose, action: action, resources: resources,
-            context: RequestContext(processingRegion: chance(0.1) ? nil : pick(Self.regions), gpc: chance(0.3),
+            context: RequestContext(processingRegion: chance(0.1) ? nil : pick(Self.regions + ["R4"]), gpc: chance(0.3),
                                     environment: chance(0.5) ? "prod" : nil),
             consent: ConsentState(grants: grants, objections: chance(0.2) ? [pick(purposes)] : [],
                                   optOuts: chance(0.2) ? [pick(purposes + ["sale_or_share", "profiling"])] : []))
