@@ -34,6 +34,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard FileManager.default.fileExists(atPath: policies) else {
+            throw CommandFailure(code: .usage, message: "\(policies): error: no such file or folder")
+        }
         let result = PolicySetValidator.validate(paths: [policies])
         guard let set = result.policySet else {
             let renderer = DiagnosticRenderer(sources: result.sources)

@@ -252,7 +252,7 @@ extension DecisionPlan {
             } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
                 if let age = request.subject.age {
                     if age < minimum && needsGuardian { local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
-                } else {
+                } else if !requirements.refusals.contains(where: { $0.code == .ageUnknown }) {
                     local.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
                 }
             }

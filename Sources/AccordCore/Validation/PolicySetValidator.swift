@@ -24,13 +24,15 @@ public enum PolicySetValidator {
         // The revision hashes each file under its path relative to the folder given (or its own name), so
         // `policies`, `./policies` and an absolute path give the same revision.
         var revisionNames: [String: String] = [:]
-        for path in paths {
+        for (rootIndex, path) in paths.enumerated() {
             switch PolicyFiles.list(path) {
             case .success(let list):
                 for file in list {
-                    revisionNames[file] = file == path
+                    let relative = file == path
                         ? String(file.split(separator: "/").last ?? Substring(file))
                         : String(file.dropFirst(path.hasSuffix("/") ? path.count : path.count + 1))
+                    // With several roots, the root's position keeps `a/t.yaml` and `b/t.yaml` apart.
+                    revisionNames[file] = paths.count == 1 ? relative : "\(rootIndex)/\(relative)"
                     if let data = FileManager.default.contents(atPath: file) {
                         files.append((file, [UInt8](data)))
                     } else {

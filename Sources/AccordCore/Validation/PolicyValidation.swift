@@ -2,9 +2,13 @@ extension ValidationSession {
     mutating func readPolicy(_ header: FieldReader) {
         let policy = documentName(header)
         if let metadata = header["metadata"] {
-            if case .mapping(let pairs) = metadata.value.value, !pairs.contains(where: { $0.key == "name" }) {
-                bag.error(.missingKey, "a Policy's metadata is missing 'name'", at: metadata.value.range,
-                          help: "name the policy: decisions cite rules as policy name and rule id")
+            if case .mapping(let pairs) = metadata.value.value {
+                if let name = pairs.first(where: { $0.key == "name" }) {
+                    _ = FieldReader.name(name.value, what: "the policy's name", into: &bag)
+                } else {
+                    bag.error(.missingKey, "a Policy's metadata is missing 'name'", at: metadata.value.range,
+                              help: "name the policy: decisions cite rules as policy name and rule id")
+                }
             }
         } else {
             bag.error(.missingKey, "a Policy document is missing 'metadata' with a 'name'", at: header.node.range)
