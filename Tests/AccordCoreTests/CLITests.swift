@@ -1,3 +1,4 @@
+import AccordCore
 import Foundation
 import Testing
 
@@ -80,6 +81,20 @@ import Testing
         let revisions = try [plain, dotted, absolute].map { try jsonObject($0.stdout)["revision"] as? String }
         #expect(revisions[0] != nil)
         #expect(Set(revisions).count == 1, "\(revisions)")
+    }
+
+    @Test func sameNamedFilesInTwoRootsBothCount() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("accord-roots-\(UUID().uuidString)")
+        let first = base.appendingPathComponent("first"), second = base.appendingPathComponent("second")
+        for directory in [first, second] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: base) }
+        try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [a]\n".utf8).write(to: first.appendingPathComponent("t.yaml"))
+        try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [b]\n".utf8).write(to: second.appendingPathComponent("t.yaml"))
+        let revision = { PolicySetValidator.validate(paths: [first.path, second.path]).policySet.map { DecisionPlan.compile($0).revision } }
+        let before = try #require(revision())
+        #expect(revision() == before)
+        try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [c]\n".utf8).write(to: second.appendingPathComponent("t.yaml"))
+        #expect(try #require(revision()) != before)
     }
 
     @Test func revisionChangesWithTheText() throws {
