@@ -16,5 +16,6 @@ i=0
 while IFS= read -r line; do i=$((i + 1)); printf '%s' "$line" > "$work/request-$i.json"; done < examples/requests.jsonl
 cp Fuzz/corpus/* "$work"/ 2>/dev/null || true
 mkdir -p fuzz-artifacts
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=1"
 .build-fuzz/release/AccordFuzz "$work" -max_total_time="$seconds" -max_len=65536 -timeout=2 -rss_limit_mb=2048 \
     -artifact_prefix=fuzz-artifacts/ -print_final_stats=1
