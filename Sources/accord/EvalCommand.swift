@@ -1,4 +1,5 @@
 import AccordCore
+import AccordStore
 import ArgumentParser
 import Foundation
 
@@ -24,6 +25,11 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Add the rules considered for each resource.")
     var explain = false
 
+    @Flag(help: "Record every decision in the audit trail (--db); a decision that cannot be recorded is a deny.")
+    var record = false
+
+    @OptionGroup var store: StoreOptions
+
     func validate() throws {
         if (request == nil) == (requests == nil) {
             throw ValidationError("give exactly one of --request FILE or --requests FILE.jsonl")
@@ -47,12 +53,18 @@ struct EvalCommand: ParsableCommand {
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let options = EvaluationOptions(explain: explain)
         let ids = DecisionIDs()
+        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail()) : nil
+        func decide(_ request: DecisionRequest) -> String {
+            let id = ids.next()
+            if let recorder { return recorder.decide(request, asOf: instant, decisionID: id, options: options).decision.json(decisionID: id).serialized() }
+            return plan.evaluate(request, asOf: instant, options: options).json(decisionID: id).serialized()
+        }
 
         if let request {
             let data = try read(request)
             do {
                 let parsed = try DecisionRequest.decode(json: data)
-                print(plan.evaluate(parsed, asOf: instant, options: options).json(decisionID: ids.next()).serialized())
+                print(decide(parsed))
             } catch {
                 throw CommandFailure(code: .usage, message: "\(request): error: \(error)")
             }
@@ -68,7 +80,7 @@ struct EvalCommand: ParsableCommand {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
                 let parsed = try DecisionRequest.decode(json: line)
-                print(plan.evaluate(parsed, asOf: instant, options: options).json(decisionID: ids.next()).serialized())
+                print(decide(parsed))
                 fflush(nil)  // one answer per request as it arrives, for a caller holding the pipe open
             } catch {
                 // A request that cannot be read is answered with an error, never a decision.

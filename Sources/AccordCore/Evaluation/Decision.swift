@@ -36,6 +36,8 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case futureData = "request.future_data"
     case noResources = "request.no_resources"
     case noJurisdiction = "jurisdiction.unavailable"
+    /// The decision could not be written to the audit trail, so it is a deny (fail closed).
+    case auditUnavailable = "audit.unavailable"
     // Notes
     case jurisdictionFallback = "jurisdiction.fallback"
 
@@ -117,6 +119,22 @@ public struct ResourceDecision: Sendable, Hashable {
 /// A decision: per-resource effects, an overall effect, reasons, and the revision of the plan that made it.
 /// Pure: the same plan, request and instant give the same decision.
 public struct Decision: Sendable, Hashable {
+    /// This decision with every resource denied for one reason: what a caller gets when a decision
+    /// cannot be made good (for instance when it cannot be recorded).
+    public func denyingEverything(because reason: Reason) -> Decision {
+        var copy = self
+        copy.effect = .deny
+        copy.resources = resources.map { resource in
+            var denied = resource
+            denied.effect = .deny
+            denied.reasons = [reason]
+            denied.obligations = Obligations()
+            denied.deleteBy = nil
+            return denied
+        }
+        return copy
+    }
+
     public var effect: DecisionEffect
     public var revision: String
     public var requestID: String?

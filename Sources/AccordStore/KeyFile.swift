@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+
+/// A 32-byte secret kept in its own file, created on first use with owner-only permissions.
+/// Losing it makes pseudonyms unlinkable and the trail unverifiable, so it is never overwritten.
+public struct KeyFile: Sendable {
+    public let path: String
+    public let bytes: [UInt8]
+
+    /// Reads the key at `path`, or creates it (0600) if there is none.
+    public static func loadOrCreate(at path: String) throws -> KeyFile {
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count == 32 else { throw StoreError.badKeyFile(path: path, reason: "expected 32 bytes, found \(data.count)") }
+            return KeyFile(path: path, bytes: [UInt8](data))
+        }
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // O_EXCL: two processes creating the key at once must not end up with different keys.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { return try loadOrCreate(at: path) }
+            throw StoreError.badKeyFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, 32) }
+        guard written == 32, fsync(fd) == 0 else { throw StoreError.badKeyFile(path: path, reason: "could not write the key") }
+        return KeyFile(path: path, bytes: key)
+    }
+}
+
+/// Errors of the stores.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case badKeyFile(path: String, reason: String)
+    case unavailable(String)
+    case durabilityNotGuaranteed(String)
+
+    public var description: String {
+        switch self {
+        case .badKeyFile(let path, let reason): "\(path): key file unusable: \(reason)"
+        case .unavailable(let reason): "audit trail unavailable: \(reason)"
+        case .durabilityNotGuaranteed(let reason): "durability setting not in force: \(reason)"
+        }
+    }
+}
+
+/// Keyed HMAC-SHA256 pseudonyms for subject ids: stable for one key, unlinkable without it, never the clear id.
+public struct SubjectPseudonymizer: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: KeyFile) { self.key = SymmetricKey(data: key.bytes) }
+
+    public func pseudonym(for subject: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)).hexString
+    }
+}
+
+extension Data {
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,116 @@
+import AccordCore
+import Crypto
+import Foundation
+import GRDB
+
+/// The audit trail on SQLite (WAL, `synchronous = FULL`): append-only, hash-chained, with signed RFC 6962
+/// checkpoints. A decision reported as recorded is committed to disk. Safe from any thread.
+public final class SQLiteAuditTrail: Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+    private let pseudonymizer: SubjectPseudonymizer
+    private let signingKey: Curve25519.Signing.PrivateKey
+    private let macKey: SymmetricKey
+
+    /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
+    /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
+    public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // FULL: a commit is on disk before it returns, even across power loss (NORMAL in WAL mode is not).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        let synchronous = try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        guard synchronous == 2 else { throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected FULL (2)") }
+        try AuditMigrations.migrator.migrate(queue)
+        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
+        let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key")
+        signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
+        macKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
+                                        info: Data("accord audit record mac v1".utf8), outputByteCount: 32)
+    }
+
+    /// The hex Ed25519 public key that verifies this trail's checkpoints.
+    public var publicKey: String { signingKey.publicKey.rawRepresentation.hexString }
+
+    /// The keyed pseudonym this trail stores for a subject id.
+    public func pseudonym(for subject: String) -> String { pseudonymizer.pseudonym(for: subject) }
+
+    // MARK: - Writing
+
+    /// Appends the decision; returns only once the record is committed.
+    @discardableResult
+    public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws -> AuditRecord {
+        let subject = pseudonymizer.pseudonym(for: request.subject.id)
+        return try queue.write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
+            let sequence = (last?["sequence"] as Int64? ?? 0) + 1
+            let record = AuditRecord.make(sequence: sequence, decisionID: decisionID, decision: decision, request: request,
+                                          subject: subject, recordedAt: instant, previousHash: last?["hash"] ?? AuditRecord.genesis,
+                                          macKey: macKey)
+            try db.execute(sql: """
+                INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject,
+                    jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.sequence, record.decisionID, Timestamps.format(record.recordedAt), record.revision,
+                                 record.actor, record.purpose, record.action, record.subject, record.jurisdiction, record.effect,
+                                 record.resources, record.processingRegion, record.previousHash, record.hash, record.mac])
+            return record
+        }
+    }
+
+    /// Commits the Merkle root of every record so far, signed.
+    @discardableResult
+    public func checkpoint(at instant: Date = Date()) throws -> Checkpoint {
+        try queue.write { db in
+            let hashes = try String.fetchAll(db, sql: "SELECT hash FROM audit_record ORDER BY sequence").map { Data(hex: $0) ?? Data() }
+            var checkpoint = Checkpoint(id: 0, size: Int64(hashes.count), root: MerkleTree.root(hashes[...]).hexString,
+                                        createdAt: Date(timeIntervalSince1970: instant.timeIntervalSince1970.rounded(.down)),
+                                        signature: "", publicKey: publicKey)
+            checkpoint.signature = try signingKey.signature(for: Data(checkpoint.signedText.utf8)).hexString
+            try db.execute(sql: "INSERT INTO audit_checkpoint (size, root, created_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [checkpoint.size, checkpoint.root, Timestamps.format(checkpoint.createdAt), checkpoint.signature,
+                                       checkpoint.publicKey])
+            checkpoint.id = db.lastInsertedRowID
+            return checkpoint
+        }
+    }
+
+    // MARK: - Reading
+
+    public func count() throws -> Int { try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_record") ?? 0 } }
+
+    public func records() throws -> [AuditRecord] {
+        try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_record ORDER BY sequence").map(Self.record) }
+    }
+
+    public func checkpoints() throws -> [Checkpoint] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoint ORDER BY id").map { row in
+                Checkpoint(id: row["id"], size: row["size"], root: row["root"],
+                           createdAt: Timestamps.parse(row["created_at"]) ?? .distantPast, signature: row["signature"],
+                           publicKey: row["public_key"])
+            }
+        }
+    }
+
+    static func record(_ row: Row) -> AuditRecord {
+        AuditRecord(sequence: row["sequence"], decisionID: row["decision_id"], recordedAt: Timestamps.parse(row["recorded_at"]) ?? .distantPast,
+                    revision: row["revision"], actor: row["actor"], purpose: row["purpose"], action: row["action"],
+                    subject: row["subject"], jurisdiction: row["jurisdiction"], effect: row["effect"], resources: row["resources"],
+                    processingRegion: row["processing_region"], previousHash: row["previous_hash"], hash: row["hash"], mac: row["mac"])
+    }
+
+    // MARK: - Verifying
+
+    /// Recomputes the chain, every record's hash and MAC, and every checkpoint; names the first bad record.
+    public func verify() throws -> AuditVerification {
+        let records = try records()
+        let checkpoints = try checkpoints()
+        return AuditVerifier(macKey: macKey, publicKey: publicKey).verify(records: records, checkpoints: checkpoints)
+    }
+}

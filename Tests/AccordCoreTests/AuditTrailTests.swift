@@ -1,0 +1,179 @@
+import AccordCore
+import AccordStore
+import Foundation
+import GRDB
+import Testing
+
+/// The audit trail on real SQLite files: append-only, tamper-evident, fail closed.
+@Suite struct AuditTrailTests {
+    static let asOf = Timestamps.parse("2026-06-01T00:00:00Z")!
+
+    /// A fresh folder with a trail holding the example decisions and one checkpoint after the first ten.
+    func makeTrail(checkpointAfter: Int = 10) throws -> (directory: URL, trail: SQLiteAuditTrail, records: [AuditRecord]) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("audit.sqlite").path)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
+        var records: [AuditRecord] = []
+        for (i, line) in lines.enumerated() {
+            let request = try DecisionRequest.decode(json: Data(line.utf8))
+            records.append(try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "decision-\(i + 1)", at: Self.asOf))
+            if i + 1 == checkpointAfter { try trail.checkpoint(at: Self.asOf) }
+        }
+        return (directory, trail, records)
+    }
+
+    /// A second, raw connection to the same file: what someone with file access could do.
+    func tamper(_ trail: SQLiteAuditTrail, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: trail.path)
+        try queue.write { db in try db.execute(sql: sql) }
+    }
+
+    @Test func recordsChainAndVerify() throws {
+        let (directory, trail, records) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(records.count == 16)
+        #expect(records.map(\.sequence) == Array(1...16))
+        #expect(records[0].previousHash == AuditRecord.genesis)
+        for (previous, next) in zip(records, records.dropFirst()) { #expect(next.previousHash == previous.hash) }
+        let verification = try trail.verify()
+        #expect(verification.isIntact, "\(verification.problems)")
+        #expect(verification.records == 16 && verification.checkpoints == 1)
+        #expect(try trail.records() == records)
+    }
+
+    @Test func triggersRefuseUpdateAndDelete() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: DatabaseError.self) { try tamper(trail, "UPDATE audit_record SET effect = 'permit' WHERE sequence = 2") }
+        #expect(throws: DatabaseError.self) { try tamper(trail, "DELETE FROM audit_record WHERE sequence = 2") }
+        #expect(throws: DatabaseError.self) { try tamper(trail, "DELETE FROM audit_checkpoint") }
+        #expect(try trail.verify().isIntact)
+    }
+
+    @Test func noClearSubjectIdInTheFile() throws {
+        let (directory, trail, records) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: trail.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: trail.path + "-wal"))) ?? Data())
+        for subject in ["u-1001", "u-1002", "u-2001", "u-3001"] {
+            #expect(bytes.range(of: Data(subject.utf8)) == nil, "\(subject) appears in the database file")
+        }
+        #expect(records[0].subject == trail.pseudonym(for: "u-1001"))
+        #expect(records[0].subject.count == 64)
+    }
+
+    @Test func detectsAnEditedField() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET effect = 'permit' WHERE sequence = 5")
+        let problems = try trail.verify().problems
+        #expect(problems.first?.kind == .edited)
+        #expect(problems.first?.sequence == 5)
+        #expect(problems.first?.decisionID == "decision-5")
+    }
+
+    @Test func detectsADeletedRecord() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, "DROP TRIGGER audit_record_no_delete; DELETE FROM audit_record WHERE sequence = 7")
+        let problems = try trail.verify().problems
+        #expect(problems.first?.kind == .missing)
+        #expect(problems.first?.sequence == 7)
+        #expect(problems.contains { $0.kind == .chainBroken && $0.sequence == 8 })
+        #expect(problems.contains { $0.kind == .checkpointMismatch })
+    }
+
+    @Test func detectsReorderedRecords() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, """
+            DROP TRIGGER audit_record_no_update;
+            UPDATE audit_record SET sequence = -1 WHERE sequence = 12;
+            UPDATE audit_record SET sequence = 12 WHERE sequence = 13;
+            UPDATE audit_record SET sequence = 13 WHERE sequence = -1;
+            """)
+        let problems = try trail.verify().problems
+        #expect(problems.first?.kind == .chainBroken)
+        #expect(problems.first?.sequence == 12)
+    }
+
+    @Test func detectsARecordAppendedBehindTheEnginesBack() throws {
+        let (directory, trail, records) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A forger who knows the format computes a valid chain hash, but not the engine's MAC.
+        var forged = records[15]
+        forged.sequence = 17
+        forged.decisionID = "forged"
+        forged.previousHash = records[15].hash
+        forged.hash = forged.computedHash
+        try tamper(trail, """
+            INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject, jurisdiction,
+                effect, resources, processing_region, previous_hash, hash, mac)
+            SELECT 17, 'forged', recorded_at, revision, actor, purpose, action, subject, jurisdiction, effect, resources,
+                processing_region, '\(forged.previousHash)', '\(forged.hash)', mac FROM audit_record WHERE sequence = 16
+            """)
+        let problems = try trail.verify().problems
+        #expect(problems.map(\.kind) == [.forged])
+        #expect(problems.first?.sequence == 17)
+    }
+
+    @Test func detectsTruncationBeforeTheLastCheckpoint() throws {
+        let (directory, trail, _) = try makeTrail(checkpointAfter: 16)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, "DROP TRIGGER audit_record_no_delete; DELETE FROM audit_record WHERE sequence > 13")
+        let problems = try trail.verify().problems
+        #expect(problems.map(\.kind) == [.truncated])
+        #expect(problems.first?.sequence == 14)
+    }
+
+    @Test func detectsTwoCheckpointsForTheSameSize() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, """
+            INSERT INTO audit_checkpoint (size, root, created_at, signature, public_key)
+            SELECT size, '\(String(repeating: "ab", count: 32))', created_at, signature, public_key FROM audit_checkpoint WHERE id = 1
+            """)
+        let kinds = try trail.verify().problems.map(\.kind)
+        #expect(kinds.contains(.conflictingCheckpoints))
+        #expect(kinds.contains(.badSignature))
+    }
+
+    @Test func anUnwritableTrailMeansDeny() throws {
+        let (directory, trail, _) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try tamper(trail, "CREATE TRIGGER disk_full BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[8]
+        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        #expect(plan.evaluate(request, asOf: Self.asOf).effect == .permit)
+        let (decision, record) = RecordingDecider(plan: plan, trail: trail).decide(request, asOf: Self.asOf, decisionID: "x")
+        #expect(record == nil)
+        #expect(decision.effect == .deny)
+        #expect(decision.resources.allSatisfy { $0.effect == .deny && $0.reasons.map(\.code) == [.auditUnavailable] })
+    }
+
+    @Test func cliRecordsAndVerifies() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("trail.sqlite").path
+        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+                                  "--record", "--db", db])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
+        #expect(ids.count == 16)
+        #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
+        let verify = try runAccord(["audit", "verify", "--db", db])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("ok: 16 records, 1 checkpoints verified"))
+        let recorded = try SQLiteAuditTrail(path: db).records().map(\.decisionID)
+        #expect(recorded == ids)
+
+        let queue = try DatabaseQueue(path: db)
+        try queue.write { try $0.execute(sql: "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET purpose = 'fraud.detection' WHERE sequence = 4") }
+        let tampered = try runAccord(["audit", "verify", "--db", db])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("edited: record 4 (\(ids[3]))"))
+    }
+}
