@@ -177,3 +177,55 @@ import Testing
         #expect(tampered.stdout.contains("edited: record 4 (\(ids[3]))"))
     }
 }
+
+/// Durability: a decision printed (so reported as recorded) survives SIGKILL of the recording process.
+@Suite struct AuditCrashTests {
+    @Test func killedMidBurstLosesNoReportedDecision() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("trail.sqlite").path
+        let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+
+        spawnLock.lock()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+        process.arguments = ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z", "--record", "--db", db]
+        process.currentDirectoryURL = Repository.root
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // A burst far longer than we wait for: the process is killed while still writing.
+        let burst = Data(String(repeating: request + "\n", count: 5_000).utf8)
+        // The writer will hit a closed pipe once the child is killed: that must be an error, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        let writer = Thread { try? input.fileHandleForWriting.write(contentsOf: burst) }
+        writer.start()
+        var received = Data()
+        var reported: [String] = []
+        while reported.count < 200 {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            received.append(chunk)
+            let lines = received.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            reported = lines.dropLast().compactMap { try? jsonObject(String(decoding: $0, as: UTF8.self))["decision_id"] as? String }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        spawnLock.unlock()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(reported.count >= 200)
+
+        let trail = try SQLiteAuditTrail(path: db)
+        let recorded = Set(try trail.records().map(\.decisionID))
+        let lost = reported.filter { !recorded.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) decisions reported as recorded are missing")
+        #expect(recorded.count >= reported.count)
+        #expect(recorded.count < 5_000, "the burst should have been cut short")
+        let verification = try trail.verify()
+        #expect(verification.isIntact, "\(verification.problems)")
+    }
+}
