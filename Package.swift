@@ -40,7 +40,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AccordBench",
-            dependencies: ["AccordCore"],
+            dependencies: ["AccordCore", "AccordStore"],
             path: "Benchmarks/AccordBench"
         ),
         .testTarget(

@@ -85,6 +85,7 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
 
 if only == nil || only == "single" { run("single-feature requests", single) }
 if only == nil || only == "twenty" { run("20-feature requests", twenty) }
+if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
 if only != nil { exit(0) }
 
 // Compile time for a large policy set.
@@ -103,6 +104,8 @@ let largeStartEval = now()
 var largeResources = 0
 for request in largeRequests { largeResources += largePlan.evaluate(request, asOf: asOf).resources.count }
 print("  \(format(Double(now() - largeStartEval) / Double(largeResources))) ns per resource decision against \(largeSet.rules.count) rules")
+
+runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick)
 
 var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

@@ -56,7 +56,15 @@ public struct SubjectPseudonymizer: Sendable {
 }
 
 extension Data {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: count * 2)
+        for (i, byte) in enumerated() {
+            out[2 * i] = digits[Int(byte >> 4)]
+            out[2 * i + 1] = digits[Int(byte & 0x0F)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     init?(hex: String) {
         guard hex.count % 2 == 0 else { return nil }

@@ -3,8 +3,20 @@ import Crypto
 import Foundation
 import GRDB
 
-/// The audit trail on SQLite (WAL, `synchronous = FULL`): append-only, hash-chained, with signed RFC 6962
-/// checkpoints. A decision reported as recorded is committed to disk. Safe from any thread.
+/// How hard a commit is pushed to disk before `record` returns.
+public enum Durability: String, Sendable, CaseIterable {
+    /// `synchronous = FULL`: a recorded decision survives a process crash, an OS crash and power loss.
+    case full
+    /// `synchronous = NORMAL`: survives a process crash; in WAL mode the last commits can be lost on power loss.
+    case normal
+    /// `synchronous = OFF`: for benchmarks and throwaway trails only; an OS crash can lose or corrupt the trail.
+    case off
+
+    var pragmaValue: Int { switch self { case .full: 2; case .normal: 1; case .off: 0 } }
+}
+
+/// The audit trail on SQLite (WAL, `synchronous = FULL` by default): append-only, hash-chained, with signed
+/// RFC 6962 checkpoints. A decision reported as recorded is committed to disk. Safe from any thread.
 public final class SQLiteAuditTrail: Sendable {
     public let path: String
     private let queue: DatabaseQueue
@@ -14,18 +26,21 @@ public final class SQLiteAuditTrail: Sendable {
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
-    public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil) throws {
+    public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             // FULL: a commit is on disk before it returns, even across power loss (NORMAL in WAL mode is not).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
         }
         configuration.busyMode = .timeout(10)
         queue = try DatabaseQueue(path: path, configuration: configuration)
+        // Checked, not assumed: some connection setups reset it after the preparation hook.
         let synchronous = try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
-        guard synchronous == 2 else { throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected FULL (2)") }
+        guard synchronous == durability.pragmaValue else {
+            throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
+        }
         try AuditMigrations.migrator.migrate(queue)
         pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key")
@@ -42,24 +57,55 @@ public final class SQLiteAuditTrail: Sendable {
 
     // MARK: - Writing
 
+    /// One decision to record.
+    public struct Entry: Sendable {
+        public var decision: Decision
+        public var request: DecisionRequest
+        public var decisionID: String
+        public var instant: Date
+
+        public init(decision: Decision, request: DecisionRequest, decisionID: String, instant: Date = Date()) {
+            self.decision = decision
+            self.request = request
+            self.decisionID = decisionID
+            self.instant = instant
+        }
+    }
+
     /// Appends the decision; returns only once the record is committed.
     @discardableResult
     public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws -> AuditRecord {
-        let subject = pseudonymizer.pseudonym(for: request.subject.id)
+        try record(batch: [Entry(decision: decision, request: request, decisionID: decisionID, instant: instant)])[0]
+    }
+
+    /// Appends decisions in one transaction (group commit); returns once all are committed, or throws and
+    /// records none of them.
+    public func record(batch entries: [Entry]) throws -> [AuditRecord] {
+        let subjects = entries.map { pseudonymizer.pseudonym(for: $0.request.subject.id) }
         return try queue.write { db in
             let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1")
-            let sequence = (last?["sequence"] as Int64? ?? 0) + 1
-            let record = AuditRecord.make(sequence: sequence, decisionID: decisionID, decision: decision, request: request,
-                                          subject: subject, recordedAt: instant, previousHash: last?["hash"] ?? AuditRecord.genesis,
-                                          macKey: macKey)
-            try db.execute(sql: """
+            var sequence = (last?["sequence"] as Int64? ?? 0)
+            var previous: String = last?["hash"] ?? AuditRecord.genesis
+            let statement = try db.cachedStatement(sql: """
                 INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject,
                     jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.sequence, record.decisionID, Timestamps.format(record.recordedAt), record.revision,
-                                 record.actor, record.purpose, record.action, record.subject, record.jurisdiction, record.effect,
-                                 record.resources, record.processingRegion, record.previousHash, record.hash, record.mac])
-            return record
+                """)
+            var records: [AuditRecord] = []
+            records.reserveCapacity(entries.count)
+            for (entry, subject) in zip(entries, subjects) {
+                sequence += 1
+                let record = AuditRecord.make(sequence: sequence, decisionID: entry.decisionID, decision: entry.decision,
+                                              request: entry.request, subject: subject, recordedAt: entry.instant,
+                                              previousHash: previous, macKey: macKey)
+                try statement.execute(arguments: [record.sequence, record.decisionID, Timestamps.format(record.recordedAt),
+                                                  record.revision, record.actor, record.purpose, record.action, record.subject,
+                                                  record.jurisdiction, record.effect, record.resources, record.processingRegion,
+                                                  record.previousHash, record.hash, record.mac])
+                previous = record.hash
+                records.append(record)
+            }
+            return records
         }
     }
 

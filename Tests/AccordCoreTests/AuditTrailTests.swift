@@ -229,3 +229,38 @@ import Testing
         #expect(verification.isIntact, "\(verification.problems)")
     }
 }
+
+/// Group commit: concurrent callers each get their own committed record, in one unbroken chain.
+@Suite struct AuditWriterTests {
+    @Test func concurrentCallersShareCommitsWithoutBreakingTheChain() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-writer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("t.sqlite").path, durability: .normal)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let decision = plan.evaluate(request, asOf: AuditTrailTests.asOf)
+        let writer = AuditWriter(trail: trail)
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var ids: [String] = []
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for i in 0..<50 {
+                let id = "t\(t)-\(i)"
+                if let record = try? writer.record(.init(decision: decision, request: request, decisionID: id, instant: AuditTrailTests.asOf)) {
+                    results.lock.lock()
+                    results.ids.append(record.decisionID)
+                    results.lock.unlock()
+                }
+            }
+        }
+        #expect(results.ids.count == 400)
+        let records = try trail.records()
+        #expect(Set(records.map(\.decisionID)) == Set(results.ids))
+        #expect(records.map(\.sequence) == Array(1...400))
+        #expect(try trail.verify().isIntact)
+    }
+}

@@ -108,3 +108,15 @@ import Testing
         #expect(Timestamps.parse(text) == nil)
     }
 }
+
+@Suite struct TimestampFormatTests {
+    @Test(arguments: ["2026-06-01T00:00:00Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-12-31T12:34:56Z", "1969-12-31T23:59:59Z",
+                      "0999-03-01T01:02:03Z", "9999-12-31T23:59:59Z"])
+    func formatsWhatItParses(_ text: String) throws {
+        #expect(Timestamps.format(try #require(Timestamps.parse(text))) == text)
+    }
+
+    @Test func roundsDownToTheSecond() {
+        #expect(Timestamps.format(Date(timeIntervalSince1970: 1.9)) == "1970-01-01T00:00:01Z")
+    }
+}

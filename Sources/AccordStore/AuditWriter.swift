@@ -1,0 +1,44 @@
+import Foundation
+
+/// Group commit for concurrent callers: whoever arrives while no commit is running writes every pending
+/// record in one transaction; the others wait for it. Each caller returns only when its own record is
+/// committed (or gets the error that kept it out). Safe from any thread.
+public final class AuditWriter: @unchecked Sendable {
+    public let trail: SQLiteAuditTrail
+    private let condition = NSCondition()
+    private var pending: [(entry: SQLiteAuditTrail.Entry, ticket: Ticket)] = []
+    private var writing = false
+
+    private final class Ticket {
+        var result: Result<AuditRecord, Error>?
+    }
+
+    public init(trail: SQLiteAuditTrail) { self.trail = trail }
+
+    public func record(_ entry: SQLiteAuditTrail.Entry) throws -> AuditRecord {
+        let ticket = Ticket()
+        condition.lock()
+        defer { condition.unlock() }
+        pending.append((entry, ticket))
+        while ticket.result == nil {
+            if writing {
+                condition.wait()
+                continue
+            }
+            // Lead: take everything waiting and commit it together.
+            writing = true
+            let batch = pending
+            pending = []
+            condition.unlock()
+            let outcome = Result { try trail.record(batch: batch.map(\.entry)) }
+            condition.lock()
+            switch outcome {
+            case .success(let records): for (item, record) in zip(batch, records) { item.ticket.result = .success(record) }
+            case .failure(let error): for item in batch { item.ticket.result = .failure(error) }
+            }
+            writing = false
+            condition.broadcast()
+        }
+        return try ticket.result!.get()
+    }
+}
