@@ -28,27 +28,32 @@ public struct AuditRecord: Sendable, Equatable {
     public static let genesis = String(repeating: "0", count: 64)
 
     /// The bytes hashed: every field but the hash and MAC, in a fixed order, as compact JSON.
-    public var canonicalEncoding: String {
-        JSONValue.object([
-            ("sequence", .int(Int(sequence))),
-            ("decision_id", .string(decisionID)),
-            ("recorded_at", .string(Timestamps.format(recordedAt))),
-            ("revision", .string(revision)),
-            ("actor", .string(actor)),
-            ("purpose", .string(purpose)),
-            ("action", .string(action)),
-            ("subject", .string(subject)),
-            ("jurisdiction", jurisdiction.map(JSONValue.string) ?? .null),
-            ("effect", .string(effect)),
-            ("resources", .string(resources)),
-            ("processing_region", processingRegion.map(JSONValue.string) ?? .null),
-            ("previous_hash", .string(previousHash)),
-        ]).serialized()
+    public var canonicalEncoding: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// `canonicalEncoding` as bytes, written directly: this is on the path of every append and every verify.
+    var canonicalBytes: [UInt8] {
+        var out = CanonicalJSON(capacity: 256 + resources.utf8.count * 2)
+        out.begin()
+        out.field("sequence", number: sequence)
+        out.field("decision_id", decisionID)
+        out.field("recorded_at", Timestamps.format(recordedAt))
+        out.field("revision", revision)
+        out.field("actor", actor)
+        out.field("purpose", purpose)
+        out.field("action", action)
+        out.field("subject", subject)
+        out.field("jurisdiction", jurisdiction)
+        out.field("effect", effect)
+        out.field("resources", resources)
+        out.field("processing_region", processingRegion)
+        out.field("previous_hash", previousHash)
+        out.end()
+        return out.bytes
     }
 
     /// SHA-256 of the canonical encoding (which includes the previous hash).
     public var computedHash: String {
-        Data(SHA256.hash(data: Data(canonicalEncoding.utf8))).hexString
+        Data(SHA256.hash(data: canonicalBytes)).hexString
     }
 
     /// Builds the record for a decision, chained to `previousHash`; hash and MAC are filled in.
@@ -92,4 +97,50 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// What is signed: the size and root, in a form a verifier can rebuild.
     public var signedText: String { "accord-audit-checkpoint/v1\n\(size)\n\(root)\n" }
+}
+
+/// Compact JSON for the canonical encoding, written byte by byte with the same escapes as `JSONValue`.
+struct CanonicalJSON {
+    private(set) var bytes: [UInt8] = []
+    private var first = true
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func begin() { bytes.append(UInt8(ascii: "{")) }
+    mutating func end() { bytes.append(UInt8(ascii: "}")) }
+
+    private mutating func key(_ name: String) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func field(_ name: String, number: Int64) {
+        key(name)
+        bytes.append(contentsOf: String(number).utf8)
+    }
+
+    mutating func field(_ name: String, _ value: String?) {
+        key(name)
+        if let value { string(value) } else { bytes.append(contentsOf: "null".utf8) }
+    }
+
+    private mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
 }

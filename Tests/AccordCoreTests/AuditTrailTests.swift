@@ -1,5 +1,5 @@
 import AccordCore
-import AccordStore
+@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
@@ -262,5 +262,23 @@ import Testing
         #expect(Set(records.map(\.decisionID)) == Set(results.ids))
         #expect(records.map(\.sequence) == Array(1...400))
         #expect(try trail.verify().isIntact)
+    }
+}
+
+/// The canonical encoding written byte by byte is the same JSON the generic writer produces.
+@Suite struct CanonicalEncodingTests {
+    @Test func matchesTheGenericJSONWriter() throws {
+        let record = AuditRecord(sequence: 42, decisionID: "d\"1", recordedAt: Timestamps.parse("2026-06-01T00:00:00Z")!, revision: "r",
+                                 actor: "a\\b", purpose: "p\nq", action: "train", subject: "s\u{01}", jurisdiction: nil, effect: "deny",
+                                 resources: #"[{"resource":"f","reasons":["x"]}]"#, processingRegion: "EU", previousHash: AuditRecord.genesis,
+                                 hash: "", mac: "")
+        let generic = JSONValue.object([
+            ("sequence", .int(42)), ("decision_id", .string("d\"1")), ("recorded_at", .string("2026-06-01T00:00:00Z")),
+            ("revision", .string("r")), ("actor", .string("a\\b")), ("purpose", .string("p\nq")), ("action", .string("train")),
+            ("subject", .string("s\u{01}")), ("jurisdiction", .null), ("effect", .string("deny")),
+            ("resources", .string(#"[{"resource":"f","reasons":["x"]}]"#)), ("processing_region", .string("EU")),
+            ("previous_hash", .string(AuditRecord.genesis)),
+        ]).serialized()
+        #expect(record.canonicalEncoding == generic)
     }
 }
