@@ -59,7 +59,7 @@ public struct AuditRecord: Sendable, Equatable {
     /// Builds the record for a decision, chained to `previousHash`; hash and MAC are filled in.
     static func make(
         sequence: Int64, decisionID: String, decision: Decision, request: DecisionRequest, subject: String,
-        recordedAt: Date, previousHash: String, macKey: SymmetricKey
+        recordedAt: Date, previousHash: String, macKey: RecordMAC
     ) -> AuditRecord {
         let resources = JSONValue.array(decision.resources.map { resource in
             .object([
@@ -76,12 +76,22 @@ public struct AuditRecord: Sendable, Equatable {
             jurisdiction: decision.jurisdiction, effect: decision.effect.rawValue, resources: resources,
             processingRegion: request.context.processingRegion, previousHash: previousHash, hash: "", mac: "")
         record.hash = record.computedHash
-        record.mac = Self.mac(record.hash, key: macKey)
+        record.mac = macKey.mac(record.hash)
         return record
     }
 
-    static func mac(_ hash: String, key: SymmetricKey) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(hash.utf8), using: key)).hexString
+}
+
+/// HMAC-SHA256 with the key schedule done once: each MAC starts from a copy of the keyed state.
+struct RecordMAC: @unchecked Sendable {
+    private let keyed: HMAC<SHA256>
+
+    init(key: SymmetricKey) { keyed = HMAC<SHA256>(key: key) }
+
+    func mac(_ hash: String) -> String {
+        var hmac = keyed
+        hmac.update(data: Data(hash.utf8))
+        return Data(hmac.finalize()).hexString
     }
 }
 

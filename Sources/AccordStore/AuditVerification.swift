@@ -31,7 +31,7 @@ public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
 
 /// Checks records and checkpoints as read from storage.
 struct AuditVerifier {
-    let macKey: SymmetricKey
+    let macKey: RecordMAC
     let publicKey: String
 
     func verify(records: [AuditRecord], checkpoints: [Checkpoint]) -> AuditVerification {
@@ -50,7 +50,7 @@ struct AuditVerifier {
             if record.computedHash != record.hash {
                 problems.append(AuditProblem(kind: .edited, sequence: record.sequence, decisionID: record.decisionID,
                                              message: "its content no longer matches its hash (a field was changed)"))
-            } else if AuditRecord.mac(record.hash, key: macKey) != record.mac {
+            } else if macKey.mac(record.hash) != record.mac {
                 problems.append(AuditProblem(kind: .forged, sequence: record.sequence, decisionID: record.decisionID,
                                              message: "was not written by this trail's engine (its MAC does not verify)"))
             }

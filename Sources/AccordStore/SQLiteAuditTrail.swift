@@ -22,7 +22,7 @@ public final class SQLiteAuditTrail: Sendable {
     private let queue: DatabaseQueue
     private let pseudonymizer: SubjectPseudonymizer
     private let signingKey: Curve25519.Signing.PrivateKey
-    private let macKey: SymmetricKey
+    private let macKey: RecordMAC
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
@@ -45,8 +45,8 @@ public final class SQLiteAuditTrail: Sendable {
         pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key")
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
-        macKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
-                                        info: Data("accord audit record mac v1".utf8), outputByteCount: 32)
+        macKey = RecordMAC(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
+                                                       info: Data("accord audit record mac v1".utf8), outputByteCount: 32))
     }
 
     /// The hex Ed25519 public key that verifies this trail's checkpoints.
