@@ -188,15 +188,8 @@ import Testing
         let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
 
         spawnLock.lock()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
-        process.arguments = ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z", "--record", "--db", db]
-        process.currentDirectoryURL = Repository.root
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, input, output) = try startAccord(
+            ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z", "--record", "--db", db])
         // A burst far longer than we wait for: the process is killed while still writing.
         let burst = Data(String(repeating: request + "\n", count: 5_000).utf8)
         // The writer will hit a closed pipe once the child is killed: that must be an error, not SIGPIPE.

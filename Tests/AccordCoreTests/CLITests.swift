@@ -119,15 +119,7 @@ import Testing
     @Test func answersEachLineAsItArrives() throws {
         spawnLock.lock()
         defer { spawnLock.unlock() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
-        process.arguments = ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"]
-        process.currentDirectoryURL = Repository.root
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, input, output) = try startAccord(["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"])
         let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[1]
         input.fileHandleForWriting.write(Data((request + "\n").utf8))
         var received = Data()

@@ -33,6 +33,21 @@ struct CommandOutput {
 /// spawned meanwhile would inherit the pipe's write end and keep another child from ever seeing EOF.
 let spawnLock = NSLock()
 
+/// Starts the real `accord` binary with pipes on its standard input and output (standard error discarded),
+/// for tests that talk to it while it runs. The caller holds `spawnLock` until it has closed the input.
+func startAccord(_ arguments: [String]) throws -> (process: Process, input: Pipe, output: Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+    process.arguments = arguments
+    process.currentDirectoryURL = Repository.root
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return (process, input, output)
+}
+
 /// Runs the real `accord` binary with arguments and optional standard input.
 func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path) throws -> CommandOutput {
     spawnLock.lock()
