@@ -275,3 +275,74 @@ import Testing
         #expect(record.canonicalEncoding == generic)
     }
 }
+
+/// Inclusion proofs against signed checkpoints, checked offline.
+@Suite struct InclusionProofTests {
+    @Test func everyCheckpointedRecordHasAProofThatVerifies() throws {
+        let (directory, trail, records) = try AuditTrailTests().makeTrail(checkpointAfter: 11)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for record in records.prefix(11) {
+            let proof = try #require(try trail.prove(decisionID: record.decisionID))
+            #expect(proof.verify(publicKey: trail.publicKey), "record \(record.sequence)")
+            #expect(proof.checkpoint.size == 11)
+        }
+        #expect(try trail.prove(decisionID: records[12].decisionID) == nil, "no checkpoint covers record 13 yet")
+        try trail.checkpoint()
+        #expect(try #require(try trail.prove(decisionID: records[12].decisionID)).verify())
+    }
+
+    @Test func aTamperedProofFails() throws {
+        let (directory, trail, records) = try AuditTrailTests().makeTrail(checkpointAfter: 16)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let proof = try #require(try trail.prove(decisionID: records[5].decisionID))
+        var otherLeaf = proof
+        otherLeaf.recordHash = records[6].hash
+        #expect(!otherLeaf.verify())
+        var otherIndex = proof
+        otherIndex.leafIndex = 4
+        #expect(!otherIndex.verify())
+        var shortened = proof
+        shortened.auditPath.removeLast()
+        #expect(!shortened.verify())
+        var wrongKey = proof
+        #expect(!wrongKey.verify(publicKey: String(repeating: "00", count: 32)))
+        wrongKey.checkpoint.root = records[0].hash
+        #expect(!wrongKey.verify(), "a root the signature does not cover")
+    }
+
+    /// RFC 6962's reference shape: in a tree of 7 leaves, leaf 6's path has two nodes.
+    @Test func auditPathLengthsFollowTheTreeShape() {
+        let leaves = (0..<7).map { Data([UInt8($0)]) }
+        #expect(MerkleTree.inclusionProof(index: 0, leaves: leaves[...]).count == 3)
+        #expect(MerkleTree.inclusionProof(index: 6, leaves: leaves[...]).count == 2)
+        let root = MerkleTree.root(leaves[...])
+        for i in 0..<7 {
+            #expect(MerkleTree.verifyInclusion(leaf: leaves[i], index: i, size: 7, proof: MerkleTree.inclusionProof(index: i, leaves: leaves[...]), root: root))
+        }
+    }
+
+    @Test func cliProvesAndVerifiesOffline() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-proof-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("trail.sqlite").path
+        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+                                  "--record", "--db", db])
+        let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
+        #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
+        let prove = try runAccord(["audit", "prove", "--db", db, "--decision", ids[3]])
+        #expect(prove.status == 0, "\(prove.stderr)")
+        let proofFile = directory.appendingPathComponent("proof.json")
+        try Data(prove.stdout.utf8).write(to: proofFile)
+        // Offline: the database is gone; the proof and the public key are enough.
+        let publicKey = try SQLiteAuditTrail(path: db).publicKey
+        try FileManager.default.removeItem(atPath: db)
+        let verified = try runAccord(["audit", "verify-proof", proofFile.path, "--public-key", publicKey])
+        #expect(verified.status == 0)
+        #expect(verified.stdout.contains("ok: decision \(ids[3]) is record 4 of 16"))
+        let tampered = prove.stdout.replacingOccurrences(of: "\"leaf_index\":3", with: "\"leaf_index\":2")
+        #expect(tampered != prove.stdout)
+        let refused = try runAccord(["audit", "verify-proof", "-"], stdin: Data(tampered.utf8))
+        #expect(refused.status == 1)
+    }
+}
