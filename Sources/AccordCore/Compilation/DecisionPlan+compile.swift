@@ -39,7 +39,6 @@ extension DecisionPlan {
         let jurisdictionNames = set.jurisdictions.keys.sorted()
         let jurisdictionIndex = Dictionary(uniqueKeysWithValues: jurisdictionNames.enumerated().map { ($1, $0) })
         var jurisdictionBits = [UInt64](repeating: 0, count: max(1, jurisdictionNames.count) * words)
-        var permitMask = [UInt64](repeating: 0, count: words)
         var compiledRules: [CompiledRule] = []
         compiledRules.reserveCapacity(rules.count)
         for (r, rule) in rules.enumerated() {
@@ -61,7 +60,6 @@ extension DecisionPlan {
                 jurisdictionNames.indices.filter { j in Self.chain(jurisdictionNames[j], in: set).contains { listed.contains($0.id) } }
             } ?? Array(jurisdictionNames.indices)
             for j in applicable { jurisdictionBits[j * words + word] |= bit }
-            if rule.effect == .permit { permitMask[word] |= bit }
             compiledRules.append(CompiledRule(
                 reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
                 effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
@@ -168,7 +166,7 @@ extension DecisionPlan {
                 case .consent, nil: []
                 }
                 table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes,
-                                                         consentScopesText: scopesText, basisReasons: basisReasons,
+                                                         basisReasons: basisReasons,
                                                          missingConsentReasons: [Reason(.consentMissing, detail: scopesText)],
                                                          optOutable: optOutable,
                                                          refusedToMinors: refused.contains(p)))
@@ -185,13 +183,13 @@ extension DecisionPlan {
         let revision = hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
 
         return DecisionPlan(
-            revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames, categorySensitive: categorySensitive,
+            revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames,
             purposeIndex: NameTable(purposeNames), purposeNames: purposeNames,
             featureIndex: NameTable(featureNames), features: features,
             scopeNames: scopeNames, scopeIndex: NameTable(scopeNames), scopes: scopes, jurisdictionIndex: NameTable(jurisdictionNames), jurisdictions: compiledJurisdictions,
             fallbackJurisdiction: set.fallbackJurisdiction.flatMap { jurisdictionIndex[$0] },
             rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
-            jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits, permitMask: permitMask,
+            jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits,
             scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
             retentionLimitText: retention.map { $0.map { PolicyDuration(seconds: $0).description } },
             jurisdictionPurpose: table, purposeFlags: purposeFlags, sensitiveBelow: sensitiveBelow,

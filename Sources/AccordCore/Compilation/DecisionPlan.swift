@@ -10,7 +10,6 @@ public final class DecisionPlan: Sendable {
     // MARK: Names
     let categoryIndex: NameTable
     let categoryNames: [String]
-    let categorySensitive: [Bool]
     let purposeIndex: NameTable
     let purposeNames: [String]
     let featureIndex: NameTable
@@ -29,7 +28,6 @@ public final class DecisionPlan: Sendable {
     let actionRuleBits: [UInt64]
     let jurisdictionRuleBits: [UInt64]
     let categoryRuleBits: [UInt64]
-    let permitMask: [UInt64]
 
     // MARK: Privacy tables
     /// Per purpose: scopes whose purposes cover it.
@@ -59,7 +57,6 @@ public final class DecisionPlan: Sendable {
         revision: String,
         categoryIndex: NameTable,
         categoryNames: [String],
-        categorySensitive: [Bool],
         purposeIndex: NameTable,
         purposeNames: [String],
         featureIndex: NameTable,
@@ -76,7 +73,6 @@ public final class DecisionPlan: Sendable {
         actionRuleBits: [UInt64],
         jurisdictionRuleBits: [UInt64],
         categoryRuleBits: [UInt64],
-        permitMask: [UInt64],
         scopesCoveringPurpose: [[Int]],
         scopesExplicitForCategory: [[Int]],
         retentionLimit: [Int64?],
@@ -92,7 +88,6 @@ public final class DecisionPlan: Sendable {
         self.revision = revision
         self.categoryIndex = categoryIndex
         self.categoryNames = categoryNames
-        self.categorySensitive = categorySensitive
         self.purposeIndex = purposeIndex
         self.purposeNames = purposeNames
         self.featureIndex = featureIndex
@@ -109,7 +104,6 @@ public final class DecisionPlan: Sendable {
         self.actionRuleBits = actionRuleBits
         self.jurisdictionRuleBits = jurisdictionRuleBits
         self.categoryRuleBits = categoryRuleBits
-        self.permitMask = permitMask
         self.scopesCoveringPurpose = scopesCoveringPurpose
         self.scopesExplicitForCategory = scopesExplicitForCategory
         self.retentionLimit = retentionLimit
@@ -155,7 +149,6 @@ struct CompiledJurisdictionPurpose: Sendable {
     let basis: LegalBasis?
     /// Scopes that may carry consent for this purpose here.
     let consentScopes: [Int]
-    let consentScopesText: String
     /// Shared reason lists, built once: the grant note for a non-consent basis, and the refusal for missing consent.
     let basisReasons: [Reason]
     let missingConsentReasons: [Reason]
