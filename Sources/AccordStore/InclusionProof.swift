@@ -1,3 +1,4 @@
+import AccordCore
 import Crypto
 import Foundation
 
@@ -27,8 +28,8 @@ public struct InclusionProof: Sendable, Equatable {
 
     public var json: [String: Any] {
         ["decision_id": decisionID, "leaf_index": leafIndex, "record_hash": recordHash, "audit_path": auditPath,
-         "checkpoint": ["id": checkpoint.id, "size": checkpoint.size, "root": checkpoint.root,
-                        "created_at": ISO8601DateFormatter().string(from: checkpoint.createdAt),
+         "checkpoint": ["id": Int(checkpoint.id), "size": Int(checkpoint.size), "root": checkpoint.root,
+                        "created_at": Timestamps.format(checkpoint.createdAt),
                         "signature": checkpoint.signature, "public_key": checkpoint.publicKey]]
     }
 
@@ -37,10 +38,11 @@ public struct InclusionProof: Sendable, Equatable {
         guard let decisionID = json["decision_id"] as? String, let leafIndex = json["leaf_index"] as? Int,
               let recordHash = json["record_hash"] as? String, let auditPath = json["audit_path"] as? [String],
               let c = json["checkpoint"] as? [String: Any], let id = c["id"] as? Int, let size = c["size"] as? Int,
-              let root = c["root"] as? String, let signature = c["signature"] as? String, let publicKey = c["public_key"] as? String
+              let root = c["root"] as? String, let signature = c["signature"] as? String, let publicKey = c["public_key"] as? String,
+              let createdAt = (c["created_at"] as? String).flatMap(Timestamps.parse)
         else { return nil }
         self.init(decisionID: decisionID, leafIndex: leafIndex, recordHash: recordHash, auditPath: auditPath,
-                  checkpoint: Checkpoint(id: Int64(id), size: Int64(size), root: root, createdAt: Date(timeIntervalSince1970: 0),
+                  checkpoint: Checkpoint(id: Int64(id), size: Int64(size), root: root, createdAt: createdAt,
                                          signature: signature, publicKey: publicKey))
     }
 

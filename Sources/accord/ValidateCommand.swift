@@ -23,7 +23,7 @@ struct ValidateCommand: ParsableCommand {
         let result = PolicySetValidator.validate(paths: paths)
         let errors = result.diagnostics.filter { $0.severity == .error }.count
         let warnings = result.diagnostics.filter { $0.severity == .warning }.count
-        let revision = result.policySet.map { DecisionPlan.compile($0).revision }
+        let revision = result.policySet?.revision
         switch format {
         case .text:
             let renderer = DiagnosticRenderer(sources: result.sources)

@@ -295,6 +295,7 @@ import Testing
         let (directory, trail, records) = try AuditTrailTests().makeTrail(checkpointAfter: 16)
         defer { try? FileManager.default.removeItem(at: directory) }
         let proof = try #require(try trail.prove(decisionID: records[5].decisionID))
+        #expect(InclusionProof(json: proof.json) == proof, "a proof survives its JSON form unchanged")
         var otherLeaf = proof
         otherLeaf.recordHash = records[6].hash
         #expect(!otherLeaf.verify())

@@ -173,14 +173,7 @@ extension DecisionPlan {
             }
         }
 
-        var hasher = SHA256()
-        for path in set.sources.keys.sorted() {
-            hasher.update(path.utf8)
-            hasher.update([0])
-            hasher.update(set.sources[path]!.utf8)
-            hasher.update([0])
-        }
-        let revision = hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let revision = set.revision
 
         return DecisionPlan(
             revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames,

@@ -11,7 +11,7 @@ enum ConditionChecker {
         case .double(let v, _): return (.literal(.double(v)), .double)
         case .string(let v, _): return (.literal(.string(v)), .string)
         case .duration(let d, _): return (.literal(.duration(d.seconds)), .duration)
-        case .list(let items, let offset):
+        case .list(let items, _):
             var values: [ConditionValue] = []
             var elementType: ConditionType = .any
             for item in items {
@@ -37,7 +37,6 @@ enum ConditionChecker {
                 }
                 values.append(value)
             }
-            _ = offset
             return (.literal(.list(values)), .list(elementType))
         case .path(let parts, let offset, let length):
             let attribute = try resolve(parts, offset: offset, length: length)

@@ -46,7 +46,7 @@ extension DecisionPlan {
             return decision
         }
 
-        let consent = ConsentCheck(plan: self, request: request, purpose: purpose, jurisdiction: jurisdiction, now: now)
+        let consent = ConsentCheck(plan: self, request: request, now: now)
         let requirements = requestRequirements(request, purpose: purpose, jurisdiction: jurisdiction, consent: consent)
 
         var permitted = 0
@@ -332,7 +332,7 @@ struct ConsentCheck {
     private var packed: UInt64 = 0
     private var overflow: [UInt8] = []
 
-    init(plan: DecisionPlan, request: __shared DecisionRequest, purpose: Int, jurisdiction: Int, now: Int64) {
+    init(plan: DecisionPlan, request: __shared DecisionRequest, now: Int64) {
         guard !request.consent.grants.isEmpty else { return }
         if plan.scopes.count > 16 { overflow = [UInt8](repeating: 0, count: plan.scopes.count - 16) }
         for grant in request.consent.grants {

@@ -26,6 +26,19 @@ public struct PolicySet: Sendable {
         return Names.ancestors(of: name).contains { purposes[$0]?[keyPath: flag] == true }
     }
 
+    /// A content hash of the policy text (first 16 bytes of SHA-256 over each file's name and text, in
+    /// name order): the same files give the same revision, and `DecisionPlan.revision` is this value.
+    public var revision: String {
+        var hasher = SHA256()
+        for path in sources.keys.sorted() {
+            hasher.update(path.utf8)
+            hasher.update([0])
+            hasher.update(sources[path]!.utf8)
+            hasher.update([0])
+        }
+        return hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
     /// The jurisdiction marked as fallback.
     public var fallbackJurisdiction: String? {
         jurisdictions.values.filter(\.fallback).map(\.id).sorted().first
