@@ -82,7 +82,8 @@ import Testing
             let length = Int.random(in: 0..<200, using: &generator)
             let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
             let result = PolicySetValidator.validate(files: [("random.yaml", bytes)])
-            // Whatever the bytes, the answer is a list of located diagnostics or a valid (empty) set.
+            // Whatever the bytes, the answer is a policy set or at least one located error — never neither, never both.
+            #expect((result.policySet == nil) == result.hasErrors, "\(bytes)")
             for diagnostic in result.diagnostics {
                 #expect(diagnostic.range.start.line >= 1 && diagnostic.range.start.column >= 1)
             }
