@@ -27,6 +27,8 @@ let package = Package(
             dependencies: [
                 "AccordCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the append and verify loops.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

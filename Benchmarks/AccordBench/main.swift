@@ -86,6 +86,7 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
 if only == nil || only == "single" { run("single-feature requests", single) }
 if only == nil || only == "twenty" { run("20-feature requests", twenty) }
 if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
+if only == "audit-append" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick, appendOnly: true) }
 if only != nil { exit(0) }
 
 // Compile time for a large policy set.

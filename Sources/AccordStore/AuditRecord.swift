@@ -7,136 +7,249 @@ import Foundation
 public struct AuditRecord: Sendable, Equatable {
     public var sequence: Int64
     public var decisionID: String
+    /// Whole seconds, UTC.
     public var recordedAt: Date
     public var revision: String
     public var actor: String
     public var purpose: String
     public var action: String
-    /// Keyed HMAC-SHA256 pseudonym of the subject id; the clear id is never stored.
-    public var subject: String
+    /// HMAC-SHA256 of the decision id under the subject's own key: binds the record to its subject while the
+    /// key exists, and to no one once `erase(subject:)` has destroyed it. Neither the clear id nor the
+    /// pseudonym is in the record.
+    public var subjectSeal: Data
     public var jurisdiction: String?
     public var effect: String
-    /// The per-resource outcomes as canonical JSON: resource, category, effect, reason codes, rule ids, obligations.
+    /// The per-resource outcomes as compact JSON: resource, category, effect, reason codes, rule ids, obligations.
     public var resources: String
     public var processingRegion: String?
-    public var previousHash: String
-    public var hash: String
+    public var previousHash: Data
+    public var hash: Data
     /// HMAC over `hash` with a key only the engine holds: a record appended behind its back has none that verifies.
-    public var mac: String
+    public var mac: Data
 
-    /// The hash of the record's first entry's predecessor.
-    public static let genesis = String(repeating: "0", count: 64)
+    /// The predecessor hash of the first record.
+    public static let genesis = Data(count: 32)
 
-    /// The bytes hashed: every field but the hash and MAC, in a fixed order, as compact JSON.
-    public var canonicalEncoding: String { String(decoding: canonicalBytes, as: UTF8.self) }
+    /// The bytes hashed: every field but the hash and MAC, in a fixed order, each as a 4-byte big-endian length
+    /// and its bytes (0xFFFFFFFF for an absent value), after a version tag. Unambiguous: no two records share one.
+    public var canonicalEncoding: [UInt8] {
+        var encoder = CanonicalEncoder(capacity: 160 + resources.utf8.count)
+        encode(into: &encoder)
+        return encoder.bytes
+    }
 
-    /// `canonicalEncoding` as bytes, written directly: this is on the path of every append and every verify.
-    var canonicalBytes: [UInt8] {
-        var out = CanonicalJSON(capacity: 256 + resources.utf8.count * 2)
-        out.begin()
-        out.field("sequence", number: sequence)
-        out.field("decision_id", decisionID)
-        out.field("recorded_at", Timestamps.format(recordedAt))
-        out.field("revision", revision)
-        out.field("actor", actor)
-        out.field("purpose", purpose)
-        out.field("action", action)
-        out.field("subject", subject)
-        out.field("jurisdiction", jurisdiction)
-        out.field("effect", effect)
-        out.field("resources", resources)
-        out.field("processing_region", processingRegion)
-        out.field("previous_hash", previousHash)
-        out.end()
-        return out.bytes
+    private func encode(into encoder: inout CanonicalEncoder) {
+        encoder.append(
+            sequence: sequence, decisionID: decisionID, recordedAt: Int64(recordedAt.timeIntervalSince1970), revision: revision,
+            actor: actor, purpose: purpose, action: action, subjectSeal: subjectSeal, jurisdiction: jurisdiction, effect: effect,
+            resources: resources, processingRegion: processingRegion, previousHash: previousHash)
     }
 
     /// SHA-256 of the canonical encoding (which includes the previous hash).
-    public var computedHash: String {
-        Data(SHA256.hash(data: canonicalBytes)).hexString
+    public var computedHash: Data { canonicalEncoding.withUnsafeBytes { FastSHA256.hash($0) }.data }
+
+    /// The same, encoding into a buffer the caller reuses from record to record.
+    func computedHash(reusing encoder: inout CanonicalEncoder) -> SHA256Digest {
+        encoder.clear()
+        encoder.beginRecord()
+        encode(into: &encoder)
+        return encoder.bytes.withUnsafeBytes { FastSHA256.hash($0) }
     }
 
     /// Builds the record for a decision, chained to `previousHash`; hash and MAC are filled in.
     static func make(
-        sequence: Int64, decisionID: String, decision: Decision, request: DecisionRequest, subject: String,
-        recordedAt: Date, previousHash: String, macKey: RecordMAC
+        sequence: Int64, entry: AuditEntry, resources: String, subjectSeal: Data, recordedAt: Int64, previousHash: Data, macKey: RecordMAC,
+        encoder: inout CanonicalEncoder
     ) -> AuditRecord {
-        let resources = JSONValue.array(decision.resources.map { resource in
-            .object([
-                ("resource", .string(resource.resource)),
-                ("category", resource.category.map(JSONValue.string) ?? .null),
-                ("effect", .string(resource.effect.rawValue)),
-                ("reasons", .array(resource.reasons.map { .string($0.code.rawValue) })),
-                ("rules", .array(resource.reasons.compactMap { $0.rule.map { .string($0.id) } })),
-            ])
-        }).serialized()
         var record = AuditRecord(
-            sequence: sequence, decisionID: decisionID, recordedAt: Date(timeIntervalSince1970: recordedAt.timeIntervalSince1970.rounded(.down)),
-            revision: decision.revision, actor: request.actor.id, purpose: decision.purpose, action: decision.action, subject: subject,
-            jurisdiction: decision.jurisdiction, effect: decision.effect.rawValue, resources: resources,
-            processingRegion: request.context.processingRegion, previousHash: previousHash, hash: "", mac: "")
-        record.hash = record.computedHash
-        record.mac = macKey.mac(record.hash)
+            sequence: sequence, decisionID: entry.decisionID, recordedAt: Date(timeIntervalSince1970: Double(recordedAt)),
+            revision: entry.decision.revision, actor: entry.request.actor.id, purpose: entry.decision.purpose,
+            action: entry.decision.action, subjectSeal: subjectSeal, jurisdiction: entry.decision.jurisdiction,
+            effect: entry.decision.effect.rawValue, resources: resources, processingRegion: entry.request.context.processingRegion,
+            previousHash: previousHash, hash: Data(), mac: Data())
+        let hash = record.computedHash(reusing: &encoder)
+        record.hash = hash.data
+        record.mac = hash.withUnsafeBytes { macKey.digest($0) }.data
         return record
     }
 
+    /// The resources column: written directly, as this is on the path of every append.
+    static func resourcesJSON(_ resources: [ResourceDecision]) -> String {
+        var out = JSONBytes(capacity: 96 * resources.count)
+        out.raw("[")
+        for (i, resource) in resources.enumerated() {
+            out.raw(i == 0 ? "{\"resource\":" : ",{\"resource\":")
+            out.string(resource.resource)
+            if let category = resource.category {
+                out.raw(",\"category\":")
+                out.string(category)
+            }
+            out.raw(",\"effect\":")
+            out.string(resource.effect.rawValue)
+            out.raw(",\"reasons\":[")
+            for (j, reason) in resource.reasons.enumerated() {
+                if j > 0 { out.raw(",") }
+                out.string(reason.code.rawValue)
+            }
+            out.raw("],\"rules\":[")
+            var first = true
+            for reason in resource.reasons {
+                guard let rule = reason.rule else { continue }
+                if !first { out.raw(",") }
+                first = false
+                out.string(rule.id)
+            }
+            out.raw("]")
+            if !resource.obligations.isEmpty {
+                out.raw(",\"obligations\":")
+                out.raw(resource.obligations.json.serialized())
+            }
+            out.raw("}")
+        }
+        out.raw("]")
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
 }
 
-/// HMAC-SHA256 with the key schedule done once: each MAC starts from a copy of the keyed state.
-struct RecordMAC: @unchecked Sendable {
-    private let keyed: HMAC<SHA256>
-
-    init(key: SymmetricKey) { keyed = HMAC<SHA256>(key: key) }
-
-    func mac(_ hash: String) -> String {
-        var hmac = keyed
-        hmac.update(data: Data(hash.utf8))
-        return Data(hmac.finalize()).hexString
+/// Keys of the lookup tables: `audit_subject` by pseudonym tag, `audit_term` by prefixed text.
+enum AuditTerm {
+    /// The pseudonym's first 8 bytes as a big-endian integer.
+    static func subjectTag(_ pseudonym: Data) -> Int64 {
+        Int64(bitPattern: pseudonym.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
+    static func actor(_ actor: String) -> String { "a:" + actor }
+    static func purpose(_ purpose: String) -> String { "p:" + purpose }
+    static func action(_ action: String) -> String { "c:" + action }
+    static func effect(_ effect: String) -> String { "e:" + effect }
+    static func revision(_ revision: String) -> String { "v:" + revision }
+    static func reason(_ code: String) -> String { "r:" + code }
+    static func rule(_ id: String) -> String { "u:" + id }
+}
+
+/// The canonical encoding, written field by field.
+struct CanonicalEncoder {
+    private(set) var bytes: [UInt8] = []
+
+    static let tag = Array("accord-audit-record/v1\n".utf8)
+
+    init(capacity: Int, tagged: Bool = true) {
+        bytes.reserveCapacity(capacity)
+        if tagged { bytes.append(contentsOf: Self.tag) }
+    }
+
+    mutating func append(
+        sequence: Int64, decisionID: String, recordedAt: Int64, revision: String, actor: String, purpose: String, action: String,
+        subjectSeal: Data, jurisdiction: String?, effect: String, resources: String, processingRegion: String?, previousHash: Data
+    ) {
+        integer(sequence)
+        text(decisionID)
+        integer(recordedAt)
+        text(revision)
+        text(actor)
+        text(purpose)
+        text(action)
+        blob(subjectSeal)
+        text(jurisdiction)
+        text(effect)
+        text(resources)
+        text(processingRegion)
+        blob(previousHash)
+    }
+
+    private mutating func length(_ count: Int) { bigEndian(UInt64(truncatingIfNeeded: count), bytes: 4) }
+
+    mutating func integer(_ value: Int64) {
+        length(8)
+        bigEndian(UInt64(bitPattern: value), bytes: 8)
+    }
+
+    private mutating func bigEndian(_ value: UInt64, bytes count: Int) {
+        for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) }
+    }
+
+    mutating func text(_ value: String?) {
+        guard var value else { return absent() }
+        value.withUTF8 { utf8 in
+            length(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func blob(_ value: Data) {
+        length(value.count)
+        bytes.append(contentsOf: value)
+    }
+
+    /// The same for a column read raw from SQLite.
+    mutating func raw(_ pointer: UnsafeRawPointer?, count: Int, isNull: Bool) {
+        if isNull { return absent() }
+        length(count)
+        if let pointer { bytes.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: count)) }
+    }
+
+    mutating func absent() { bigEndian(0xFFFF_FFFF, bytes: 4) }
+
+    mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+
+    /// Starts another record after the ones already encoded (records laid back to back).
+    mutating func beginRecord() { bytes.append(contentsOf: Self.tag) }
 }
 
 /// A signed commitment to the first `size` records: the RFC 6962 Merkle root of their hashes.
 public struct Checkpoint: Sendable, Equatable {
     public var id: Int64
     public var size: Int64
+    /// Hex SHA-256.
     public var root: String
     public var createdAt: Date
-    /// Ed25519 signature over `signedText`.
+    /// Hex Ed25519 signature over `signedText`.
     public var signature: String
     public var publicKey: String
 
     /// What is signed: the size and root, in a form a verifier can rebuild.
     public var signedText: String { "accord-audit-checkpoint/v1\n\(size)\n\(root)\n" }
+
+    /// Whether the signature over size and root holds for the key the checkpoint names.
+    public var signatureHolds: Bool {
+        guard let keyData = Data(hex: publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
+              let signature = Data(hex: signature)
+        else { return false }
+        return key.isValidSignature(signature, for: Data(signedText.utf8))
+    }
+
+    var json: JSONValue {
+        .object([("id", .int(Int(id))), ("size", .int(Int(size))), ("root", .string(root)),
+                 ("created_at", .string(Timestamps.format(createdAt))), ("signature", .string(signature)),
+                 ("public_key", .string(publicKey))])
+    }
+
+    init?(json: [String: Any]) {
+        guard let id = json["id"] as? Int, let size = json["size"] as? Int, let root = json["root"] as? String,
+              let signature = json["signature"] as? String, let publicKey = json["public_key"] as? String,
+              let createdAt = (json["created_at"] as? String).flatMap(Timestamps.parse)
+        else { return nil }
+        self.init(id: Int64(id), size: Int64(size), root: root, createdAt: createdAt, signature: signature, publicKey: publicKey)
+    }
+
+    public init(id: Int64, size: Int64, root: String, createdAt: Date, signature: String, publicKey: String) {
+        self.id = id
+        self.size = size
+        self.root = root
+        self.createdAt = createdAt
+        self.signature = signature
+        self.publicKey = publicKey
+    }
 }
 
-/// Compact JSON for the canonical encoding, written byte by byte with the same escapes as `JSONValue`.
-struct CanonicalJSON {
+/// Compact JSON written byte by byte, with the same escapes as `JSONValue`.
+struct JSONBytes {
     private(set) var bytes: [UInt8] = []
-    private var first = true
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
-    mutating func begin() { bytes.append(UInt8(ascii: "{")) }
-    mutating func end() { bytes.append(UInt8(ascii: "}")) }
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-    private mutating func key(_ name: String) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
-        string(name)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    mutating func field(_ name: String, number: Int64) {
-        key(name)
-        bytes.append(contentsOf: String(number).utf8)
-    }
-
-    mutating func field(_ name: String, _ value: String?) {
-        key(name)
-        if let value { string(value) } else { bytes.append(contentsOf: "null".utf8) }
-    }
-
-    private mutating func string(_ value: String) {
+    mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import GRDB
+import GRDBSQLite
 
 /// What `verify` found. Intact when there are no problems.
 public struct AuditVerification: Sendable {
@@ -29,35 +31,187 @@ public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Checks records and checkpoints as read from storage.
+extension SQLiteAuditTrail {
+    /// Recomputes the chain, every record's hash and MAC, and every checkpoint; names the first bad record.
+    /// One pass over the rows as SQLite stores them: this thread reads and re-encodes a chunk while another
+    /// hashes the one before, and the Merkle roots of every checkpointed size accumulate on the way.
+    public func verify() throws -> AuditVerification {
+        try queue.read { db in
+            let checkpoints = try Self.checkpoints(db)
+            var verifier = AuditVerifier(macKey: macKey, publicKey: publicKey, checkpoints: checkpoints)
+            // GRDB owns (and finalizes) the statement; the loop drives it through SQLite's C interface.
+            let owner = try db.makeStatement(sql: "SELECT \(Self.columns) FROM audit_record ORDER BY sequence")
+            let statement = owner.sqliteStatement
+            // Hashing and the Merkle tree run on a serial queue, chunk after chunk in order, while this thread reads.
+            let hashing = DispatchQueue(label: "accord.audit.verify")
+            let tree = CheckpointRoots(sizes: Set(checkpoints.map(\.size)))
+            var inFlight: (chunk: VerifyChunk, done: DispatchGroup)?
+            var finished = false
+            while !finished {
+                var records = VerifyRecords()
+                while records.count < 8_192 {
+                    let code = sqlite3_step(statement)
+                    if code == SQLITE_DONE { finished = true; break }
+                    guard code == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    records.encoded.beginRecord()
+                    records.encoded.integer(sqlite3_column_int64(statement, 0))
+                    for column: Int32 in 1...12 {
+                        if column == 2 {
+                            records.encoded.integer(sqlite3_column_int64(statement, 2))
+                        } else {
+                            records.encoded.raw(sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)),
+                                                isNull: sqlite3_column_type(statement, column) == SQLITE_NULL)
+                        }
+                    }
+                    records.endRecord(sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
+                                      hash: Self.digest(statement, 13), mac: Self.digest(statement, 14))
+                }
+                let chunk = VerifyChunk(records: records)
+                if let previous = inFlight {
+                    previous.done.wait()
+                    verifier.merge(previous.chunk)
+                }
+                let done = DispatchGroup()
+                let key = macKey
+                hashing.async(group: done) {
+                    chunk.hash(macKey: key)
+                    tree.append(chunk.leaves)
+                }
+                inFlight = (chunk, done)
+            }
+            if let last = inFlight {
+                last.done.wait()
+                verifier.merge(last.chunk)
+            }
+            withExtendedLifetime(owner) {}
+            return verifier.finish(roots: tree.roots, size: tree.size)
+        }
+    }
+
+    /// A 32-byte column as a digest; any other length (a damaged value) as nil.
+    private static func digest(_ statement: OpaquePointer, _ column: Int32) -> SHA256Digest? {
+        guard sqlite3_column_bytes(statement, column) == 32, let pointer = sqlite3_column_blob(statement, column) else { return nil }
+        return SHA256Digest(pointer)
+    }
+}
+
+/// Records read for verification, kept flat: canonical encodings back to back.
+struct VerifyRecords {
+    var sequences: [Int64] = []
+    var encoded = CanonicalEncoder(capacity: 8_192 * 512, tagged: false)
+    var ends: [Int] = []
+    var previousHashes: [SHA256Digest?] = []
+    var hashes: [SHA256Digest?] = []
+    var macs: [SHA256Digest?] = []
+
+    var count: Int { sequences.count }
+
+    mutating func endRecord(sequence: Int64, previousHash: SHA256Digest?, hash: SHA256Digest?, mac: SHA256Digest?) {
+        sequences.append(sequence)
+        ends.append(encoded.bytes.count)
+        previousHashes.append(previousHash)
+        hashes.append(hash)
+        macs.append(mac)
+    }
+
+    func canonical(_ i: Int) -> ArraySlice<UInt8> { encoded.bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]] }
+
+    /// The decision id, read back from the canonical encoding (tag, sequence, then its length-prefixed bytes).
+    func decisionID(_ i: Int) -> String {
+        let field = canonical(i).dropFirst(CanonicalEncoder.tag.count + 12)
+        let length = field.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        return String(decoding: field.dropFirst(4).prefix(length), as: UTF8.self)
+    }
+}
+
+/// The Merkle roots at the checkpointed sizes, accumulated leaf by leaf. Used from one serial queue.
+final class CheckpointRoots: @unchecked Sendable {
+    private var tree = MerkleAccumulator()
+    private let sizes: Set<Int64>
+    private(set) var roots: [Int64: Data] = [:]
+
+    var size: Int { tree.size }
+
+    init(sizes: Set<Int64>) {
+        self.sizes = sizes
+        if sizes.contains(0) { roots[0] = tree.root }
+    }
+
+    func append(_ leaves: [Data]) {
+        for leaf in leaves {
+            tree.append(leafHash: leaf)
+            if sizes.contains(Int64(tree.size)) { roots[Int64(tree.size)] = tree.root }
+        }
+    }
+}
+
+/// One chunk of records, hashed off the reading thread; handed over whole, never shared while in use.
+final class VerifyChunk: @unchecked Sendable {
+    let records: VerifyRecords
+
+    init(records: VerifyRecords) { self.records = records }
+
+    /// Filled by `hash`: whether each record's content matches its hash, and its MAC its hash; its Merkle leaf.
+    var contentHolds: [Bool] = []
+    var macHolds: [Bool] = []
+    var leaves: [Data] = []
+
+    func hash(macKey: RecordMAC) {
+        contentHolds = (0..<records.count).map { i in
+            records.canonical(i).withUnsafeBytes { FastSHA256.hash($0) } == records.hashes[i]
+        }
+        macHolds = (0..<records.count).map { i in
+            guard let hash = records.hashes[i] else { return false }
+            return hash.withUnsafeBytes { macKey.digest($0) } == records.macs[i]
+        }
+        leaves = records.hashes.map { hash in hash.map { withUnsafeBytes(of: $0.words) { MerkleTree.leafHash($0) } } ?? MerkleTree.leafHash(Data()) }
+    }
+}
+
+/// Checks records in sequence order, then the checkpoints against the roots of the sizes they claim.
 struct AuditVerifier {
     let macKey: RecordMAC
     let publicKey: String
+    let checkpoints: [Checkpoint]
+    private var problems: [AuditProblem] = []
+    private var expected: Int64 = 1
+    private var previous: SHA256Digest? = SHA256Digest(AuditRecord.genesis)
 
-    func verify(records: [AuditRecord], checkpoints: [Checkpoint]) -> AuditVerification {
-        var problems: [AuditProblem] = []
-        var expected: Int64 = 1
-        var previous = AuditRecord.genesis
-        for record in records {
-            if record.sequence != expected {
+    init(macKey: RecordMAC, publicKey: String, checkpoints: [Checkpoint]) {
+        self.macKey = macKey
+        self.publicKey = publicKey
+        self.checkpoints = checkpoints
+    }
+
+    /// The next records in sequence order, hashed.
+    mutating func merge(_ chunk: VerifyChunk) {
+        let records = chunk.records
+        for i in 0..<records.count {
+            let sequence = records.sequences[i]
+            if sequence != expected {
                 problems.append(AuditProblem(kind: .missing, sequence: expected, decisionID: nil,
-                                             message: "records \(expected)…\(record.sequence - 1) are missing (deleted)"))
+                                             message: "records \(expected)…\(sequence - 1) are missing (deleted)"))
             }
-            if record.previousHash != previous {
-                problems.append(AuditProblem(kind: .chainBroken, sequence: record.sequence, decisionID: record.decisionID,
+            if records.previousHashes[i] != previous {
+                problems.append(AuditProblem(kind: .chainBroken, sequence: sequence, decisionID: records.decisionID(i),
                                              message: "does not follow the record before it (records removed or reordered)"))
             }
-            if record.computedHash != record.hash {
-                problems.append(AuditProblem(kind: .edited, sequence: record.sequence, decisionID: record.decisionID,
+            if !chunk.contentHolds[i] {
+                problems.append(AuditProblem(kind: .edited, sequence: sequence, decisionID: records.decisionID(i),
                                              message: "its content no longer matches its hash (a field was changed)"))
-            } else if macKey.mac(record.hash) != record.mac {
-                problems.append(AuditProblem(kind: .forged, sequence: record.sequence, decisionID: record.decisionID,
+            } else if !chunk.macHolds[i] {
+                problems.append(AuditProblem(kind: .forged, sequence: sequence, decisionID: records.decisionID(i),
                                              message: "was not written by this trail's engine (its MAC does not verify)"))
             }
-            previous = record.hash
-            expected = record.sequence + 1
+            previous = records.hashes[i]
+            expected = sequence + 1
         }
-        let hashes = records.map { Data(hex: $0.hash) ?? Data() }
+    }
+
+    /// `roots`: the Merkle root after each checkpointed size the records reached; `size`: how many records there were.
+    mutating func finish(roots: [Int64: Data], size: Int) -> AuditVerification {
         var rootsBySize: [Int64: Checkpoint] = [:]
         for checkpoint in checkpoints {
             if let earlier = rootsBySize[checkpoint.size], earlier.root != checkpoint.root {
@@ -65,26 +219,20 @@ struct AuditVerifier {
                                              message: "checkpoints \(earlier.id) and \(checkpoint.id) commit to different trees of \(checkpoint.size) records"))
             }
             rootsBySize[checkpoint.size] = rootsBySize[checkpoint.size] ?? checkpoint
-            if !signatureHolds(checkpoint) {
+            if checkpoint.publicKey != publicKey || !checkpoint.signatureHolds {
                 problems.append(AuditProblem(kind: .badSignature, sequence: nil, decisionID: nil,
                                              message: "checkpoint \(checkpoint.id) is not signed by this trail's key"))
             }
-            if checkpoint.size > Int64(records.count) {
-                problems.append(AuditProblem(kind: .truncated, sequence: Int64(records.count) + 1, decisionID: nil,
-                                             message: "checkpoint \(checkpoint.id) covers \(checkpoint.size) records but only \(records.count) remain"))
-            } else if MerkleTree.root(hashes.prefix(Int(checkpoint.size))).hexString != checkpoint.root {
-                problems.append(AuditProblem(kind: .checkpointMismatch, sequence: nil, decisionID: nil,
-                                             message: "checkpoint \(checkpoint.id) does not match records 1…\(checkpoint.size)"))
+            if let root = roots[checkpoint.size] {
+                if root.hexString != checkpoint.root {
+                    problems.append(AuditProblem(kind: .checkpointMismatch, sequence: nil, decisionID: nil,
+                                                 message: "checkpoint \(checkpoint.id) does not match records 1…\(checkpoint.size)"))
+                }
+            } else {
+                problems.append(AuditProblem(kind: .truncated, sequence: Int64(size) + 1, decisionID: nil,
+                                             message: "checkpoint \(checkpoint.id) covers \(checkpoint.size) records but only \(size) remain"))
             }
         }
-        return AuditVerification(records: records.count, checkpoints: checkpoints.count, problems: problems)
-    }
-
-    private func signatureHolds(_ checkpoint: Checkpoint) -> Bool {
-        guard checkpoint.publicKey == publicKey, let keyData = Data(hex: checkpoint.publicKey),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
-              let signature = Data(hex: checkpoint.signature)
-        else { return false }
-        return key.isValidSignature(signature, for: Data(checkpoint.signedText.utf8))
+        return AuditVerification(records: size, checkpoints: checkpoints.count, problems: problems)
     }
 }

@@ -4,18 +4,18 @@ import Foundation
 /// record in one transaction; the others wait for it. Each caller returns only when its own record is
 /// committed (or gets the error that kept it out). Safe from any thread.
 public final class AuditWriter: @unchecked Sendable {
-    public let trail: SQLiteAuditTrail
+    public let trail: any AuditTrail
     private let condition = NSCondition()
-    private var pending: [(entry: SQLiteAuditTrail.Entry, ticket: Ticket)] = []
+    private var pending: [(entry: AuditEntry, ticket: Ticket)] = []
     private var writing = false
 
     private final class Ticket {
         var result: Result<AuditRecord, Error>?
     }
 
-    public init(trail: SQLiteAuditTrail) { self.trail = trail }
+    public init(trail: any AuditTrail) { self.trail = trail }
 
-    public func record(_ entry: SQLiteAuditTrail.Entry) throws -> AuditRecord {
+    public func record(_ entry: AuditEntry) throws -> AuditRecord {
         let ticket = Ticket()
         condition.lock()
         defer { condition.unlock() }

@@ -34,25 +34,25 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case badKeyFile(path: String, reason: String)
     case unavailable(String)
     case durabilityNotGuaranteed(String)
+    case corruptIndex(String)
 
     public var description: String {
         switch self {
         case .badKeyFile(let path, let reason): "\(path): key file unusable: \(reason)"
         case .unavailable(let reason): "audit trail unavailable: \(reason)"
         case .durabilityNotGuaranteed(let reason): "durability setting not in force: \(reason)"
+        case .corruptIndex(let what): "audit trail index damaged (\(what)); the records themselves are checked by `accord audit verify`"
         }
     }
 }
 
 /// Keyed HMAC-SHA256 pseudonyms for subject ids: stable for one key, unlinkable without it, never the clear id.
 public struct SubjectPseudonymizer: Sendable {
-    private let key: SymmetricKey
+    private let keyed: RecordMAC
 
-    public init(key: KeyFile) { self.key = SymmetricKey(data: key.bytes) }
+    public init(key: KeyFile) { keyed = RecordMAC(key: SymmetricKey(data: key.bytes)) }
 
-    public func pseudonym(for subject: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)).hexString
-    }
+    public func pseudonym(for subject: String) -> Data { keyed.mac(Data(subject.utf8)) }
 }
 
 extension Data {

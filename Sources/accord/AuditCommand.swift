@@ -7,8 +7,9 @@ import Foundation
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Verify and checkpoint the audit trail.",
-        subcommands: [AuditVerifyCommand.self, AuditCheckpointCommand.self, AuditProveCommand.self, AuditVerifyProofCommand.self]
+        abstract: "Query, verify, prove and erase in the audit trail.",
+        subcommands: [AuditQueryCommand.self, AuditStatsCommand.self, AuditExportCommand.self, AuditVerifyCommand.self,
+                      AuditCheckpointCommand.self, AuditProveCommand.self, AuditVerifyProofCommand.self, AuditEraseCommand.self]
     )
 }
 
@@ -89,46 +90,77 @@ struct AuditCheckpointCommand: ParsableCommand {
 struct AuditProveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prove",
-        abstract: "Print an RFC 6962 inclusion proof of a recorded decision against the latest checkpoint covering it."
+        abstract: "Print an RFC 6962 inclusion proof of a decision (--decision), or a consistency proof between two checkpoints (--from, --to)."
     )
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "The decision id to prove.")
-    var decision: String
+    @Option(help: "The decision id to prove included, against the latest checkpoint covering it.")
+    var decision: String?
+
+    @Option(help: "The earlier checkpoint id of a consistency proof.")
+    var from: Int64?
+
+    @Option(help: "The later checkpoint id of a consistency proof (default: the latest).")
+    var to: Int64?
+
+    func validate() throws {
+        if (decision == nil) == (from == nil) { throw ValidationError("give --decision ID, or --from CHECKPOINT [--to CHECKPOINT]") }
+        if decision != nil && to != nil { throw ValidationError("--to goes with --from") }
+    }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: store.db) else {
             throw CommandFailure(code: .usage, message: "\(store.db): error: no such audit trail")
         }
-        guard let proof = try store.openTrail().prove(decisionID: decision) else {
-            throw CommandFailure(code: .policyProblem,
-                                 message: "\(store.db): error: decision \(decision) is not recorded, or no checkpoint covers it yet (run `accord audit checkpoint`)")
+        let trail = try store.openTrail()
+        if let decision {
+            guard let proof = try trail.prove(decisionID: decision) else {
+                throw CommandFailure(code: .policyProblem,
+                                     message: "\(store.db): error: decision \(decision) is not recorded, or no checkpoint covers it yet (run `accord audit checkpoint`)")
+            }
+            print(proof.json.serialized())
+            return
         }
-        let data = try JSONSerialization.data(withJSONObject: proof.json, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        let latest = try trail.checkpoints().last?.id
+        guard let from, let to = to ?? latest, let proof = try trail.proveConsistency(from: from, to: to) else {
+            throw CommandFailure(code: .policyProblem,
+                                 message: "\(store.db): error: no consistency proof from checkpoint \(from.map(String.init) ?? "?") to \(to.map(String.init) ?? "the latest"): a checkpoint is unknown, the first is the larger, or records are missing")
+        }
+        print(proof.json.serialized())
     }
 }
 
 struct AuditVerifyProofCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-proof",
-        abstract: "Check an inclusion proof offline: the checkpoint's signature and the audit path to its root."
+        abstract: "Check an inclusion or consistency proof offline: the checkpoint signatures and the path between hashes."
     )
 
     @Argument(help: "A proof printed by `accord audit prove` ('-' for standard input).")
     var proof: String
 
-    @Option(name: .customLong("public-key"), help: "The trail's Ed25519 public key (hex) the checkpoint must be signed with.")
+    @Option(name: .customLong("public-key"), help: "The trail's Ed25519 public key (hex) the checkpoints must be signed with.")
     var publicKey: String?
 
     func run() throws {
         let data = proof == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: proof)
-        guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let parsed = InclusionProof(json: object)
-        else { throw CommandFailure(code: .usage, message: "\(proof): error: not an inclusion proof") }
-        if parsed.verify(publicKey: publicKey) {
-            print("ok: decision \(parsed.decisionID) is record \(parsed.leafIndex + 1) of \(parsed.checkpoint.size) under root \(parsed.checkpoint.root)")
+        guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CommandFailure(code: .usage, message: "\(proof): error: not a proof (expected the JSON `accord audit prove` prints)")
+        }
+        let holds: Bool
+        let claim: String
+        if let inclusion = InclusionProof(json: object) {
+            holds = inclusion.verify(publicKey: publicKey)
+            claim = "decision \(inclusion.decisionID) is record \(inclusion.leafIndex + 1) of \(inclusion.checkpoint.size) under root \(inclusion.checkpoint.root)"
+        } else if let consistency = ConsistencyProof(json: object) {
+            holds = consistency.verify(publicKey: publicKey)
+            claim = "checkpoint \(consistency.new.id) (\(consistency.new.size) records) extends checkpoint \(consistency.old.id) (\(consistency.old.size) records) unchanged"
+        } else {
+            throw CommandFailure(code: .usage, message: "\(proof): error: not a proof (expected the JSON `accord audit prove` prints)")
+        }
+        if holds {
+            print("ok: \(claim)")
         } else {
             print("\(proof): error: the proof does not verify")
             throw ExitCode(AccordExit.policyProblem.rawValue)

@@ -54,17 +54,22 @@ struct EvalCommand: ParsableCommand {
         let options = EvaluationOptions(explain: explain)
         let ids = DecisionIDs()
         let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail()) : nil
-        func decide(_ request: DecisionRequest) -> String {
-            let id = ids.next()
-            if let recorder { return recorder.decide(request, asOf: instant, decisionID: id, options: options).decision.json(decisionID: id).serialized() }
-            return plan.evaluate(request, asOf: instant, options: options).json(decisionID: id).serialized()
+        /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
+        func decide(_ batch: [DecisionRequest]) -> [String] {
+            let requests = batch.map { ($0, ids.next()) }
+            if let recorder {
+                return zip(requests, recorder.decide(batch: requests, asOf: instant, options: options)).map { request, outcome in
+                    outcome.decision.json(decisionID: request.1).serialized()
+                }
+            }
+            return requests.map { plan.evaluate($0.0, asOf: instant, options: options).json(decisionID: $0.1).serialized() }
         }
 
         if let request {
             let data = try read(request)
             do {
                 let parsed = try DecisionRequest.decode(json: data)
-                print(decide(parsed))
+                print(decide([parsed])[0])
             } catch {
                 throw CommandFailure(code: .usage, message: "\(request): error: \(error)")
             }
@@ -73,23 +78,34 @@ struct EvalCommand: ParsableCommand {
         guard let lines = LineReader(path: requests!) else {
             throw CommandFailure(code: .usage, message: "\(requests!): error: cannot read file")
         }
+        // From a file, decisions are recorded in commits of up to 1,000; from standard input, one at a time, so a
+        // caller holding the pipe open gets each answer as soon as it is recorded.
+        let batchSize = requests == "-" ? 1 : 1_000
+        var pending: [DecisionRequest] = []
+        func flush() {
+            guard !pending.isEmpty else { return }
+            for line in decide(pending) { print(line) }
+            pending.removeAll(keepingCapacity: true)
+            fflush(nil)
+        }
         var failures = 0
         var lineNumber = 0
         for line in lines {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                let parsed = try DecisionRequest.decode(json: line)
-                print(decide(parsed))
-                fflush(nil)  // one answer per request as it arrives, for a caller holding the pipe open
+                pending.append(try DecisionRequest.decode(json: line))
+                if pending.count >= batchSize { flush() }
             } catch {
-                // A request that cannot be read is answered with an error, never a decision.
+                // A request that cannot be read is answered with an error, never a decision, in its place in the output.
+                flush()
                 failures += 1
                 writeError("\(requests!):\(lineNumber): error: \(error)")
                 print(JSONValue.object([("line", .int(lineNumber)), ("error", .string(error.description))]).serialized())
                 fflush(nil)
             }
         }
+        flush()
         if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
     }
 

@@ -59,8 +59,10 @@ import Testing
         for subject in ["u-1001", "u-1002", "u-2001", "u-3001"] {
             #expect(bytes.range(of: Data(subject.utf8)) == nil, "\(subject) appears in the database file")
         }
-        #expect(records[0].subject == trail.pseudonym(for: "u-1001"))
-        #expect(records[0].subject.count == 64)
+        // The pseudonym is only in the lookup table; the record holds a seal under the subject's own key.
+        #expect(records[0].subjectSeal.count == 32)
+        #expect(records[0].subjectSeal != trail.pseudonym(for: "u-1001"))
+        #expect(try trail.query(AuditQuery(subject: "u-1001")).map(\.decisionID) == ["decision-1"])
     }
 
     @Test func detectsAnEditedField() throws {
@@ -108,10 +110,10 @@ import Testing
         forged.previousHash = records[15].hash
         forged.hash = forged.computedHash
         try tamper(trail, """
-            INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject, jurisdiction,
+            INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction,
                 effect, resources, processing_region, previous_hash, hash, mac)
-            SELECT 17, 'forged', recorded_at, revision, actor, purpose, action, subject, jurisdiction, effect, resources,
-                processing_region, '\(forged.previousHash)', '\(forged.hash)', mac FROM audit_record WHERE sequence = 16
+            SELECT 17, 'forged', recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction, effect, resources,
+                processing_region, X'\(forged.previousHash.hexString)', X'\(forged.hash.hexString)', mac FROM audit_record WHERE sequence = 16
             """)
         let problems = try trail.verify().problems
         #expect(problems.map(\.kind) == [.forged])
@@ -167,8 +169,9 @@ import Testing
         let verify = try runAccord(["audit", "verify", "--db", db])
         #expect(verify.status == 0)
         #expect(verify.stdout.contains("ok: 16 records, 1 checkpoints verified"))
-        let recorded = try SQLiteAuditTrail(path: db).records().map(\.decisionID)
-        #expect(recorded == ids)
+        let recorded = try SQLiteAuditTrail(path: db).records()
+        #expect(recorded.map(\.decisionID) == ids)
+        #expect(Set(recorded.map(\.revision)).count == 1, "one policy revision decided them all")
 
         let queue = try DatabaseQueue(path: db)
         try queue.write { try $0.execute(sql: "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET purpose = 'fraud.detection' WHERE sequence = 4") }
@@ -258,21 +261,40 @@ import Testing
     }
 }
 
-/// The canonical encoding written byte by byte is the same JSON the generic writer produces.
+/// The canonical encoding: length-prefixed fields, so no two different records encode alike.
 @Suite struct CanonicalEncodingTests {
-    @Test func matchesTheGenericJSONWriter() throws {
-        let record = AuditRecord(sequence: 42, decisionID: "d\"1", recordedAt: Timestamps.parse("2026-06-01T00:00:00Z")!, revision: "r",
-                                 actor: "a\\b", purpose: "p\nq", action: "train", subject: "s\u{01}", jurisdiction: nil, effect: "deny",
-                                 resources: #"[{"resource":"f","reasons":["x"]}]"#, processingRegion: "EU", previousHash: AuditRecord.genesis,
-                                 hash: "", mac: "")
-        let generic = JSONValue.object([
-            ("sequence", .int(42)), ("decision_id", .string("d\"1")), ("recorded_at", .string("2026-06-01T00:00:00Z")),
-            ("revision", .string("r")), ("actor", .string("a\\b")), ("purpose", .string("p\nq")), ("action", .string("train")),
-            ("subject", .string("s\u{01}")), ("jurisdiction", .null), ("effect", .string("deny")),
-            ("resources", .string(#"[{"resource":"f","reasons":["x"]}]"#)), ("processing_region", .string("EU")),
-            ("previous_hash", .string(AuditRecord.genesis)),
-        ]).serialized()
-        #expect(record.canonicalEncoding == generic)
+    static func record(actor: String, purpose: String, jurisdiction: String?) -> AuditRecord {
+        AuditRecord(sequence: 42, decisionID: "d1", recordedAt: AuditTrailTests.asOf, revision: "r", actor: actor, purpose: purpose,
+                    action: "train", subjectSeal: Data(repeating: 7, count: 32), jurisdiction: jurisdiction, effect: "deny",
+                    resources: "[]", processingRegion: "EU", previousHash: AuditRecord.genesis, hash: Data(), mac: Data())
+    }
+
+    @Test func fieldBoundariesCannotShift() {
+        // Moving a character across a field boundary, or an empty value against an absent one, changes the hash.
+        let a = Self.record(actor: "ab", purpose: "c", jurisdiction: nil)
+        let b = Self.record(actor: "a", purpose: "bc", jurisdiction: nil)
+        let c = Self.record(actor: "ab", purpose: "c", jurisdiction: "")
+        #expect(Set([a.computedHash, b.computedHash, c.computedHash]).count == 3)
+    }
+
+    @Test func layoutIsTheDocumentedOne() {
+        let bytes = Self.record(actor: "ab", purpose: "c", jurisdiction: nil).canonicalEncoding
+        let tag = Array("accord-audit-record/v1\n".utf8)
+        #expect(Array(bytes.prefix(tag.count)) == tag)
+        // sequence: length 8, then 42 big-endian
+        #expect(Array(bytes[tag.count..<(tag.count + 12)]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 42])
+        // decision id: length 2, "d1"
+        #expect(Array(bytes[(tag.count + 12)..<(tag.count + 18)]) == [0, 0, 0, 2, UInt8(ascii: "d"), UInt8(ascii: "1")])
+        // ends with the previous hash: length 32 and 32 zero bytes
+        #expect(Array(bytes.suffix(36)) == [0, 0, 0, 32] + [UInt8](repeating: 0, count: 32))
+    }
+
+    @Test func recordsReadBackHashAsWritten() throws {
+        let (directory, trail, records) = try AuditTrailTests().makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stored = try trail.records()
+        #expect(stored == records)
+        for record in stored { #expect(record.computedHash == record.hash) }
     }
 }
 
@@ -295,9 +317,9 @@ import Testing
         let (directory, trail, records) = try AuditTrailTests().makeTrail(checkpointAfter: 16)
         defer { try? FileManager.default.removeItem(at: directory) }
         let proof = try #require(try trail.prove(decisionID: records[5].decisionID))
-        #expect(InclusionProof(json: proof.json) == proof, "a proof survives its JSON form unchanged")
+        #expect(InclusionProof(json: try jsonObject(proof.json.serialized())) == proof, "a proof survives its JSON form unchanged")
         var otherLeaf = proof
-        otherLeaf.recordHash = records[6].hash
+        otherLeaf.recordHash = records[6].hash.hexString
         #expect(!otherLeaf.verify())
         var otherIndex = proof
         otherIndex.leafIndex = 4
@@ -307,7 +329,7 @@ import Testing
         #expect(!shortened.verify())
         var wrongKey = proof
         #expect(!wrongKey.verify(publicKey: String(repeating: "00", count: 32)))
-        wrongKey.checkpoint.root = records[0].hash
+        wrongKey.checkpoint.root = records[0].hash.hexString
         #expect(!wrongKey.verify(), "a root the signature does not cover")
     }
 

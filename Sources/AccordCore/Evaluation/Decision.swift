@@ -50,6 +50,46 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
         default: true
         }
     }
+
+    /// The reason in plain words, for people who are not engineers (the subject access export, reports).
+    public var explanation: String {
+        switch self {
+        case .rulePermit: "a policy rule allows this use"
+        case .basisConsent: "you gave consent for this use"
+        case .basisLegitimateInterest: "allowed under the organisation's legitimate interest"
+        case .basisContract: "needed to perform a contract with you"
+        case .basisLegalObligation: "required by law"
+        case .basisNotice: "allowed after notice was given to you"
+        case .ruleForbid: "a policy rule forbids this use"
+        case .notGranted: "no policy rule allows this data for this purpose"
+        case .conditionError: "a rule's condition could not be checked, so the use was refused"
+        case .legalBasisMissing: "there was no legal basis for this use"
+        case .consentMissing: "you had not given consent for this use"
+        case .consentExpired: "your consent had expired"
+        case .consentOutdated: "your consent was given to an older version of the terms"
+        case .consentExplicitRequired: "this sensitive data needs your explicit consent, which was not given"
+        case .consentGuardianRequired: "a parent or guardian's consent was needed and not given"
+        case .objection: "you objected to this use"
+        case .optOutRequested: "you opted out of this use"
+        case .optOutGPC: "your browser's Global Privacy Control signal opted you out"
+        case .ageMinor: "this use is not allowed for minors"
+        case .ageUnknown: "your age was not known, so the use was refused"
+        case .processingRegion: "the data may not be processed in that region"
+        case .storageRegion: "the data may not be stored in that region"
+        case .regionUnknown: "the region of processing was not known, so the use was refused"
+        case .retentionExpired: "the data was older than it may be kept"
+        case .retentionAgeUnknown: "the data's age was not known, so the use was refused"
+        case .unknownPurpose: "the purpose is not one the policies know"
+        case .unknownAction: "the action is not one the policies know"
+        case .unknownFeature: "the data item is not in the catalog"
+        case .unknownCategory: "the kind of data is not one the policies know"
+        case .futureData: "the data was dated in the future, so the use was refused"
+        case .noResources: "no data was named"
+        case .noJurisdiction: "no applicable law could be determined, so the use was refused"
+        case .auditUnavailable: "the decision could not be recorded, so the use was refused"
+        case .jurisdictionFallback: "the default jurisdiction's rules were applied"
+        }
+    }
 }
 
 /// Where a rule was written: shared by every decision that cites it.

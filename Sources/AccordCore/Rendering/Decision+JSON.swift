@@ -53,7 +53,7 @@ extension RuleReference {
 }
 
 extension Obligations {
-    var json: JSONValue {
+    public var json: JSONValue {
         var pairs: [(String, JSONValue)] = []
         if let mask { pairs.append(("mask", .string(mask.rawValue))) }
         if !drop.isEmpty { pairs.append(("drop", .array(drop.map(JSONValue.string)))) }

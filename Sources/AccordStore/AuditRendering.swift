@@ -1,0 +1,73 @@
+import AccordCore
+import Foundation
+
+extension AuditRecord {
+    /// The per-resource outcomes, parsed from the stored JSON (empty if it does not parse).
+    public var resourceOutcomes: [ResourceOutcome] {
+        guard let data = resources.data(using: .utf8),
+              let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else { return [] }
+        return array.map { item in
+            ResourceOutcome(resource: item["resource"] as? String ?? "", category: item["category"] as? String,
+                            effect: item["effect"] as? String ?? "", reasons: item["reasons"] as? [String] ?? [],
+                            rules: item["rules"] as? [String] ?? [],
+                            obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)))
+        }
+    }
+
+    /// Distinct reason codes over all resources, in first-seen order.
+    public var reasonCodes: [String] { distinct(resourceOutcomes.flatMap(\.reasons)) }
+    public var ruleIDs: [String] { distinct(resourceOutcomes.flatMap(\.rules)) }
+
+    public var json: JSONValue {
+        .object([
+            ("sequence", .int(Int(sequence))), ("decision_id", .string(decisionID)),
+            ("recorded_at", .string(Timestamps.format(recordedAt))), ("revision", .string(revision)), ("actor", .string(actor)),
+            ("purpose", .string(purpose)), ("action", .string(action)), ("jurisdiction", jurisdiction.map(JSONValue.string) ?? .null),
+            ("effect", .string(effect)), ("processing_region", processingRegion.map(JSONValue.string) ?? .null),
+            ("resources", .array(resourceOutcomes.map(\.json))), ("hash", .string(hash.hexString)),
+        ])
+    }
+}
+
+/// One resource's outcome as recorded.
+public struct ResourceOutcome: Sendable, Equatable {
+    public var resource: String
+    public var category: String?
+    public var effect: String
+    public var reasons: [String]
+    public var rules: [String]
+    public var obligations: JSONValue?
+
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [("resource", .string(resource))]
+        if let category { pairs.append(("category", .string(category))) }
+        pairs += [("effect", .string(effect)), ("reasons", .array(reasons.map(JSONValue.string))), ("rules", .array(rules.map(JSONValue.string)))]
+        if let obligations { pairs.append(("obligations", obligations)) }
+        return .object(pairs)
+    }
+}
+
+private func distinct(_ items: [String]) -> [String] {
+    var seen: Set<String> = []
+    return items.filter { seen.insert($0).inserted }
+}
+
+extension JSONValue {
+    /// From what `JSONSerialization` returns; object keys sorted so the result is deterministic.
+    init(foundation value: Any) {
+        switch value {
+        case let dictionary as [String: Any]:
+            self = .object(dictionary.keys.sorted().map { ($0, JSONValue(foundation: dictionary[$0]!)) })
+        case let array as [Any]: self = .array(array.map(JSONValue.init(foundation:)))
+        case let string as String: self = .string(string)
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue)
+            case "d", "f": self = .double(number.doubleValue)
+            default: self = .int(number.intValue)
+            }
+        default: self = .null
+        }
+    }
+}

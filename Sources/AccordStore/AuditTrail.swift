@@ -1,0 +1,41 @@
+import AccordCore
+import Foundation
+
+/// What the engine needs from an audit trail. SQLite (`SQLiteAuditTrail`) is the embedded default; a server
+/// backend implements the same contract: `record` returns only once every entry is durable, in one unbroken
+/// chain, or throws and records none of them.
+public protocol AuditTrail: Sendable {
+    /// Appends the decisions in order, in one commit.
+    func record(batch entries: [AuditEntry]) throws -> [AuditRecord]
+    /// Signs the Merkle root of every record so far.
+    func checkpoint(at instant: Date) throws -> Checkpoint
+    /// Recomputes chain, hashes, MACs and checkpoints.
+    func verify() throws -> AuditVerification
+    /// Records matching a query, newest first.
+    func query(_ query: AuditQuery) throws -> [AuditRecord]
+    /// Makes every record about `subject` unreadable and unlinkable to them; returns how many there were.
+    func erase(subject: String, at instant: Date) throws -> Int
+}
+
+extension AuditTrail {
+    /// Appends one decision; returns only once it is committed.
+    @discardableResult
+    public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws -> AuditRecord {
+        try record(batch: [AuditEntry(decision: decision, request: request, decisionID: decisionID, instant: instant)])[0]
+    }
+}
+
+/// One decision to record.
+public struct AuditEntry: Sendable {
+    public var decision: Decision
+    public var request: DecisionRequest
+    public var decisionID: String
+    public var instant: Date
+
+    public init(decision: Decision, request: DecisionRequest, decisionID: String, instant: Date = Date()) {
+        self.decision = decision
+        self.request = request
+        self.decisionID = decisionID
+        self.instant = instant
+    }
+}

@@ -1,0 +1,244 @@
+import AccordCore
+import AccordStore
+import ArgumentParser
+import Foundation
+
+/// The time window options shared by query and stats.
+struct WindowOptions: ParsableArguments {
+    @Option(help: "Only records from the last DURATION (e.g. 24h, 7d).")
+    var since: String?
+
+    @Option(help: "Only records at or after this RFC 3339 instant.")
+    var from: String?
+
+    @Option(help: "Only records before this RFC 3339 instant.")
+    var to: String?
+
+    func validate() throws {
+        if since != nil && from != nil { throw ValidationError("give --since or --from, not both") }
+        if let since, (try? PolicyDuration.parse(since)) == nil {
+            throw ValidationError("--since must be a duration with a unit, such as 24h or 30d")
+        }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, Timestamps.parse(value) == nil {
+                throw ValidationError("\(name) must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z")
+            }
+        }
+    }
+
+    var start: Date? {
+        if let since, let duration = try? PolicyDuration.parse(since) { return Date().addingTimeInterval(-Double(duration.seconds)) }
+        return from.flatMap(Timestamps.parse)
+    }
+
+    var end: Date? { to.flatMap(Timestamps.parse) }
+}
+
+enum RecordFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, jsonl, csv
+}
+
+/// Opens an existing trail: querying must not create one.
+private func existingTrail(_ store: StoreOptions) throws -> SQLiteAuditTrail {
+    guard FileManager.default.fileExists(atPath: store.db) else {
+        throw CommandFailure(code: .usage, message: "\(store.db): error: no such audit trail")
+    }
+    return try store.openTrail()
+}
+
+struct AuditQueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "List recorded decisions matching filters, newest first."
+    )
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var window: WindowOptions
+
+    @Option(help: "A subject id (pseudonymised with the subject key to search; never stored).")
+    var subject: String?
+    @Option(help: "A purpose; its sub-purposes match too.")
+    var purpose: String?
+    @Option(help: "An action (read, train, aggregate, ...).")
+    var action: String?
+    @Option(help: "permit, deny or partial.")
+    var effect: String?
+    @Option(help: "A rule id that decided some resource.")
+    var rule: String?
+    @Option(help: "A reason code given for some resource (e.g. consent.missing).")
+    var reason: String?
+    @Option(help: "The actor that asked.")
+    var actor: String?
+    @Option(help: "A policy revision or a prefix of one.")
+    var revision: String?
+    @Option(help: "A decision id.")
+    var decision: String?
+    @Option(help: "At most this many records (0 for all).")
+    var limit: Int = 100
+    @Option(help: "Output: table, json, jsonl or csv.")
+    var format: RecordFormat = .table
+
+    func validate() throws {
+        if let effect, !["permit", "deny", "partial"].contains(effect) { throw ValidationError("--effect must be permit, deny or partial") }
+        if limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() throws {
+        let query = AuditQuery(from: window.start, to: window.end, subject: subject, purpose: purpose, action: action, effect: effect,
+                               rule: rule, reason: reason, actor: actor, revision: revision, decisionID: decision,
+                               limit: limit == 0 ? nil : limit)
+        let records = try existingTrail(store).query(query)
+        print(render(records, as: format), terminator: "")
+    }
+}
+
+/// Records in the chosen format.
+func render(_ records: [AuditRecord], as format: RecordFormat) -> String {
+    switch format {
+    case .json: return JSONValue.array(records.map(\.json)).serialized() + "\n"
+    case .jsonl: return records.map { $0.json.serialized() + "\n" }.joined()
+    case .csv:
+        let header = "sequence,decision_id,recorded_at,actor,purpose,action,jurisdiction,effect,processing_region,revision,reasons,rules,resources\n"
+        return header + records.map { r in
+            [String(r.sequence), r.decisionID, Timestamps.format(r.recordedAt), r.actor, r.purpose, r.action, r.jurisdiction ?? "",
+             r.effect, r.processingRegion ?? "", r.revision, r.reasonCodes.joined(separator: " "), r.ruleIDs.joined(separator: " "),
+             r.resources].map(csvField).joined(separator: ",") + "\n"
+        }.joined()
+    case .table:
+        let rows = records.map { r -> [String] in
+            let permitted = r.resourceOutcomes.filter { $0.effect == "permit" }.count
+            return [Timestamps.format(r.recordedAt), r.decisionID, r.actor, r.purpose, r.action, r.effect,
+                    "\(permitted)/\(r.resourceOutcomes.count)", r.reasonCodes.joined(separator: " ")]
+        }
+        return table(header: ["RECORDED", "DECISION", "ACTOR", "PURPOSE", "ACTION", "EFFECT", "PERMITTED", "REASONS"], rows: rows)
+            + "(\(records.count) record\(records.count == 1 ? "" : "s"))\n"
+    }
+}
+
+/// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled.
+func csvField(_ value: String) -> String {
+    guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+    return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// Left-aligned columns separated by two spaces.
+func table(header: [String], rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, cell in i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ") + "\n"
+    }
+    return line(header) + rows.map(line).joined()
+}
+
+struct AuditStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Summarise a window of the trail: decisions by purpose and effect, top reasons."
+    )
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var window: WindowOptions
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let stats = try existingTrail(store).stats(from: window.start, to: window.end)
+        switch format {
+        case .json:
+            print(JSONValue.object([
+                ("records", .int(stats.records)),
+                ("first", stats.first.map { .string(Timestamps.format($0)) } ?? .null),
+                ("last", stats.last.map { .string(Timestamps.format($0)) } ?? .null),
+                ("by_purpose", .array(stats.byPurpose.map { p in
+                    .object([("purpose", .string(p.purpose)), ("permit", .int(p.permit)), ("partial", .int(p.partial)),
+                             ("deny", .int(p.deny)), ("total", .int(p.total))])
+                })),
+                ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
+                ("checkpoints", .int(stats.checkpoints)), ("erasures", .int(stats.erasures)),
+            ]).serialized())
+        case .text:
+            let span = stats.first.map { "from \(Timestamps.format($0)) to \(Timestamps.format(stats.last!))" } ?? "none"
+            print("\(stats.records) decisions (\(span)); \(stats.checkpoints) checkpoints; \(stats.erasures) erasures\n")
+            print(table(header: ["PURPOSE", "PERMIT", "PARTIAL", "DENY", "TOTAL"],
+                        rows: stats.byPurpose.map { [$0.purpose, "\($0.permit)", "\($0.partial)", "\($0.deny)", "\($0.total)"] }))
+            print(table(header: ["REASON", "RECORDS"], rows: stats.topReasons.map { [$0.code, "\($0.records)"] }), terminator: "")
+        }
+    }
+}
+
+struct AuditExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Everything recorded about one person, in plain language (a GDPR Art. 15 access request)."
+    )
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The subject's id, as the requests named it.")
+    var subject: String
+    @Option(help: "Output format: text (for the person) or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let trail = try existingTrail(store)
+        let records = try trail.export(subject: subject)
+        switch format {
+        case .json:
+            print(JSONValue.object([("subject", .string(subject)), ("generated_at", .string(Timestamps.format(Date()))),
+                                    ("records", .array(records.map(\.json)))]).serialized())
+        case .text:
+            print(AccessReport(subject: subject, records: records).text, terminator: "")
+        }
+    }
+}
+
+/// The access export in words a person can read.
+struct AccessReport {
+    let subject: String
+    let records: [AuditRecord]
+
+    var text: String {
+        var out = "Uses of the personal data of \(subject) recorded by Accord\n"
+        out += "Generated \(Timestamps.format(Date())). \(records.count) decision\(records.count == 1 ? "" : "s") found.\n"
+        if records.isEmpty { out += "\nNothing is recorded about this person (or their records were erased).\n" }
+        for (i, record) in records.enumerated() {
+            let outcome = ["permit": "allowed", "deny": "refused", "partial": "partly allowed"][record.effect] ?? record.effect
+            out += "\n\(i + 1). On \(humanTime(record.recordedAt)), \(record.actor) asked to \(record.action) data for the purpose "
+                + "\"\(record.purpose)\". It was \(outcome).\n"
+            for resource in record.resourceOutcomes {
+                let what = resource.category.map { "\(resource.resource) (\($0))" } ?? resource.resource
+                let why = resource.reasons.map { ReasonCode(rawValue: $0)?.explanation ?? $0 }.joined(separator: "; ")
+                out += "   - \(what): \(resource.effect == "permit" ? "allowed" : "refused") — \(why)\n"
+            }
+            var context: [String] = []
+            if let jurisdiction = record.jurisdiction { context.append("rules of \(jurisdiction)") }
+            if let region = record.processingRegion { context.append("processed in \(region)") }
+            context.append("policy version \(record.revision.prefix(12))")
+            context.append("decision \(record.decisionID)")
+            out += "   (\(context.joined(separator: ", ")))\n"
+        }
+        return out
+    }
+
+    private func humanTime(_ date: Date) -> String {
+        let text = Timestamps.format(date)
+        return text.replacingOccurrences(of: "T", with: " at ").replacingOccurrences(of: "Z", with: " UTC")
+    }
+}
+
+struct AuditEraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Crypto-shred a subject: their records stay in the chain but can no longer be found or linked to them."
+    )
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The subject's id, as the requests named it.")
+    var subject: String
+
+    func run() throws {
+        let count = try existingTrail(store).erase(subject: subject)
+        print("erased: \(count) record\(count == 1 ? "" : "s") can no longer be linked to the subject; the trail still verifies")
+    }
+}

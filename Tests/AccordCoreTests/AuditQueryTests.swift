@@ -1,0 +1,389 @@
+import AccordCore
+@testable import AccordStore
+import Crypto
+import Foundation
+import GRDB
+import Testing
+
+/// A trail of the sixteen example requests decided twice, a day apart, one hour between requests: 32 records.
+struct QueryFixture {
+    let directory: URL
+    let trail: SQLiteAuditTrail
+    let records: [AuditRecord]
+    /// The clear subject id behind each record, by decision id (what the requests said).
+    let subjects: [String: String]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-query-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("audit.sqlite").path)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
+        var records: [AuditRecord] = []
+        var subjects: [String: String] = [:]
+        for day in 0..<2 {
+            for (i, line) in lines.enumerated() {
+                let request = try DecisionRequest.decode(json: Data(line.utf8))
+                let id = "d\(day)-\(i + 1)"
+                let instant = AuditTrailTests.asOf.addingTimeInterval(Double(day * 86_400 + i * 3_600))
+                records.append(try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: id, at: instant))
+                subjects[id] = request.subject.id
+            }
+        }
+        self.records = records
+        self.subjects = subjects
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+@Suite struct AuditQueryTests {
+    /// Each filter against a plain scan of every record: same records, newest first, and the filter narrows.
+    @Test func everyFilterMatchesAPlainScan() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let all = fixture.records
+        let noon = AuditTrailTests.asOf.addingTimeInterval(12 * 3_600)
+        let cases: [(String, AuditQuery, (AuditRecord) -> Bool)] = [
+            ("from", AuditQuery(from: noon), { $0.recordedAt >= noon }),
+            ("to", AuditQuery(to: noon), { $0.recordedAt < noon }),
+            ("subject", AuditQuery(subject: "u-2003"), { fixture.subjects[$0.decisionID] == "u-2003" }),
+            ("purpose", AuditQuery(purpose: "personalization"), { $0.purpose.hasPrefix("personalization.") || $0.purpose == "personalization" }),
+            ("purpose leaf", AuditQuery(purpose: "ads.targeting"), { $0.purpose == "ads.targeting" }),
+            ("action", AuditQuery(action: "train"), { $0.action == "train" }),
+            ("effect", AuditQuery(effect: "deny"), { $0.effect == "deny" }),
+            ("effect partial", AuditQuery(effect: "partial"), { $0.effect == "partial" }),
+            ("rule", AuditQuery(rule: "recs-behavioural"), { $0.ruleIDs.contains("recs-behavioural") }),
+            ("reason", AuditQuery(reason: "consent.missing"), { $0.reasonCodes.contains("consent.missing") }),
+            ("actor", AuditQuery(actor: "trainer"), { $0.actor == "trainer" }),
+            ("decision id", AuditQuery(decisionID: "d1-5"), { $0.decisionID == "d1-5" }),
+            ("combined", AuditQuery(from: noon, purpose: "personalization", effect: "permit", actor: "recsys-online"),
+             { $0.recordedAt >= noon && $0.purpose.hasPrefix("personalization") && $0.effect == "permit" && $0.actor == "recsys-online" }),
+            ("two terms", AuditQuery(reason: "consent.missing", actor: "recsys-online"),
+             { $0.reasonCodes.contains("consent.missing") && $0.actor == "recsys-online" }),
+            ("time and term", AuditQuery(from: noon, to: noon.addingTimeInterval(86_400), reason: "consent.missing"),
+             { $0.recordedAt >= noon && $0.recordedAt < noon.addingTimeInterval(86_400) && $0.reasonCodes.contains("consent.missing") }),
+            ("subject and reason", AuditQuery(subject: "u-1001", reason: all[0].reasonCodes[0]),
+             { fixture.subjects[$0.decisionID] == "u-1001" && $0.reasonCodes.contains(all[0].reasonCodes[0]) }),
+        ]
+        for (name, query, predicate) in cases {
+            let expected = all.filter(predicate).reversed().map(\.decisionID)
+            let found = try fixture.trail.query(query).map(\.decisionID)
+            #expect(found == Array(expected), "\(name)")
+            #expect(!found.isEmpty && found.count < all.count, "\(name) should narrow the trail, not empty it")
+        }
+        // One policy revision decided everything here: its prefix finds all, another finds none.
+        #expect(try fixture.trail.query(AuditQuery(revision: String(all[0].revision.prefix(8)))).count == all.count)
+        #expect(try fixture.trail.query(AuditQuery(revision: "ffff" + all[0].revision.prefix(4))).isEmpty)
+        #expect(try fixture.trail.query(AuditQuery(purpose: "personalization", limit: 3)).map(\.decisionID)
+                == Array(all.filter { $0.purpose.hasPrefix("personalization") }.reversed().prefix(3).map(\.decisionID)))
+    }
+
+    @Test func purposeMatchesWholeNamesOnly() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        #expect(try fixture.trail.query(AuditQuery(purpose: "personal")).isEmpty, "a prefix of a name is not a parent")
+        #expect(try fixture.trail.query(AuditQuery(purpose: "ads.target")).isEmpty)
+        #expect(try fixture.trail.query(AuditQuery(subject: "nobody")).isEmpty)
+    }
+
+    /// Each query starts from the narrowest structure it can: the subject index, the decision id's unique
+    /// index, or the postings of one term; only column filters scan.
+    @Test func eachQueryStartsFromItsNarrowestIndex() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let trail = fixture.trail
+        let tag = AuditTerm.subjectTag(trail.pseudonym(for: "u-1001"))
+        #expect(trail.strategy(for: AuditQuery(subject: "u-1001", reason: "consent.missing")) == .subject(tag: tag))
+        #expect(trail.strategy(for: AuditQuery(purpose: "ads", rule: "r1", actor: "a")) == .postings(term: "u:r1"))
+        #expect(trail.strategy(for: AuditQuery(reason: "consent.missing")) == .postings(term: "r:consent.missing"))
+        #expect(trail.strategy(for: AuditQuery(purpose: "ads", effect: "deny")) == .postings(term: "p:ads"))
+        #expect(trail.strategy(for: AuditQuery(effect: "deny")) == .postings(term: "e:deny"))
+        #expect(trail.strategy(for: AuditQuery(actor: "x", decisionID: "d1-1")) == .scan)
+        #expect(trail.strategy(for: AuditQuery(revision: "abc")) == .scan)
+    }
+
+    /// Postings are one row per term per commit: a batch of 32 records writes each term once.
+    @Test func postingsAreWrittenPerCommit() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let rows = try fixture.trail.queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT term, sequences FROM audit_term WHERE term = 'a:trainer'")
+        }
+        #expect(rows.count == 4, "one record per commit here: d0-14, d0-15, d1-14, d1-15")
+        #expect(rows.compactMap { Postings.decode($0["sequences"]) }.flatMap { $0 } == [14, 15, 30, 31])
+        #expect(Postings.decode(Postings.encode([1, 2, 300, 70_000, 70_001])) == [1, 2, 300, 70_000, 70_001])
+        #expect(Postings.decode(Data([0x80])) == nil, "a truncated varint is refused")
+    }
+
+    @Test func statsCountWhatTheRecordsSay() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let secondDay = AuditTrailTests.asOf.addingTimeInterval(86_400)
+        let stats = try fixture.trail.stats(from: secondDay)
+        let window = fixture.records.filter { $0.recordedAt >= secondDay }
+        #expect(stats.records == 16 && window.count == 16)
+        #expect(stats.first == secondDay)
+        for entry in stats.byPurpose {
+            let mine = window.filter { $0.purpose == entry.purpose }
+            #expect(entry.permit == mine.filter { $0.effect == "permit" }.count)
+            #expect(entry.deny == mine.filter { $0.effect == "deny" }.count)
+            #expect(entry.partial == mine.filter { $0.effect == "partial" }.count)
+        }
+        #expect(stats.byPurpose.map(\.total).reduce(0, +) == 16)
+        var reasons: [String: Int] = [:]
+        for record in window { for code in record.reasonCodes { reasons[code, default: 0] += 1 } }
+        #expect(stats.topReasons.first?.records == reasons.values.max())
+        for (code, count) in stats.topReasons { #expect(reasons[code] == count, "\(code)") }
+        #expect(try fixture.trail.stats().records == 32)
+    }
+
+    @Test func exportHoldsOnePersonsRecordsInPlainWords() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let mine = try fixture.trail.export(subject: "u-1010")
+        #expect(mine.map(\.decisionID) == ["d0-14", "d1-14"], "oldest first")
+        #expect(try fixture.trail.export(subject: "nobody").isEmpty)
+        // Someone with file access points a lookup entry at another person's record: the seal refuses it.
+        let pseudonym = fixture.trail.pseudonym(for: "u-1010")
+        try DatabaseQueue(path: fixture.trail.path).write { db in
+            try db.execute(sql: "INSERT INTO audit_subject (tag, sequence) VALUES (?, 3)", arguments: [AuditTerm.subjectTag(pseudonym)])
+        }
+        #expect(try fixture.trail.query(AuditQuery(subject: "u-1010")).count == 3, "the lookup is fooled")
+        #expect(try fixture.trail.export(subject: "u-1010").map(\.decisionID) == ["d0-14", "d1-14"], "the export is not")
+    }
+}
+
+/// Crypto-shredding: a subject's records stay in the chain but no longer lead to them.
+@Suite struct AuditErasureTests {
+    @Test func erasedSubjectIsUnfindableAndTheTrailStillVerifies() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let trail = fixture.trail
+        try trail.checkpoint(at: AuditTrailTests.asOf)
+        let pseudonym = trail.pseudonym(for: "u-1001")
+        let key = try #require(try trail.queue.read { db in
+            try Data.fetchOne(db, sql: "SELECT key FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
+        })
+        let theirs = try trail.export(subject: "u-1001")
+        #expect(theirs.count == 2)
+        let proofBefore = try #require(try trail.prove(decisionID: theirs[0].decisionID))
+
+        #expect(try trail.erase(subject: "u-1001", at: AuditTrailTests.asOf) == 2)
+
+        #expect(try trail.query(AuditQuery(subject: "u-1001")).isEmpty)
+        #expect(try trail.export(subject: "u-1001").isEmpty)
+        #expect(try trail.count() == 32, "the records stay in the chain")
+        let verification = try trail.verify()
+        #expect(verification.isIntact, "\(verification.problems)")
+        #expect(try #require(try trail.prove(decisionID: theirs[0].decisionID)) == proofBefore)
+        #expect(proofBefore.verify(publicKey: trail.publicKey))
+        #expect(try trail.stats().erasures == 1)
+        #expect(try trail.export(subject: "u-1002").count == 2, "others are untouched")
+
+        // Neither the destroyed key nor the pseudonym is left anywhere in the files.
+        let files = [trail.path, trail.path + "-wal"].compactMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }.reduce(Data(), +)
+        #expect(files.range(of: key) == nil, "the erased key is still on disk")
+        #expect(files.range(of: pseudonym) == nil)
+        #expect(files.range(of: pseudonym.prefix(8)) == nil, "the subject index's tag")
+        // Without the key, the seals cannot be tied back to the person by recomputing them.
+        let guess = RecordMAC(key: SymmetricKey(data: pseudonym))
+        #expect(theirs.allSatisfy { guess.mac(Data($0.decisionID.utf8)) != $0.subjectSeal })
+
+        // The person comes back: new records under a new key, findable again, the old ones still not.
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "again", at: AuditTrailTests.asOf)
+        #expect(try trail.export(subject: "u-1001").map(\.decisionID) == ["again"])
+        #expect(try trail.verify().isIntact)
+    }
+
+    /// A second process erases while this one keeps a key cached: the next record must not reuse the dead key.
+    @Test func erasureFromAnotherConnectionIsSeen() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let other = try SQLiteAuditTrail(path: fixture.trail.path)
+        #expect(try other.erase(subject: "u-1001") == 2)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
+        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "after", at: AuditTrailTests.asOf)
+        #expect(try other.export(subject: "u-1001").map(\.decisionID) == ["after"], "sealed under a key that exists")
+    }
+}
+
+/// RFC 6962 consistency proofs between checkpoints.
+@Suite struct ConsistencyProofTests {
+    @Test func everyPrefixIsProvablyConsistent() {
+        let leaves = (0..<37).map { Data([UInt8($0), 0xAB]) }
+        for newSize in 1...leaves.count {
+            let newRoot = MerkleTree.root(leaves.prefix(newSize))
+            for oldSize in 1...newSize {
+                let oldRoot = MerkleTree.root(leaves.prefix(oldSize))
+                let proof = MerkleTree.consistencyProof(oldSize: oldSize, leaves: leaves.prefix(newSize))
+                #expect(MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot, proof: proof),
+                        "\(oldSize) → \(newSize)")
+                if oldSize < newSize {
+                    // A history rewritten before the old size is caught.
+                    var rewritten = leaves
+                    rewritten[oldSize - 1] = Data([0xFF])
+                    let forgedOld = MerkleTree.root(rewritten.prefix(oldSize))
+                    #expect(!MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: forgedOld, newRoot: newRoot, proof: proof))
+                    // A proof for one extension does not vouch for another.
+                    var otherExtension = leaves
+                    otherExtension[newSize - 1] = Data([0xEE])
+                    let otherRoot = MerkleTree.root(otherExtension.prefix(newSize))
+                    #expect(!MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: otherRoot, proof: proof))
+                }
+            }
+        }
+    }
+
+    /// RFC 6962 §2.1.3's example tree of seven leaves: the proof from 4 to 7 is one node; from 3 to 7, four.
+    @Test func proofSizesFollowTheRFCExample() {
+        let leaves = (0..<7).map { Data([UInt8($0)]) }
+        #expect(MerkleTree.consistencyProof(oldSize: 4, leaves: leaves[...]).count == 1)
+        #expect(MerkleTree.consistencyProof(oldSize: 3, leaves: leaves[...]).count == 4)
+        #expect(MerkleTree.consistencyProof(oldSize: 6, leaves: leaves[...]).count == 3)
+    }
+
+    @Test func checkpointsOfATrailAreConsistent() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        // Checkpoints at 32, then after 4 more records.
+        let first = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[3]
+        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        for i in 0..<4 { try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "more-\(i)") }
+        let second = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
+        let proof = try #require(try fixture.trail.proveConsistency(from: first.id, to: second.id))
+        #expect(proof.verify(publicKey: fixture.trail.publicKey))
+        #expect(ConsistencyProof(json: try jsonObject(proof.json.serialized())) == proof)
+        var swapped = proof
+        swapped.old.root = second.root
+        #expect(!swapped.verify(), "a root the old signature does not cover")
+        #expect(try fixture.trail.proveConsistency(from: second.id, to: first.id) == nil)
+    }
+}
+
+/// The released schema is frozen: editing a migration that users' trails already ran would fork them.
+@Suite struct MigrationTests {
+    @Test func releasedMigrationsAreUnchanged() {
+        let pinned = ["0001-audit-trail": "e20a88fea3b59c306a0871f2dd16b1924d9f3230081293af71b228bea7a810e2"]
+        for migration in AuditMigrations.migrations {
+            let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
+            #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")
+        }
+    }
+}
+
+/// The audit commands through the real binary.
+@Suite struct AuditCLITests {
+    /// A trail written by `accord eval --record`, checkpointed.
+    func recordedTrail() throws -> (directory: URL, db: String, ids: [String]) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-query-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let db = directory.appendingPathComponent("trail.sqlite").path
+        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+                                  "--record", "--db", db])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
+        return (directory, db, ids)
+    }
+
+    @Test func queryInEveryFormat() throws {
+        let (directory, db, ids) = try recordedTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let library = try SQLiteAuditTrail(path: db).query(AuditQuery(purpose: "personalization"))
+        #expect(!library.isEmpty)
+
+        let jsonl = try runAccord(["audit", "query", "--db", db, "--purpose", "personalization", "--format", "jsonl"])
+        #expect(jsonl.status == 0, "\(jsonl.stderr)")
+        let lines = try jsonl.stdout.split(separator: "\n").map { try jsonObject(String($0)) }
+        #expect(lines.compactMap { $0["decision_id"] as? String } == library.map(\.decisionID))
+        #expect(lines.allSatisfy { ($0["purpose"] as? String)?.hasPrefix("personalization.") == true })
+        #expect(lines.allSatisfy { ($0["resources"] as? [[String: Any]])?.isEmpty == false })
+
+        let json = try runAccord(["audit", "query", "--db", db, "--actor", "trainer", "--format", "json"])
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 2)
+        #expect(Set(array.compactMap { $0["decision_id"] as? String }) == Set(ids[13...14]))
+
+        let csv = try runAccord(["audit", "query", "--db", db, "--effect", "deny", "--format", "csv"])
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("sequence,decision_id,recorded_at,actor,purpose") == true)
+        let denied = try SQLiteAuditTrail(path: db).query(AuditQuery(effect: "deny"))
+        #expect(rows.count == denied.count + 1)
+        #expect(rows.dropFirst().allSatisfy { $0.contains(",deny,") })
+
+        let table = try runAccord(["audit", "query", "--db", db, "--subject", "u-2003"])
+        #expect(table.stdout.contains("RECORDED"))
+        #expect(table.stdout.contains(ids[9]))
+        #expect(table.stdout.hasSuffix("(1 record)\n"))
+
+        let limited = try runAccord(["audit", "query", "--db", db, "--limit", "3", "--format", "jsonl"])
+        #expect(limited.stdout.split(separator: "\n").count == 3)
+        let windowed = try runAccord(["audit", "query", "--db", db, "--to", "2000-01-01T00:00:00Z", "--format", "jsonl"])
+        #expect(windowed.status == 0 && windowed.stdout.isEmpty, "nothing recorded before 2000")
+
+        let bad = try runAccord(["audit", "query", "--db", db, "--effect", "maybe"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--effect must be permit, deny or partial"))
+        let missing = try runAccord(["audit", "query", "--db", directory.appendingPathComponent("none.sqlite").path])
+        #expect(missing.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("none.sqlite").path), "querying creates nothing")
+    }
+
+    @Test func statsExportAndErase() throws {
+        let (directory, db, ids) = try recordedTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stats = try runAccord(["audit", "stats", "--db", db, "--format", "json"])
+        let object = try jsonObject(stats.stdout)
+        #expect(object["records"] as? Int == 16)
+        let purposes = try #require(object["by_purpose"] as? [[String: Any]])
+        #expect(purposes.compactMap { $0["total"] as? Int }.reduce(0, +) == 16)
+        #expect((object["top_reasons"] as? [[String: Any]])?.isEmpty == false)
+        #expect(try runAccord(["audit", "stats", "--db", db]).stdout.contains("16 decisions"))
+
+        let export = try runAccord(["audit", "export", "--db", db, "--subject", "u-1010"])
+        #expect(export.status == 0)
+        #expect(export.stdout.contains("Uses of the personal data of u-1010"))
+        #expect(export.stdout.contains("1 decision found"))
+        #expect(export.stdout.contains("trainer asked to train data for the purpose \"model.training\""))
+        #expect(export.stdout.contains(ids[13]))
+        #expect(!export.stdout.contains(ids[14]), "another person's decision")
+
+        let erase = try runAccord(["audit", "erase", "--db", db, "--subject", "u-1010"])
+        #expect(erase.status == 0)
+        #expect(erase.stdout.contains("erased: 1 record"))
+        let after = try runAccord(["audit", "export", "--db", db, "--subject", "u-1010", "--format", "json"])
+        #expect((try jsonObject(after.stdout)["records"] as? [Any])?.isEmpty == true)
+        #expect(try runAccord(["audit", "verify", "--db", db]).status == 0, "the chain still verifies after erasure")
+    }
+
+    @Test func consistencyProofOffline() throws {
+        let (directory, db, _) = try recordedTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
+        let more = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+                                  "--record", "--db", db])
+        #expect(more.status == 0)
+        #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
+        let prove = try runAccord(["audit", "prove", "--db", db, "--from", "1"])
+        #expect(prove.status == 0, "\(prove.stderr)")
+        let publicKey = try SQLiteAuditTrail(path: db).publicKey
+        let verified = try runAccord(["audit", "verify-proof", "-", "--public-key", publicKey], stdin: Data(prove.stdout.utf8))
+        #expect(verified.status == 0)
+        #expect(verified.stdout.contains("ok: checkpoint 2 (32 records) extends checkpoint 1 (16 records) unchanged"))
+        // A path element flipped: refused.
+        var proof = try jsonObject(prove.stdout)
+        var path = try #require(proof["consistency_path"] as? [String])
+        path[0] = String(repeating: "0", count: 64)
+        proof["consistency_path"] = path
+        let tampered = try JSONSerialization.data(withJSONObject: proof)
+        #expect(try runAccord(["audit", "verify-proof", "-"], stdin: tampered).status == 1)
+        #expect(try runAccord(["audit", "prove", "--db", db, "--from", "2", "--to", "1"]).status == 1)
+    }
+}
