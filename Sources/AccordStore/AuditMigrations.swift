@@ -40,12 +40,15 @@ enum AuditMigrations {
                 PRIMARY KEY (term, last_sequence)
             ) WITHOUT ROWID;
 
-            -- Subject → records, by the first 8 bytes of the pseudonym (small entries: subjects are many and
-            -- arrive in no order). Outside the chain: erasure deletes a subject's rows.
+            -- Subject → records, by the first 8 bytes of the pseudonym, partitioned by bucket = sequence >> 14: new
+            -- entries land in the newest bucket's few pages instead of all over one large tree (subjects are many
+            -- and arrive in no order), and a look-up seeks once per bucket. Outside the chain: erasure deletes a
+            -- subject's rows.
             CREATE TABLE audit_subject (
+                bucket INTEGER NOT NULL,
                 tag INTEGER NOT NULL,
                 sequence INTEGER NOT NULL,
-                PRIMARY KEY (tag, sequence)
+                PRIMARY KEY (bucket, tag, sequence)
             ) WITHOUT ROWID;
 
             -- One random key per subject pseudonym; the record's subject_seal is an HMAC under it. Erasure deletes the row.

@@ -135,20 +135,23 @@ extension SQLiteAuditTrail {
                 }
             }
             let columns = Self.columns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+            /// Candidates newest first, fetched a few hundred at a time with the column filters applied.
+            func take(candidates: [Int64]) throws {
+                for start in stride(from: 0, to: candidates.count, by: 500) where found.count < limit {
+                    let chunk = candidates[start..<min(start + 500, candidates.count)].map(String.init).joined(separator: ",")
+                    try take("SELECT \(columns) FROM audit_record r WHERE r.sequence IN (\(chunk)) AND \(conditions) ORDER BY r.sequence DESC", arguments)
+                }
+            }
+            func inside(_ sequence: Int64) -> Bool { bounds.map { ($0.lower...$0.upper).contains(sequence) } ?? true }
             switch strategy(for: query) {
             case .subject(let tag):
-                try take("SELECT \(columns) FROM audit_subject d JOIN audit_record r ON r.sequence = d.sequence WHERE d.tag = ? AND \(conditions) "
-                         + "ORDER BY d.sequence DESC", [tag] + arguments)
+                try take(candidates: try Self.subjectSequences(db, tag: tag).filter(inside))
             case .postings(let term):
                 let postings = try Row.fetchCursor(db, sql: "SELECT sequences FROM audit_term WHERE term = ? AND last_sequence >= ? ORDER BY last_sequence DESC",
                                                    arguments: [term, bounds?.lower ?? 0])
                 while found.count < limit, let row = try postings.next() {
                     guard let sequences = Postings.decode(row[0]) else { throw StoreError.corruptIndex("postings of \(term)") }
-                    let candidates = sequences.reversed().filter { bounds == nil || (bounds!.lower...bounds!.upper).contains($0) }
-                    for start in stride(from: 0, to: candidates.count, by: 500) where found.count < limit {
-                        let chunk = candidates[start..<min(start + 500, candidates.count)].map(String.init).joined(separator: ",")
-                        try take("SELECT \(columns) FROM audit_record r WHERE r.sequence IN (\(chunk)) AND \(conditions) ORDER BY r.sequence DESC", arguments)
-                    }
+                    try take(candidates: sequences.reversed().filter(inside))
                 }
             case .scan:
                 try take("SELECT \(columns) FROM audit_record r WHERE \(conditions) ORDER BY r.sequence DESC", arguments)

@@ -30,8 +30,9 @@ public struct AuditRecord: Sendable, Equatable {
     /// The predecessor hash of the first record.
     public static let genesis = Data(count: 32)
 
-    /// The bytes hashed: every field but the hash and MAC, in a fixed order, each as a 4-byte big-endian length
-    /// and its bytes (0xFFFFFFFF for an absent value), after a version tag. Unambiguous: no two records share one.
+    /// The bytes hashed: every field but the hash and MAC, in a fixed order (the subject seal and previous hash
+    /// last), each as a 4-byte big-endian length and its bytes (0xFFFFFFFF for an absent value), after a
+    /// version tag. Unambiguous: no two records share one.
     public var canonicalEncoding: [UInt8] {
         var encoder = CanonicalEncoder(capacity: 160 + resources.utf8.count)
         encode(into: &encoder)
@@ -39,38 +40,35 @@ public struct AuditRecord: Sendable, Equatable {
     }
 
     private func encode(into encoder: inout CanonicalEncoder) {
-        encoder.append(
+        encodeBody(into: &encoder)
+        encoder.appendChain(subjectSeal: subjectSeal, previousHash: previousHash)
+    }
+
+    func encodeBody(into encoder: inout CanonicalEncoder) {
+        encoder.appendBody(
             sequence: sequence, decisionID: decisionID, recordedAt: Int64(recordedAt.timeIntervalSince1970), revision: revision,
-            actor: actor, purpose: purpose, action: action, subjectSeal: subjectSeal, jurisdiction: jurisdiction, effect: effect,
-            resources: resources, processingRegion: processingRegion, previousHash: previousHash)
+            actor: actor, purpose: purpose, action: action, jurisdiction: jurisdiction, effect: effect, resources: resources,
+            processingRegion: processingRegion)
     }
 
     /// SHA-256 of the canonical encoding (which includes the previous hash).
     public var computedHash: Data { canonicalEncoding.withUnsafeBytes { FastSHA256.hash($0) }.data }
 
-    /// The same, encoding into a buffer the caller reuses from record to record.
-    func computedHash(reusing encoder: inout CanonicalEncoder) -> SHA256Digest {
-        encoder.clear()
-        encoder.beginRecord()
-        encode(into: &encoder)
-        return encoder.bytes.withUnsafeBytes { FastSHA256.hash($0) }
-    }
-
-    /// Builds the record for a decision, chained to `previousHash`; hash and MAC are filled in.
-    static func make(
-        sequence: Int64, entry: AuditEntry, resources: String, subjectSeal: Data, recordedAt: Int64, previousHash: Data, macKey: RecordMAC,
-        encoder: inout CanonicalEncoder
-    ) -> AuditRecord {
-        var record = AuditRecord(
+    /// The record before chaining (no seal, previous hash, hash or MAC yet), and the SHA-256 state after
+    /// its tag and body: chaining only adds the last two fields.
+    static func unchained(sequence: Int64, entry: AuditEntry, recordedAt: Int64, encoder: inout CanonicalEncoder) -> (AuditRecord, HashState) {
+        let record = AuditRecord(
             sequence: sequence, decisionID: entry.decisionID, recordedAt: Date(timeIntervalSince1970: Double(recordedAt)),
             revision: entry.decision.revision, actor: entry.request.actor.id, purpose: entry.decision.purpose,
-            action: entry.decision.action, subjectSeal: subjectSeal, jurisdiction: entry.decision.jurisdiction,
-            effect: entry.decision.effect.rawValue, resources: resources, processingRegion: entry.request.context.processingRegion,
-            previousHash: previousHash, hash: Data(), mac: Data())
-        let hash = record.computedHash(reusing: &encoder)
-        record.hash = hash.data
-        record.mac = hash.withUnsafeBytes { macKey.digest($0) }.data
-        return record
+            action: entry.decision.action, subjectSeal: Data(), jurisdiction: entry.decision.jurisdiction,
+            effect: entry.decision.effect.rawValue, resources: resourcesJSON(entry.decision.resources),
+            processingRegion: entry.request.context.processingRegion, previousHash: Data(), hash: Data(), mac: Data())
+        encoder.clear()
+        encoder.beginRecord()
+        record.encodeBody(into: &encoder)
+        var state = HashState()
+        encoder.bytes.withUnsafeBytes { state.update($0) }
+        return (record, state)
     }
 
     /// The resources column: written directly, as this is on the path of every append.
@@ -117,6 +115,9 @@ enum AuditTerm {
     static func subjectTag(_ pseudonym: Data) -> Int64 {
         Int64(bitPattern: pseudonym.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
+
+    /// The `audit_subject` partition a record's entry goes to.
+    static func subjectBucket(_ sequence: Int64) -> Int64 { sequence >> 14 }
     static func actor(_ actor: String) -> String { "a:" + actor }
     static func purpose(_ purpose: String) -> String { "p:" + purpose }
     static func action(_ action: String) -> String { "c:" + action }
@@ -137,9 +138,10 @@ struct CanonicalEncoder {
         if tagged { bytes.append(contentsOf: Self.tag) }
     }
 
-    mutating func append(
+    /// Everything known before the record is chained, in order.
+    mutating func appendBody(
         sequence: Int64, decisionID: String, recordedAt: Int64, revision: String, actor: String, purpose: String, action: String,
-        subjectSeal: Data, jurisdiction: String?, effect: String, resources: String, processingRegion: String?, previousHash: Data
+        jurisdiction: String?, effect: String, resources: String, processingRegion: String?
     ) {
         integer(sequence)
         text(decisionID)
@@ -148,11 +150,15 @@ struct CanonicalEncoder {
         text(actor)
         text(purpose)
         text(action)
-        blob(subjectSeal)
         text(jurisdiction)
         text(effect)
         text(resources)
         text(processingRegion)
+    }
+
+    /// What chaining adds last: the subject seal and the previous record's hash.
+    mutating func appendChain(subjectSeal: Data, previousHash: Data) {
+        blob(subjectSeal)
         blob(previousHash)
     }
 

@@ -57,7 +57,8 @@ extension SQLiteAuditTrail {
                     }
                     records.encoded.beginRecord()
                     records.encoded.integer(sqlite3_column_int64(statement, 0))
-                    for column: Int32 in 1...12 {
+                    // The canonical order: the body's columns, then the subject seal (7) and the previous hash (12).
+                    for column: Int32 in [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 7, 12] {
                         if column == 2 {
                             records.encoded.integer(sqlite3_column_int64(statement, 2))
                         } else {

@@ -23,7 +23,7 @@ struct SHA256Digest: Equatable, Hashable, Sendable {
         self = data.withUnsafeBytes { SHA256Digest($0.baseAddress!) }
     }
 
-    var data: Data { Swift.withUnsafeBytes(of: words) { Data($0) } }
+    var data: Data { Swift.withUnsafeBytes(of: words) { Data(bytes: $0.baseAddress!, count: 32) } }
 
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words, body)
@@ -60,6 +60,33 @@ enum FastSHA256 {
     #endif
 }
 
+/// A SHA-256 computation in progress, copyable as a value (to continue from a common prefix).
+struct HashState {
+    #if canImport(CCryptoBoringSSL)
+    private var context = SHA256_CTX()
+    init() { CCryptoBoringSSL_SHA256_Init(&context) }
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > 0 { CCryptoBoringSSL_SHA256_Update(&context, bytes.baseAddress, bytes.count) }
+    }
+    func finalize() -> SHA256Digest {
+        var context = context
+        return FastSHA256.finish(&context)
+    }
+    #else
+    private var hasher = SHA256()
+    init() {}
+    mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+    func finalize() -> SHA256Digest { hasher.finalize().withUnsafeBytes { SHA256Digest($0.baseAddress!) } }
+    #endif
+
+    /// A 32-byte field as the canonical encoding writes it: its length, then its bytes.
+    mutating func update(field digest: SHA256Digest) {
+        var length = UInt32(32).bigEndian
+        Swift.withUnsafeBytes(of: &length) { update($0) }
+        digest.withUnsafeBytes { update($0) }
+    }
+}
+
 /// HMAC-SHA256 with the key schedule done once: each MAC starts from copies of the keyed states.
 struct RecordMAC: @unchecked Sendable {
     #if canImport(CCryptoBoringSSL)
@@ -68,6 +95,23 @@ struct RecordMAC: @unchecked Sendable {
     #else
     private let keyed: HMAC<SHA256>
     #endif
+
+    /// For a 32-byte key held inline.
+    init(key: SHA256Digest) {
+        #if canImport(CCryptoBoringSSL)
+        var block = (key.words.0, key.words.1, key.words.2, key.words.3, UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        Swift.withUnsafeMutableBytes(of: &block) { bytes in
+            for i in 0..<64 { bytes[i] ^= 0x36 }
+            CCryptoBoringSSL_SHA256_Init(&inner)
+            CCryptoBoringSSL_SHA256_Update(&inner, bytes.baseAddress, 64)
+            for i in 0..<64 { bytes[i] ^= 0x36 ^ 0x5C }
+            CCryptoBoringSSL_SHA256_Init(&outer)
+            CCryptoBoringSSL_SHA256_Update(&outer, bytes.baseAddress, 64)
+        }
+        #else
+        self.init(key: SymmetricKey(data: key.data))
+        #endif
+    }
 
     init(key: SymmetricKey) {
         #if canImport(CCryptoBoringSSL)
@@ -105,8 +149,5 @@ struct RecordMAC: @unchecked Sendable {
         #endif
     }
 
-    func mac<Bytes: DataProtocol>(_ message: Bytes) -> Data {
-        let contiguous = Data(message)
-        return contiguous.withUnsafeBytes { digest($0) }.data
-    }
+    func mac(_ message: Data) -> Data { message.withUnsafeBytes { digest($0) }.data }
 }

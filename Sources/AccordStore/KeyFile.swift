@@ -52,7 +52,10 @@ public struct SubjectPseudonymizer: Sendable {
 
     public init(key: KeyFile) { keyed = RecordMAC(key: SymmetricKey(data: key.bytes)) }
 
-    public func pseudonym(for subject: String) -> Data { keyed.mac(Data(subject.utf8)) }
+    public func pseudonym(for subject: String) -> Data {
+        var subject = subject
+        return subject.withUTF8 { keyed.digest(UnsafeRawBufferPointer($0)) }.data
+    }
 }
 
 extension Data {

@@ -24,9 +24,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     private let pseudonymizer: SubjectPseudonymizer
     private let signingKey: Curve25519.Signing.PrivateKey
     let macKey: RecordMAC
-    /// Per-subject seal keys already read or created, by pseudonym tag; touched only inside `queue` (so
-    /// serialised by it).
-    private var sealKeys: [Int64: (pseudonym: Data, mac: RecordMAC)] = [:]
+    /// Per-subject seal keys already read or created; touched only inside `queue` (so serialised by it).
+    private var sealKeys = SealKeyCache()
     private var randomPool = RandomPool()
     private var seenDataVersion: Int64 = -1
 
@@ -71,41 +70,68 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// Appends decisions in one transaction (group commit); returns once all are committed, or throws and
     /// records none of them. A record's time is the later of its entry's instant and the previous record's:
     /// time never runs backwards along the chain.
+    ///
+    /// The work that needs no database (pseudonyms, the resources column, lookup terms) is done for the next
+    /// slice of the batch on another core while this one chains and inserts the current slice.
     public func record(batch entries: [AuditEntry]) throws -> [AuditRecord] {
-        let prepared = prepare(entries)
+        // A short first slice, prepared on this thread; the rest on another core, one slice ahead.
+        let head = min(entries.count, 64)
+        let slices = [0..<head].filter { !$0.isEmpty }
+            + stride(from: head, to: entries.count, by: Self.sliceSize).map { $0..<min($0 + Self.sliceSize, entries.count) }
         return try queue.write { db in
             try forgetSealKeysIfChangedElsewhere(db)
             let last = try Row.fetchOne(db, sql: "SELECT sequence, hash, recorded_at FROM audit_record ORDER BY sequence DESC LIMIT 1")
-            var sequence: Int64 = last?[0] ?? 0
-            var previous: Data = last?[1] ?? AuditRecord.genesis
+            let first: Int64 = (last?[0] ?? 0) + 1
+            guard var previous = SHA256Digest(last?[1] ?? AuditRecord.genesis) else {
+                throw StoreError.corruptIndex("the last record's hash is not 32 bytes; run `accord audit verify`")
+            }
+            // A record's time: the latest instant so far, so that time never runs backwards along the chain.
+            var times: [Int64] = []
+            times.reserveCapacity(entries.count)
             var time: Int64 = last?[2] ?? .min
+            for entry in entries {
+                time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
+                times.append(time)
+            }
             let insert = try RawStatement(db, """
                 INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal,
                     jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let subject = try RawStatement(db, "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (?, ?, ?)")
             var postings: [String: [Int64]] = [:]
-            var encoder = CanonicalEncoder(capacity: 2_048, tagged: false)
-            let subject = try RawStatement(db, "INSERT INTO audit_subject (tag, sequence) VALUES (?, ?)")
             var records: [AuditRecord] = []
             records.reserveCapacity(entries.count)
-            for (entry, prepared) in zip(entries, prepared) {
-                sequence += 1
-                time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
-                var id = entry.decisionID
-                let seal = try id.withUTF8 { try sealKey(for: prepared, db).digest(UnsafeRawBufferPointer($0)) }.data
-                let record = AuditRecord.make(sequence: sequence, entry: entry, resources: prepared.resources, subjectSeal: seal,
-                                              recordedAt: time, previousHash: previous, macKey: macKey, encoder: &encoder)
-                try insert.run(db) { s in
-                    s.bind(record.sequence); s.bind(record.decisionID); s.bind(time)
-                    s.bind(record.revision); s.bind(record.actor); s.bind(record.purpose); s.bind(record.action)
-                    s.bind(record.subjectSeal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
-                    s.bind(record.processingRegion); s.bind(record.previousHash); s.bind(record.hash); s.bind(record.mac)
+            let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer)
+            var next = slices.isEmpty ? nil : PreparedSlice.start(context, slices[0], async: false)
+            for (n, slice) in slices.enumerated() {
+                let prepared = next!.result()
+                next = n + 1 < slices.count ? PreparedSlice.start(context, slices[n + 1], async: true) : nil
+                for (offset, index) in slice.enumerated() {
+                    let item = prepared.items[offset]
+                    var record = item.record
+                    var id = record.decisionID
+                    let seal = try id.withUTF8 { try sealKey(for: item, db).digest(UnsafeRawBufferPointer($0)) }
+                    var state = item.bodyHash
+                    state.update(field: seal)
+                    state.update(field: previous)
+                    let hash = state.finalize()
+                    let mac = hash.withUnsafeBytes { macKey.digest($0) }
+                    record.subjectSeal = seal.data
+                    record.previousHash = previous.data
+                    record.hash = hash.data
+                    record.mac = mac.data
+                    try insert.run(db) { s in
+                        s.bind(record.sequence); s.bind(record.decisionID); s.bind(times[index])
+                        s.bind(record.revision); s.bind(record.actor); s.bind(record.purpose); s.bind(record.action)
+                        s.bind(seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
+                        s.bind(record.processingRegion); s.bind(previous); s.bind(hash); s.bind(mac)
+                    }
+                    try subject.run(db) { s in s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence) }
+                    previous = hash
+                    records.append(record)
                 }
-                try subject.run(db) { s in s.bind(prepared.tag); s.bind(sequence) }
-                for term in prepared.terms { postings[term, default: []].append(sequence) }
-                previous = record.hash
-                records.append(record)
+                for (term, indices) in prepared.postings { postings[term, default: []] += indices.map { first + Int64($0) } }
             }
             let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
             for (term, sequences) in postings {
@@ -115,33 +141,56 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         }
     }
 
-    /// What can be computed before the write lock: pseudonyms, the resources column, lookup terms. Large
-    /// batches are split over the cores.
-    private func prepare(_ entries: [AuditEntry]) -> [Prepared] {
-        @Sendable func one(_ entry: AuditEntry) -> Prepared {
-            let pseudonym = pseudonymizer.pseudonym(for: entry.request.subject.id)
-            return Prepared(pseudonym: pseudonym, tag: AuditTerm.subjectTag(pseudonym), resources: AuditRecord.resourcesJSON(entry.decision.resources),
-                            terms: Self.terms(of: entry))
-        }
-        let chunks = entries.count >= 256 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
-        guard chunks > 1 else { return entries.map(one) }
-        // Each chunk fills its own slice of one buffer.
-        struct Slots: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Prepared> }
-        let slots = Slots(buffer: .allocate(capacity: entries.count))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for i in (entries.count * chunk / chunks)..<(entries.count * (chunk + 1) / chunks) {
-                (slots.buffer.baseAddress! + i).initialize(to: one(entries[i]))
-            }
-        }
-        defer { slots.buffer.deallocate() }
-        return (0..<entries.count).map { (slots.buffer.baseAddress! + $0).move() }
-    }
+    static let sliceSize = 256
 
-    struct Prepared: Sendable {
+    /// One entry made ready for chaining: its subject's pseudonym and tag, the record without its chain
+    /// fields, and the hash state over everything before them.
+    struct Prepared: @unchecked Sendable {
         var pseudonym: Data
         var tag: Int64
-        var resources: String
-        var terms: [String]
+        var record: AuditRecord
+        var bodyHash: HashState
+    }
+
+    /// What a slice of a batch needs before it is chained: per entry its `Prepared`, and per lookup term the
+    /// batch positions carrying it. Computed here or on another core.
+    final class PreparedSlice: @unchecked Sendable {
+        struct Context: @unchecked Sendable {
+            let entries: [AuditEntry]
+            let first: Int64
+            let times: [Int64]
+            let pseudonymizer: SubjectPseudonymizer
+        }
+
+        private(set) var items: [Prepared] = []
+        private(set) var postings: [String: [Int]] = [:]
+        private let done = DispatchSemaphore(value: 0)
+
+        static func start(_ context: Context, _ range: Range<Int>, async: Bool) -> PreparedSlice {
+            let slice = PreparedSlice()
+            let work: @Sendable () -> Void = {
+                slice.items.reserveCapacity(range.count)
+                var encoder = CanonicalEncoder(capacity: 2_048, tagged: false)
+                for index in range {
+                    let entry = context.entries[index]
+                    let pseudonym = context.pseudonymizer.pseudonym(for: entry.request.subject.id)
+                    let (record, state) = AuditRecord.unchained(sequence: context.first + Int64(index), entry: entry,
+                                                                recordedAt: context.times[index], encoder: &encoder)
+                    slice.items.append(Prepared(pseudonym: pseudonym, tag: AuditTerm.subjectTag(pseudonym), record: record, bodyHash: state))
+                    for term in SQLiteAuditTrail.terms(of: entry) { slice.postings[term, default: []].append(index) }
+                }
+                slice.done.signal()
+            }
+            if async { DispatchQueue.global().async(execute: work) } else { work() }
+            return slice
+        }
+
+        /// The slice, once computed (waits for the other core if needed).
+        func result() -> PreparedSlice {
+            done.wait()
+            done.signal()  // later calls return at once
+            return self
+        }
     }
 
     /// What a record is found by besides its subject: its purpose and every purpose above it, its actor,
@@ -164,26 +213,24 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     /// The subject's seal key, created on first sight.
     private func sealKey(for subject: Prepared, _ db: Database) throws -> RecordMAC {
-        if let cached = sealKeys[subject.tag], cached.pseudonym == subject.pseudonym { return cached.mac }
-        let select = try db.cachedStatement(sql: "SELECT key FROM subject_key WHERE pseudonym = ?")
-        var key = try Data.fetchOne(select, arguments: [subject.pseudonym])
+        let pseudonym = SHA256Digest(subject.pseudonym)!
+        if let key = sealKeys.key(tag: subject.tag, pseudonym: pseudonym) { return RecordMAC(key: key) }
+        var key = try RawStatement(db, "SELECT key FROM subject_key WHERE pseudonym = ?").blob(db) { s in s.bind(subject.pseudonym) }
         if key == nil {
             let fresh = randomPool.next32()
             try RawStatement(db, "INSERT INTO subject_key (pseudonym, key) VALUES (?, ?)").run(db) { s in s.bind(subject.pseudonym); s.bind(fresh) }
             key = fresh
         }
-        // Bounded: about 250 bytes an entry.
-        if sealKeys.count >= 100_000 { sealKeys.removeAll(keepingCapacity: true) }
-        let mac = RecordMAC(key: SymmetricKey(data: key!))
-        sealKeys[subject.tag] = (subject.pseudonym, mac)
-        return mac
+        guard let digest = SHA256Digest(key!) else { throw StoreError.corruptIndex("the subject key of record's subject is not 32 bytes") }
+        sealKeys.insert(tag: subject.tag, pseudonym: pseudonym, key: digest)
+        return RecordMAC(key: digest)
     }
 
     /// Another connection (an `erase` from another process) may have destroyed keys this one remembers.
     private func forgetSealKeysIfChangedElsewhere(_ db: Database) throws {
         let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
         if version != seenDataVersion {
-            sealKeys.removeAll(keepingCapacity: true)
+            sealKeys.removeAll()
             seenDataVersion = version
         }
     }
@@ -219,21 +266,23 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             let seal = try Data.fetchOne(db, sql: "SELECT key FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
                 .map { RecordMAC(key: SymmetricKey(data: $0)) }
             var theirs: [Int64] = []
+            let tag = AuditTerm.subjectTag(pseudonym)
             if let seal {
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT r.sequence, r.decision_id, r.subject_seal FROM audit_subject s JOIN audit_record r ON r.sequence = s.sequence
-                    WHERE s.tag = ?
-                    """, arguments: [AuditTerm.subjectTag(pseudonym)]) where seal.mac(Data((row[1] as String).utf8)) == row[2] as Data {
-                    theirs.append(row[0])
+                let record = try db.cachedStatement(sql: "SELECT decision_id, subject_seal FROM audit_record WHERE sequence = ?")
+                for sequence in try Self.subjectSequences(db, tag: tag) {
+                    guard let row = try Row.fetchOne(record, arguments: [sequence]),
+                          seal.mac(Data((row[0] as String).utf8)) == row[1] as Data
+                    else { continue }
+                    theirs.append(sequence)
                 }
             }
             let count = theirs.count
             try db.execute(sql: "DELETE FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
-            let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE tag = ? AND sequence = ?")
-            for sequence in theirs { try delete.execute(arguments: [AuditTerm.subjectTag(pseudonym), sequence]) }
+            let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE bucket = ? AND tag = ? AND sequence = ?")
+            for sequence in theirs { try delete.execute(arguments: [AuditTerm.subjectBucket(sequence), tag, sequence]) }
             try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
                            arguments: [Int64(instant.timeIntervalSince1970), count])
-            sealKeys[AuditTerm.subjectTag(pseudonym)] = nil
+            sealKeys.remove(tag: tag)
             return count
         }
         // Old page images holding the key may still sit in the WAL: copy back and truncate it.
@@ -242,6 +291,17 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     }
 
     // MARK: - Reading
+
+    /// The sequences indexed under a subject tag, newest first: one seek per bucket.
+    static func subjectSequences(_ db: Database, tag: Int64) throws -> [Int64] {
+        guard let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record") else { return [] }
+        let seek = try db.cachedStatement(sql: "SELECT sequence FROM audit_subject WHERE bucket = ? AND tag = ? ORDER BY sequence DESC")
+        var sequences: [Int64] = []
+        for bucket in stride(from: AuditTerm.subjectBucket(last), through: 0, by: -1) {
+            sequences += try Int64.fetchAll(seek, arguments: [bucket, tag])
+        }
+        return sequences
+    }
 
     public func count() throws -> Int { try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_record") ?? 0 } }
 
@@ -294,6 +354,21 @@ struct RawStatement {
         }
     }
 
+    /// Binds, steps once and returns the first column of the row as bytes, or nil when there is no row.
+    func blob(_ db: Database, _ bind: (inout Binder) -> Void) throws -> Data? {
+        sqlite3_reset(statement)
+        var binder = Binder(statement: statement)
+        bind(&binder)
+        defer { sqlite3_reset(statement) }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW:
+            guard let pointer = sqlite3_column_blob(statement, 0) else { return Data() }
+            return Data(bytes: pointer, count: Int(sqlite3_column_bytes(statement, 0)))
+        case SQLITE_DONE: return nil
+        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
     struct Binder {
         let statement: OpaquePointer
         var index: Int32 = 1
@@ -313,6 +388,11 @@ struct RawStatement {
             } else {
                 sqlite3_bind_null(statement, index)
             }
+            index += 1
+        }
+
+        mutating func bind(_ digest: SHA256Digest) {
+            digest.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, 32, Self.transient) }
             index += 1
         }
 
@@ -381,5 +461,40 @@ enum Postings {
             }
         }
         return shift == 0 ? out : nil
+    }
+}
+
+/// Recently used subject seal keys in two generations: when the newer fills up it becomes the older and the
+/// oldest entries are dropped, so memory stays bounded (about 150 bytes an entry, 200,000 entries at most)
+/// while subjects that keep coming back stay cached.
+struct SealKeyCache {
+    private typealias Entry = (pseudonym: SHA256Digest, key: SHA256Digest)
+    private var newer: [Int64: Entry] = [:]
+    private var older: [Int64: Entry] = [:]
+    private let capacity = 100_000
+
+    mutating func key(tag: Int64, pseudonym: SHA256Digest) -> SHA256Digest? {
+        if let entry = newer[tag], entry.pseudonym == pseudonym { return entry.key }
+        guard let entry = older[tag], entry.pseudonym == pseudonym else { return nil }
+        insert(tag: tag, pseudonym: pseudonym, key: entry.key)
+        return entry.key
+    }
+
+    mutating func insert(tag: Int64, pseudonym: SHA256Digest, key: SHA256Digest) {
+        if newer.count >= capacity {
+            older = newer
+            newer = Dictionary(minimumCapacity: capacity)
+        }
+        newer[tag] = (pseudonym, key)
+    }
+
+    mutating func remove(tag: Int64) {
+        newer[tag] = nil
+        older[tag] = nil
+    }
+
+    mutating func removeAll() {
+        newer.removeAll()
+        older.removeAll()
     }
 }
