@@ -52,7 +52,13 @@ enum AuditMigrations {
             ) WITHOUT ROWID;
 
             -- One random key per subject pseudonym; the record's subject_seal is an HMAC under it. Erasure deletes the row.
+            -- New keys go to subject_key_recent, a small table whose few pages absorb the random inserts; it is
+            -- merged into subject_key in key order every few thousand subjects. A key is in one or the other.
             CREATE TABLE subject_key (
+                pseudonym BLOB PRIMARY KEY,
+                key BLOB NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE subject_key_recent (
                 pseudonym BLOB PRIMARY KEY,
                 key BLOB NOT NULL
             ) WITHOUT ROWID;

@@ -205,7 +205,7 @@ extension SQLiteAuditTrail {
         let records = try query(AuditQuery(subject: subject)).reversed()
         guard !records.isEmpty,
               let key = try queue.read({ db in
-                  try Data.fetchOne(db, sql: "SELECT key FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
+                  try Self.subjectKey(db, pseudonym: pseudonym)
               })
         else { return [] }
         let seal = RecordMAC(key: .init(data: key))

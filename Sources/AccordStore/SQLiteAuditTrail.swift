@@ -27,6 +27,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// Per-subject seal keys already read or created; touched only inside `queue` (so serialised by it).
     private var sealKeys = SealKeyCache()
     private var randomPool = RandomPool()
+    /// Keys added to `subject_key_recent` since its last merge, by this connection.
+    private var newKeys = 0
     private var seenDataVersion: Int64 = -1
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
@@ -137,6 +139,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             for (term, sequences) in postings {
                 try posting.run(db) { s in s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences)) }
             }
+            try mergeRecentKeysIfDue(db)
             return records
         }
     }
@@ -215,15 +218,37 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     private func sealKey(for subject: Prepared, _ db: Database) throws -> RecordMAC {
         let pseudonym = SHA256Digest(subject.pseudonym)!
         if let key = sealKeys.key(tag: subject.tag, pseudonym: pseudonym) { return RecordMAC(key: key) }
-        var key = try RawStatement(db, "SELECT key FROM subject_key WHERE pseudonym = ?").blob(db) { s in s.bind(subject.pseudonym) }
+        var key = try Self.subjectKey(db, pseudonym: subject.pseudonym)
         if key == nil {
             let fresh = randomPool.next32()
-            try RawStatement(db, "INSERT INTO subject_key (pseudonym, key) VALUES (?, ?)").run(db) { s in s.bind(subject.pseudonym); s.bind(fresh) }
+            try RawStatement(db, "INSERT INTO subject_key_recent (pseudonym, key) VALUES (?, ?)").run(db) { s in
+                s.bind(subject.pseudonym); s.bind(fresh)
+            }
+            newKeys += 1
             key = fresh
         }
-        guard let digest = SHA256Digest(key!) else { throw StoreError.corruptIndex("the subject key of record's subject is not 32 bytes") }
+        guard let digest = SHA256Digest(key!) else { throw StoreError.corruptIndex("a subject key is not 32 bytes") }
         sealKeys.insert(tag: subject.tag, pseudonym: pseudonym, key: digest)
         return RecordMAC(key: digest)
+    }
+
+    /// A subject's seal key, wherever it is kept; nil if they have none (never seen, or erased).
+    static func subjectKey(_ db: Database, pseudonym: Data) throws -> Data? {
+        if let key = try RawStatement(db, "SELECT key FROM subject_key_recent WHERE pseudonym = ?").blob(db, { $0.bind(pseudonym) }) {
+            return key
+        }
+        return try RawStatement(db, "SELECT key FROM subject_key WHERE pseudonym = ?").blob(db) { $0.bind(pseudonym) }
+    }
+
+    /// Moves the recent keys into the main table in key order (each of its pages written once, not once per
+    /// key), when enough have gathered.
+    private func mergeRecentKeysIfDue(_ db: Database) throws {
+        guard newKeys >= 8_192 else { return }
+        try db.execute(sql: """
+            INSERT INTO subject_key (pseudonym, key) SELECT pseudonym, key FROM subject_key_recent ORDER BY pseudonym;
+            DELETE FROM subject_key_recent;
+            """)
+        newKeys = 0
     }
 
     /// Another connection (an `erase` from another process) may have destroyed keys this one remembers.
@@ -263,8 +288,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
         let count = try queue.write { db -> Int in
             // Only this subject's rows: another whose pseudonym shares the 8-byte tag keeps theirs.
-            let seal = try Data.fetchOne(db, sql: "SELECT key FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
-                .map { RecordMAC(key: SymmetricKey(data: $0)) }
+            let seal = try Self.subjectKey(db, pseudonym: pseudonym).map { RecordMAC(key: SymmetricKey(data: $0)) }
             var theirs: [Int64] = []
             let tag = AuditTerm.subjectTag(pseudonym)
             if let seal {
@@ -278,6 +302,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             }
             let count = theirs.count
             try db.execute(sql: "DELETE FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
+            try db.execute(sql: "DELETE FROM subject_key_recent WHERE pseudonym = ?", arguments: [pseudonym])
             let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE bucket = ? AND tag = ? AND sequence = ?")
             for sequence in theirs { try delete.execute(arguments: [AuditTerm.subjectBucket(sequence), tag, sequence]) }
             try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
