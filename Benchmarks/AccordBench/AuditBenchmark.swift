@@ -10,13 +10,13 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let actors = ["recsys", "ads-ranker", "trainer", "analyst-7", "fraud-svc"]
-    // 100,000 people, five actors: decided once, then renamed per record.
+    // 2,000 decisions made once, then given to 100,000 people (by default) and five actors.
     let base = requests.prefix(2_000).map { request in (request, plan.evaluate(request, asOf: asOf)) }
     /// Decision ids rise with `i`, as the time-ordered ids the engine issues do.
-    @Sendable func entry(_ i: Int, _ prefix: String) -> AuditEntry {
+    @Sendable func entry(_ i: Int, _ prefix: String, people: Int = 100_000) -> AuditEntry {
         let id = prefix + String(1_000_000_000 + i)
         var (request, decision) = base[i % base.count]
-        request.subject.id = "subject-\(i % 100_000)"
+        request.subject.id = "subject-\(i % people)"
         request.actor.id = actors[i % actors.count]
         return AuditEntry(decision: decision, request: request, decisionID: id, instant: asOf.addingTimeInterval(Double(i / 100)))
     }
@@ -24,18 +24,28 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
         // A benchmark with no trail has nothing to say.
         try! SQLiteAuditTrail(path: directory.appendingPathComponent(name).path, durability: durability)
     }
-    if appendOnly {
-        // For profiling: commits of 1,000 only; 100,000 people seen for the first time, then again.
-        let trail = open("append.sqlite", .normal)
+    /// Records/s appending `people` subjects in commits of 1,000: first all seen for the first time, then
+    /// the same people again (their seal keys known).
+    func grouped(_ trail: SQLiteAuditTrail, people: Int) -> (new: Double, returning: Double, cpu: [Double]) {
+        var rates: [Double] = [], cpu: [Double] = []
         for pass in 0..<2 {
-            let prepared = (0..<100).map { b in (0..<1_000).map { i in entry(pass * 100_000 + b * 1_000 + i, "g") } }
-            let start = now()
-            for batch in prepared { _ = try? trail.record(batch: batch) }
-            print("append (\(pass == 0 ? "new" : "returning") subjects): \(format(100_000 / seconds(since: start))) records/s in commits of 1,000")
+            let batches = (0..<(people / 1_000)).map { b in (0..<1_000).map { i in entry(pass * people + b * 1_000 + i, "g", people: people) } }
+            let (start, cpuStart) = (now(), cpuSeconds())
+            for batch in batches { _ = try? trail.record(batch: batch) }
+            rates.append(Double(people) / seconds(since: start))
+            cpu.append((cpuSeconds() - cpuStart) * 1e6 / Double(people))
         }
+        return (rates[0], rates[1], cpu)
+    }
+    let people = quick ? 20_000 : 100_000
+    if appendOnly {
+        // For profiling the append path alone.
+        let rates = grouped(open("append.sqlite", .normal), people: people)
+        print("append in commits of 1,000: \(format(rates.new)) records/s for new subjects, \(format(rates.returning)) for returning ones; "
+              + "CPU per record (both cores): \(format(rates.cpu[0])) µs new, \(format(rates.cpu[1])) µs returning")
         return
     }
-    print("audit trail (SQLite, WAL, hash chain + MAC + subject seal per record, lookup terms):")
+    print("audit trail (SQLite, WAL; hash chain, MAC, subject seal, subject index and postings per record):")
     for durability in Durability.allCases {
         let single = open("single-\(durability).sqlite", durability)
         let singleCount = quick ? 200 : 1_000
@@ -43,22 +53,29 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
         for i in 0..<singleCount { _ = try? single.record(batch: [entry(i, "s")]) }
         let singleRate = Double(singleCount) / seconds(since: start)
 
-        let grouped = open("grouped-\(durability).sqlite", durability)
-        let batches = quick ? 20 : 200
-        let prepared = (0..<batches).map { b in (0..<1_000).map { i in entry(b * 1_000 + i, "g") } }
-        start = now()
-        for batch in prepared { _ = try? grouped.record(batch: batch) }
-        let groupedRate = Double(batches * 1_000) / seconds(since: start)
+        let rates = grouped(open("grouped-\(durability).sqlite", durability), people: people)
 
-        let writer = AuditWriter(trail: open("concurrent-\(durability).sqlite", durability))
-        let perThread = quick ? 500 : 2_500, threads = 8
-        start = now()
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            for i in 0..<perThread { _ = try? writer.record(entry(t * perThread + i, "c")) }
+        // Callers on their own threads (not a thread pool, which would run only as many as there are cores),
+        // each recording one decision at a time through the group-commit writer.
+        var concurrent: [String] = []
+        for threads in [8, 64] {
+            let writer = AuditWriter(trail: open("concurrent-\(threads)-\(durability).sqlite", durability))
+            let perThread = (quick ? 4_000 : 20_000) / threads
+            let group = DispatchGroup()
+            start = now()
+            for t in 0..<threads {
+                group.enter()
+                Thread.detachNewThread {
+                    for i in 0..<perThread { _ = try? writer.record(entry(t * perThread + i, "c")) }
+                    group.leave()
+                }
+            }
+            group.wait()
+            concurrent.append("\(format(Double(threads * perThread) / seconds(since: start))) records/s from \(threads)")
         }
-        let concurrentRate = Double(threads * perThread) / seconds(since: start)
-        print("  \(durability.rawValue): \(format(singleRate)) records/s one commit each, \(format(groupedRate)) records/s in commits of 1,000, "
-              + "\(format(concurrentRate)) records/s from \(threads) concurrent callers (group commit)")
+        print("  \(durability.rawValue): \(format(singleRate)) records/s one commit each; in commits of 1,000: \(format(rates.new)) records/s "
+              + "for \(people) new subjects, \(format(rates.returning)) records/s as they return; group commit of callers on their own threads, "
+              + "one record at a time: \(concurrent.joined(separator: ", "))")
     }
 
     // A trail of a million records (100,000 in --quick), checkpointed every 100,000.
@@ -112,4 +129,12 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
     start = now()
     let erased = (try? big.erase(subject: "subject-4242")) ?? 0
     print("  erase of one subject (\(erased) records): \(format(seconds(since: start) * 1_000)) ms")
+}
+
+/// User and system CPU time of the whole process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -40,7 +40,7 @@ enum AuditMigrations {
                 PRIMARY KEY (term, last_sequence)
             ) WITHOUT ROWID;
 
-            -- Subject → records, by the first 8 bytes of the pseudonym, partitioned by bucket = sequence >> 14: new
+            -- Subject → records, by the first 8 bytes of the pseudonym, partitioned by bucket = sequence >> 12: new
             -- entries land in the newest bucket's few pages instead of all over one large tree (subjects are many
             -- and arrive in no order), and a look-up seeks once per bucket. Outside the chain: erasure deletes a
             -- subject's rows.

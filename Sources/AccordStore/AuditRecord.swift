@@ -117,7 +117,7 @@ enum AuditTerm {
     }
 
     /// The `audit_subject` partition a record's entry goes to.
-    static func subjectBucket(_ sequence: Int64) -> Int64 { sequence >> 14 }
+    static func subjectBucket(_ sequence: Int64) -> Int64 { sequence >> 12 }
     static func actor(_ actor: String) -> String { "a:" + actor }
     static func purpose(_ purpose: String) -> String { "p:" + purpose }
     static func action(_ action: String) -> String { "c:" + action }

@@ -358,33 +358,43 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 }
 
 /// A prepared statement driven through SQLite's C interface: binding and stepping without building
-/// `DatabaseValue`s, for the append path.
+/// `DatabaseValue`s, for the append path. Text and blobs are copied into one scratch buffer per statement
+/// and bound in place (SQLite would otherwise allocate and copy each value); bindings are cleared after each
+/// step, so none outlives the buffer.
 struct RawStatement {
     let statement: OpaquePointer
+    private let scratch: Scratch
 
     init(_ db: Database, _ sql: String) throws {
         statement = try db.cachedStatement(sql: sql).sqliteStatement
+        scratch = Scratch()
+    }
+
+    final class Scratch {
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 8)
+        deinit { bytes.deallocate() }
     }
 
     /// Binds with `bind` (in parameter order) and steps once to completion.
     func run(_ db: Database, _ bind: (inout Binder) -> Void) throws {
-        sqlite3_reset(statement)
-        var binder = Binder(statement: statement)
+        var binder = Binder(statement: statement, scratch: scratch.bytes)
         bind(&binder)
         let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
         guard code == SQLITE_DONE else {
-            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            sqlite3_reset(statement)
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
     /// Binds, steps once and returns the first column of the row as bytes, or nil when there is no row.
     func blob(_ db: Database, _ bind: (inout Binder) -> Void) throws -> Data? {
-        sqlite3_reset(statement)
-        var binder = Binder(statement: statement)
+        var binder = Binder(statement: statement, scratch: scratch.bytes)
         bind(&binder)
-        defer { sqlite3_reset(statement) }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         switch sqlite3_step(statement) {
         case SQLITE_ROW:
             guard let pointer = sqlite3_column_blob(statement, 0) else { return Data() }
@@ -396,9 +406,34 @@ struct RawStatement {
 
     struct Binder {
         let statement: OpaquePointer
+        let scratch: UnsafeMutableRawBufferPointer
         var index: Int32 = 1
+        private var used = 0
         private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+        init(statement: OpaquePointer, scratch: UnsafeMutableRawBufferPointer) {
+            self.statement = statement
+            self.scratch = scratch
+        }
+
+        /// `bytes` in the scratch buffer (or, if it is full, copied by SQLite) as the next parameter.
+        private mutating func bindBytes(_ bytes: UnsafeRawBufferPointer, text: Bool) {
+            var pointer = bytes.baseAddress ?? UnsafeRawPointer(scratch.baseAddress!)
+            var destructor: sqlite3_destructor_type? = Self.transient
+            if used + bytes.count <= scratch.count {
+                let target = scratch.baseAddress! + used
+                if bytes.count > 0 { target.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                pointer = UnsafeRawPointer(target)
+                destructor = nil  // SQLITE_STATIC: valid until the bindings are cleared after the step
+                used += bytes.count
+            }
+            if text {
+                sqlite3_bind_text(statement, index, pointer.assumingMemoryBound(to: CChar.self), Int32(bytes.count), destructor)
+            } else {
+                sqlite3_bind_blob(statement, index, pointer, Int32(bytes.count), destructor)
+            }
+            index += 1
+        }
 
         mutating func bind(_ value: Int64) {
             sqlite3_bind_int64(statement, index, value)
@@ -406,28 +441,20 @@ struct RawStatement {
         }
 
         mutating func bind(_ value: String?) {
-            if var value, !value.isEmpty {
-                value.withUTF8 { utf8 in _ = sqlite3_bind_text(statement, index, utf8.baseAddress, Int32(utf8.count), Self.transient) }
-            } else if value != nil {
-                sqlite3_bind_text(statement, index, "", 0, Self.transient)  // an empty buffer may have no address: NULL to SQLite
-            } else {
+            guard var value else {
                 sqlite3_bind_null(statement, index)
+                index += 1
+                return
             }
-            index += 1
+            value.withUTF8 { bindBytes(UnsafeRawBufferPointer($0), text: true) }
         }
 
         mutating func bind(_ digest: SHA256Digest) {
-            digest.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, 32, Self.transient) }
-            index += 1
+            digest.withUnsafeBytes { bindBytes($0, text: false) }
         }
 
         mutating func bind(_ value: Data) {
-            if value.isEmpty {
-                sqlite3_bind_zeroblob(statement, index, 0)
-            } else {
-                value.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), Self.transient) }
-            }
-            index += 1
+            value.withUnsafeBytes { bindBytes($0, text: false) }
         }
     }
 }
