@@ -127,6 +127,27 @@ enum AuditTerm {
     static func rule(_ id: String) -> String { "u:" + id }
 }
 
+/// A lookup term before it is written: its kind and value, kept apart so that gathering a commit's
+/// postings hashes the value in place instead of building a string per record.
+struct TermKey: Hashable, Sendable {
+    enum Kind: String, Sendable {
+        case actor = "a:", purpose = "p:", action = "c:", effect = "e:", revision = "v:", reason = "r:", rule = "u:"
+    }
+
+    let kind: Kind
+    let value: Substring
+
+    init(_ kind: Kind, _ value: Substring) {
+        self.kind = kind
+        self.value = value
+    }
+
+    init(_ kind: Kind, _ value: String) { self.init(kind, value[...]) }
+
+    /// As stored in `audit_term.term`.
+    var text: String { kind.rawValue + value }
+}
+
 /// The canonical encoding, written field by field.
 struct CanonicalEncoder {
     private(set) var bytes: [UInt8] = []
@@ -170,7 +191,7 @@ struct CanonicalEncoder {
     }
 
     private mutating func bigEndian(_ value: UInt64, bytes count: Int) {
-        for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0.suffix(count)) }
     }
 
     mutating func text(_ value: String?) {
@@ -257,6 +278,12 @@ struct JSONBytes {
 
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most values need no escape: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

@@ -23,6 +23,8 @@ struct SHA256Digest: Equatable, Hashable, Sendable {
         self = data.withUnsafeBytes { SHA256Digest($0.baseAddress!) }
     }
 
+    static let zero = SHA256Digest(Data(count: 32))!
+
     var data: Data { Swift.withUnsafeBytes(of: words) { Data(bytes: $0.baseAddress!, count: 32) } }
 
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -25,8 +25,11 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     private let signingKey: Curve25519.Signing.PrivateKey
     let macKey: RecordMAC
     /// Per-subject seal keys already read or created; touched only inside `queue` (so serialised by it).
-    private var sealKeys = SealKeyCache()
+    private let sealKeys = SealKeyCache()
     private var randomPool = RandomPool()
+    private let appendWorker = DispatchQueue(label: "accord.audit.append")
+    /// Slices chained by the append worker and by the writer itself (for tests and tuning).
+    private(set) var slicesChained: (byWorker: Int, byWriter: Int) = (0, 0)
     /// Keys added to `subject_key_recent` since its last merge, by this connection.
     private var newKeys = 0
     private var seenDataVersion: Int64 = -1
@@ -73,10 +76,12 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// records none of them. A record's time is the later of its entry's instant and the previous record's:
     /// time never runs backwards along the chain.
     ///
-    /// The work that needs no database (pseudonyms, the resources column, lookup terms) is done for the next
-    /// slice of the batch on another core while this one chains and inserts the current slice.
+    /// Two stages share the work. A worker on another core prepares each slice of the batch (pseudonyms, the
+    /// resources column, lookup terms, the hash over each record's body) and, when every subject's seal key is
+    /// already known, chains it too (seal, hash, MAC), in order, one slice ahead. This thread resolves seal keys
+    /// that are not (from the database, or new), chains what the worker could not, and inserts.
     public func record(batch entries: [AuditEntry]) throws -> [AuditRecord] {
-        // A short first slice, prepared on this thread; the rest on another core, one slice ahead.
+        // A short first slice, done on this thread; the rest by the worker, ahead of the inserts.
         let head = min(entries.count, 64)
         let slices = [0..<head].filter { !$0.isEmpty }
             + stride(from: head, to: entries.count, by: Self.sliceSize).map { $0..<min($0 + Self.sliceSize, entries.count) }
@@ -84,7 +89,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             try forgetSealKeysIfChangedElsewhere(db)
             let last = try Row.fetchOne(db, sql: "SELECT sequence, hash, recorded_at FROM audit_record ORDER BY sequence DESC LIMIT 1")
             let first: Int64 = (last?[0] ?? 0) + 1
-            guard var previous = SHA256Digest(last?[1] ?? AuditRecord.genesis) else {
+            guard let genesis = SHA256Digest(last?[1] ?? AuditRecord.genesis) else {
                 throw StoreError.corruptIndex("the last record's hash is not 32 bytes; run `accord audit verify`")
             }
             // A record's time: the latest instant so far, so that time never runs backwards along the chain.
@@ -95,49 +100,59 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
                 time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
                 times.append(time)
             }
+            let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer,
+                                                sealKeys: sealKeys, macKey: macKey, worker: appendWorker)
+            let links = ChainLinks(count: slices.count)
+            defer { links.cancel() }  // a worker still waiting on a link this thread will never set returns
+            var prepared = slices.enumerated().map { n, range in
+                PreparedSlice.start(context, range, after: n == 0 ? nil : (links, n - 1), async: n > 0)
+            }
+
             let insert = try RawStatement(db, """
                 INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal,
                     jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let subject = try RawStatement(db, "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (?, ?, ?)")
-            var postings: [String: [Int64]] = [:]
+            var postings: [TermKey: [Int]] = [:]
             var records: [AuditRecord] = []
             records.reserveCapacity(entries.count)
-            let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer)
-            var next = slices.isEmpty ? nil : PreparedSlice.start(context, slices[0], async: false)
-            for (n, slice) in slices.enumerated() {
-                let prepared = next!.result()
-                next = n + 1 < slices.count ? PreparedSlice.start(context, slices[n + 1], async: true) : nil
-                for (offset, index) in slice.enumerated() {
-                    let item = prepared.items[offset]
-                    var record = item.record
-                    var id = record.decisionID
-                    let seal = try id.withUTF8 { try sealKey(for: item, db).digest(UnsafeRawBufferPointer($0)) }
-                    var state = item.bodyHash
-                    state.update(field: seal)
-                    state.update(field: previous)
-                    let hash = state.finalize()
-                    let mac = hash.withUnsafeBytes { macKey.digest($0) }
-                    record.subjectSeal = seal.data
-                    record.previousHash = previous.data
-                    record.hash = hash.data
-                    record.mac = mac.data
+            var previous = genesis
+            for n in slices.indices {
+                let slice = prepared[n].result()
+                if !slice.chained {
+                    // Some seal key was not in memory: chain the slice here, where the database is.
+                    for offset in slice.items.indices {
+                        var id = slice.items[offset].record.decisionID
+                        let key = try sealKey(for: slice.items[offset], db)
+                        let seal = id.withUTF8 { key.digest(UnsafeRawBufferPointer($0)) }
+                        previous = slice.chain(offset, seal: seal, previous: previous, macKey: macKey)
+                    }
+                    links.set(n, last: previous)
+                    slicesChained.byWriter += 1
+                } else {
+                    previous = slice.items.last!.hash
+                    slicesChained.byWorker += 1
+                }
+                for item in slice.items {
+                    let record = item.record
                     try insert.run(db) { s in
-                        s.bind(record.sequence); s.bind(record.decisionID); s.bind(times[index])
+                        s.bind(record.sequence); s.bind(record.decisionID); s.bind(times[Int(record.sequence - first)])
                         s.bind(record.revision); s.bind(record.actor); s.bind(record.purpose); s.bind(record.action)
-                        s.bind(seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
-                        s.bind(record.processingRegion); s.bind(previous); s.bind(hash); s.bind(mac)
+                        s.bind(item.seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
+                        s.bind(record.processingRegion); s.bind(item.previous); s.bind(item.hash); s.bind(item.mac)
                     }
                     try subject.run(db) { s in s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence) }
-                    previous = hash
                     records.append(record)
                 }
-                for (term, indices) in prepared.postings { postings[term, default: []] += indices.map { first + Int64($0) } }
+                for (term, indices) in slice.postings { postings[term, default: []].append(contentsOf: indices) }
+                prepared[n] = PreparedSlice.done  // let the slice's memory go
             }
             let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
-            for (term, sequences) in postings {
-                try posting.run(db) { s in s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences)) }
+            for (term, indices) in postings {
+                try posting.run(db) { s in
+                    s.bind(term.text); s.bind(first + Int64(indices.last!)); s.bind(Postings.encode(indices, from: first))
+                }
             }
             try mergeRecentKeysIfDue(db)
             return records
@@ -146,49 +161,136 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     static let sliceSize = 256
 
-    /// One entry made ready for chaining: its subject's pseudonym and tag, the record without its chain
-    /// fields, and the hash state over everything before them.
+    /// One entry on its way into the chain: its subject's pseudonym and tag, the record (its chain fields
+    /// filled in once chained), the hash state over its body, and its chain digests.
     struct Prepared: @unchecked Sendable {
         var pseudonym: Data
         var tag: Int64
         var record: AuditRecord
         var bodyHash: HashState
+        var seal = SHA256Digest.zero
+        var previous = SHA256Digest.zero
+        var hash = SHA256Digest.zero
+        var mac = SHA256Digest.zero
     }
 
-    /// What a slice of a batch needs before it is chained: per entry its `Prepared`, and per lookup term the
-    /// batch positions carrying it. Computed here or on another core.
+    /// The last hash of each slice, published by whoever chained it, awaited by the worker chaining the next.
+    final class ChainLinks: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var last: [SHA256Digest?]
+        private var cancelled = false
+
+        init(count: Int) { last = Array(repeating: nil, count: count) }
+
+        func set(_ slice: Int, last hash: SHA256Digest) {
+            condition.lock()
+            last[slice] = hash
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The slice's last hash once published; nil if the batch was abandoned.
+        func wait(_ slice: Int) -> SHA256Digest? {
+            condition.lock()
+            defer { condition.unlock() }
+            while last[slice] == nil && !cancelled { condition.wait() }
+            return last[slice]
+        }
+
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// What a slice of a batch needs before it is inserted: per entry its `Prepared`, and per lookup term the
+    /// batch positions carrying it. Computed here or on the worker.
     final class PreparedSlice: @unchecked Sendable {
         struct Context: @unchecked Sendable {
             let entries: [AuditEntry]
             let first: Int64
             let times: [Int64]
             let pseudonymizer: SubjectPseudonymizer
+            let sealKeys: SealKeyCache
+            let macKey: RecordMAC
+            /// The trail's own serial queue: its slices are chained in order, each after the one before, and
+            /// never wait behind another trail's.
+            let worker: DispatchQueue
         }
 
         private(set) var items: [Prepared] = []
-        private(set) var postings: [String: [Int]] = [:]
+        private(set) var postings: [TermKey: [Int]] = [:]
+        /// Whether the worker chained the slice (every seal key was in memory).
+        private(set) var chained = false
         private let done = DispatchSemaphore(value: 0)
 
-        static func start(_ context: Context, _ range: Range<Int>, async: Bool) -> PreparedSlice {
+        static let done = PreparedSlice()
+
+        /// Prepares `range`; if `after` names the previous slice's link, also chains it from that slice's last
+        /// hash when every seal key is cached, and publishes its own. `async`: on the worker queue.
+        static func start(_ context: Context, _ range: Range<Int>, after: (links: ChainLinks, slice: Int)?, async: Bool) -> PreparedSlice {
             let slice = PreparedSlice()
             let work: @Sendable () -> Void = {
-                slice.items.reserveCapacity(range.count)
-                var encoder = CanonicalEncoder(capacity: 2_048, tagged: false)
-                for index in range {
-                    let entry = context.entries[index]
-                    let pseudonym = context.pseudonymizer.pseudonym(for: entry.request.subject.id)
-                    let (record, state) = AuditRecord.unchained(sequence: context.first + Int64(index), entry: entry,
-                                                                recordedAt: context.times[index], encoder: &encoder)
-                    slice.items.append(Prepared(pseudonym: pseudonym, tag: AuditTerm.subjectTag(pseudonym), record: record, bodyHash: state))
-                    for term in SQLiteAuditTrail.terms(of: entry) { slice.postings[term, default: []].append(index) }
-                }
+                slice.prepare(context, range)
+                if let after { slice.tryChain(context, after.links, after: after.slice) }
                 slice.done.signal()
             }
-            if async { DispatchQueue.global().async(execute: work) } else { work() }
+            if async { context.worker.async(execute: work) } else { work() }
             return slice
         }
 
-        /// The slice, once computed (waits for the other core if needed).
+
+        private func prepare(_ context: Context, _ range: Range<Int>) {
+            items.reserveCapacity(range.count)
+            var encoder = CanonicalEncoder(capacity: 2_048, tagged: false)
+            for index in range {
+                let entry = context.entries[index]
+                let pseudonym = context.pseudonymizer.pseudonym(for: entry.request.subject.id)
+                let (record, state) = AuditRecord.unchained(sequence: context.first + Int64(index), entry: entry,
+                                                            recordedAt: context.times[index], encoder: &encoder)
+                items.append(Prepared(pseudonym: pseudonym, tag: AuditTerm.subjectTag(pseudonym), record: record, bodyHash: state))
+                for term in SQLiteAuditTrail.terms(of: entry) { postings[term, default: []].append(index) }
+            }
+        }
+
+        private func tryChain(_ context: Context, _ links: ChainLinks, after previousSlice: Int) {
+            var keys: [RecordMAC] = []
+            keys.reserveCapacity(items.count)
+            for item in items {
+                guard let key = context.sealKeys.key(tag: item.tag, pseudonym: SHA256Digest(item.pseudonym)!) else { return }
+                keys.append(RecordMAC(key: key))
+            }
+            guard var previous = links.wait(previousSlice) else { return }
+            for offset in items.indices {
+                var id = items[offset].record.decisionID
+                let seal = id.withUTF8 { keys[offset].digest(UnsafeRawBufferPointer($0)) }
+                previous = chain(offset, seal: seal, previous: previous, macKey: context.macKey)
+            }
+            chained = true
+            links.set(previousSlice + 1, last: previous)
+        }
+
+        /// Chains item `offset` after `previous`; returns its hash.
+        func chain(_ offset: Int, seal: SHA256Digest, previous: SHA256Digest, macKey: RecordMAC) -> SHA256Digest {
+            var state = items[offset].bodyHash
+            state.update(field: seal)
+            state.update(field: previous)
+            let hash = state.finalize()
+            let mac = hash.withUnsafeBytes { macKey.digest($0) }
+            items[offset].seal = seal
+            items[offset].previous = previous
+            items[offset].hash = hash
+            items[offset].mac = mac
+            items[offset].record.subjectSeal = seal.data
+            items[offset].record.previousHash = previous.data
+            items[offset].record.hash = hash.data
+            items[offset].record.mac = mac.data
+            return hash
+        }
+
+        /// The slice, once computed (waits for the worker if needed).
         func result() -> PreparedSlice {
             done.wait()
             done.signal()  // later calls return at once
@@ -198,17 +300,25 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     /// What a record is found by besides its subject: its purpose and every purpose above it, its actor,
     /// action, effect and policy revision, its reason codes and rule ids.
-    static func terms(of entry: AuditEntry) -> [String] {
-        var terms = [AuditTerm.actor(entry.request.actor.id), AuditTerm.action(entry.decision.action),
-                     AuditTerm.effect(entry.decision.effect.rawValue), AuditTerm.revision(entry.decision.revision)]
+    static func terms(of entry: AuditEntry) -> [TermKey] {
+        var terms = [TermKey(.actor, entry.request.actor.id), TermKey(.action, entry.decision.action),
+                     TermKey(.effect, entry.decision.effect.rawValue), TermKey(.revision, entry.decision.revision)]
         let purpose = entry.decision.purpose
-        for (i, character) in purpose.enumerated() where character == "." { terms.append(AuditTerm.purpose(String(purpose.prefix(i)))) }
-        terms.append(AuditTerm.purpose(purpose))
-        var seen: Set<String> = []
+        var dot = purpose.firstIndex(of: ".")
+        while let end = dot {
+            terms.append(TermKey(.purpose, purpose[..<end]))
+            dot = purpose[purpose.index(after: end)...].firstIndex(of: ".")
+        }
+        terms.append(TermKey(.purpose, purpose))
+        let fixed = terms.count
         for resource in entry.decision.resources {
             for reason in resource.reasons {
-                if seen.insert(reason.code.rawValue).inserted { terms.append(AuditTerm.reason(reason.code.rawValue)) }
-                if let rule = reason.rule, seen.insert(rule.id).inserted { terms.append(AuditTerm.rule(rule.id)) }
+                let code = TermKey(.reason, reason.code.rawValue)
+                if !terms[fixed...].contains(code) { terms.append(code) }
+                if let rule = reason.rule {
+                    let id = TermKey(.rule, rule.id)
+                    if !terms[fixed...].contains(id) { terms.append(id) }
+                }
             }
         }
         return terms
@@ -481,10 +591,15 @@ struct RandomPool {
 
 /// Ascending sequences as LEB128 deltas from zero: a commit's records carrying one term, in a few bytes each.
 enum Postings {
-    static func encode(_ sequences: [Int64]) -> Data {
-        var out = Data(capacity: sequences.count * 2)
+    static func encode(_ sequences: [Int64]) -> Data { encode(sequences.map { Int($0) }, from: 0) }
+
+    /// The sequences `base + offset` for ascending `offsets`.
+    static func encode(_ offsets: [Int], from base: Int64) -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(offsets.count * 2)
         var previous: Int64 = 0
-        for sequence in sequences {
+        for offset in offsets {
+            let sequence = base + Int64(offset)
             var delta = UInt64(bitPattern: sequence - previous)
             previous = sequence
             repeat {
@@ -493,7 +608,7 @@ enum Postings {
                 out.append(delta == 0 ? low : low | 0x80)
             } while delta != 0
         }
-        return out
+        return Data(out)
     }
 
     /// nil if the bytes are not a valid encoding (a truncated or overlong varint).
@@ -518,34 +633,47 @@ enum Postings {
 
 /// Recently used subject seal keys in two generations: when the newer fills up it becomes the older and the
 /// oldest entries are dropped, so memory stays bounded (about 150 bytes an entry, 200,000 entries at most)
-/// while subjects that keep coming back stay cached.
-struct SealKeyCache {
+/// while subjects that keep coming back stay cached. Read by the append worker, written by the writer: locked.
+final class SealKeyCache: @unchecked Sendable {
     private typealias Entry = (pseudonym: SHA256Digest, key: SHA256Digest)
     private var newer: [Int64: Entry] = [:]
     private var older: [Int64: Entry] = [:]
     private let capacity = 100_000
+    private let lock = NSLock()
 
-    mutating func key(tag: Int64, pseudonym: SHA256Digest) -> SHA256Digest? {
+    func key(tag: Int64, pseudonym: SHA256Digest) -> SHA256Digest? {
+        lock.lock()
+        defer { lock.unlock() }
         if let entry = newer[tag], entry.pseudonym == pseudonym { return entry.key }
         guard let entry = older[tag], entry.pseudonym == pseudonym else { return nil }
-        insert(tag: tag, pseudonym: pseudonym, key: entry.key)
+        store(tag: tag, entry: entry)
         return entry.key
     }
 
-    mutating func insert(tag: Int64, pseudonym: SHA256Digest, key: SHA256Digest) {
+    func insert(tag: Int64, pseudonym: SHA256Digest, key: SHA256Digest) {
+        lock.lock()
+        defer { lock.unlock() }
+        store(tag: tag, entry: (pseudonym, key))
+    }
+
+    private func store(tag: Int64, entry: Entry) {
         if newer.count >= capacity {
             older = newer
             newer = Dictionary(minimumCapacity: capacity)
         }
-        newer[tag] = (pseudonym, key)
+        newer[tag] = entry
     }
 
-    mutating func remove(tag: Int64) {
+    func remove(tag: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
         newer[tag] = nil
         older[tag] = nil
     }
 
-    mutating func removeAll() {
+    func removeAll() {
+        lock.lock()
+        defer { lock.unlock() }
         newer.removeAll()
         older.removeAll()
     }

@@ -427,3 +427,39 @@ struct QueryFixture {
         #expect(try trail.verify().isIntact)
     }
 }
+
+/// Large batches are chained in slices, by a worker when every seal key is known and by the writer when one
+/// is not; whoever chains a slice hands its last hash to the next. The result must be one unbroken chain.
+@Suite struct PipelinedAppendTests {
+    @Test func slicesChainedByWorkerAndWriterFormOneChain() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("t.sqlite").path, durability: .off)
+        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
+        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
+        let templates = try lines.map { try DecisionRequest.decode(json: Data($0.utf8)) }
+        func entries(_ range: Range<Int>, people: (Int) -> String) -> [AuditEntry] {
+            range.map { i in
+                var request = templates[i % templates.count]
+                request.subject.id = people(i)
+                return AuditEntry(decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "d\(i)",
+                                  instant: AuditTrailTests.asOf)
+            }
+        }
+        // 500 people seen once: their keys are created (and cached) by the writer.
+        var written = try trail.record(batch: entries(0..<500) { "p\($0 % 500)" })
+        #expect(trail.slicesChained.byWorker == 0, "new people: every key made by the writer")
+        // The same people again, except one new person in the middle of every third slice.
+        written += try trail.record(batch: entries(500..<2_000) { i in i % 768 == 400 ? "new-\(i)" : "p\(i % 500)" })
+        #expect(trail.slicesChained.byWorker >= 2, "\(trail.slicesChained)")
+        #expect(trail.slicesChained.byWriter >= 4, "\(trail.slicesChained)")
+        #expect(written.map(\.sequence) == Array(1...2_000))
+        for (previous, next) in zip(written, written.dropFirst()) { #expect(next.previousHash == previous.hash) }
+        #expect(try trail.records() == written, "what the caller got back is what was stored")
+        let verification = try trail.verify()
+        #expect(verification.isIntact, "\(verification.problems.prefix(3))")
+        #expect(try trail.export(subject: "p7").map(\.decisionID) == ["d7", "d507", "d1007", "d1507"])
+        #expect(try trail.export(subject: "new-1168").map(\.decisionID) == ["d1168"])
+    }
+}
