@@ -80,13 +80,9 @@ public struct AuditQuery: Sendable, Equatable {
     /// The posting term that drives the search when there is no subject: the one likely to match least.
     /// A revision prefix cannot drive (postings hold whole revisions); it is checked on the candidates.
     var drivingTerm: String? {
-        if let rule { return AuditTerm.rule(rule) }
-        if let reason { return AuditTerm.reason(reason) }
-        if let actor { return AuditTerm.actor(actor) }
-        if let purpose { return AuditTerm.purpose(purpose) }
-        if let action { return AuditTerm.action(action) }
-        if let effect { return AuditTerm.effect(effect) }
-        return nil
+        let candidates: [(TermKey.Kind, String?)] = [(.rule, rule), (.reason, reason), (.actor, actor), (.purpose, purpose),
+                                                     (.action, action), (.effect, effect)]
+        return candidates.lazy.compactMap { kind, value in value.map { TermKey(kind, $0).text } }.first
     }
 }
 

@@ -109,7 +109,7 @@ public struct AuditRecord: Sendable, Equatable {
     }
 }
 
-/// Keys of the lookup tables: `audit_subject` by pseudonym tag, `audit_term` by prefixed text.
+/// Keys of the subject index (`audit_subject`); `TermKey` keys the postings.
 enum AuditTerm {
     /// The pseudonym's first 8 bytes as a big-endian integer.
     static func subjectTag(_ pseudonym: Data) -> Int64 {
@@ -118,13 +118,6 @@ enum AuditTerm {
 
     /// The `audit_subject` partition a record's entry goes to.
     static func subjectBucket(_ sequence: Int64) -> Int64 { sequence >> 12 }
-    static func actor(_ actor: String) -> String { "a:" + actor }
-    static func purpose(_ purpose: String) -> String { "p:" + purpose }
-    static func action(_ action: String) -> String { "c:" + action }
-    static func effect(_ effect: String) -> String { "e:" + effect }
-    static func revision(_ revision: String) -> String { "v:" + revision }
-    static func reason(_ code: String) -> String { "r:" + code }
-    static func rule(_ id: String) -> String { "u:" + id }
 }
 
 /// A lookup term before it is written: its kind and value, kept apart so that gathering a commit's
