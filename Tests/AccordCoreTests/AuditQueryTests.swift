@@ -14,16 +14,14 @@ struct QueryFixture {
     let subjects: [String: String]
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-query-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try Fixtures.temporaryFolder("accord-query")
         trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("audit.sqlite").path)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
+        let plan = try Fixtures.referencePlan()
+        let requests = try Fixtures.exampleRequests()
         var records: [AuditRecord] = []
         var subjects: [String: String] = [:]
         for day in 0..<2 {
-            for (i, line) in lines.enumerated() {
-                let request = try DecisionRequest.decode(json: Data(line.utf8))
+            for (i, request) in requests.enumerated() {
                 let id = "d\(day)-\(i + 1)"
                 let instant = AuditTrailTests.asOf.addingTimeInterval(Double(day * 86_400 + i * 3_600))
                 records.append(try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: id, at: instant))
@@ -191,9 +189,8 @@ struct QueryFixture {
         #expect(theirs.allSatisfy { guess.mac(Data($0.decisionID.utf8)) != $0.subjectSeal })
 
         // The person comes back: new records under a new key, findable again, the old ones still not.
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let request = try Fixtures.exampleRequests()[0]
         try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "again", at: AuditTrailTests.asOf)
         #expect(try trail.export(subject: "u-1001").map(\.decisionID) == ["again"])
         #expect(try trail.verify().isIntact)
@@ -205,9 +202,8 @@ struct QueryFixture {
         defer { fixture.remove() }
         let other = try SQLiteAuditTrail(path: fixture.trail.path)
         #expect(try other.erase(subject: "u-1001") == 2)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let request = try Fixtures.exampleRequests()[0]
         try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "after", at: AuditTrailTests.asOf)
         #expect(try other.export(subject: "u-1001").map(\.decisionID) == ["after"], "sealed under a key that exists")
     }
@@ -253,9 +249,8 @@ struct QueryFixture {
         defer { fixture.remove() }
         // Checkpoints at 32, then after 4 more records.
         let first = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[3]
-        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let request = try Fixtures.exampleRequests()[3]
         for i in 0..<4 { try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "more-\(i)") }
         let second = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
         let proof = try #require(try fixture.trail.proveConsistency(from: first.id, to: second.id))
@@ -283,8 +278,7 @@ struct QueryFixture {
 @Suite struct AuditCLITests {
     /// A trail written by `accord eval --record`, checkpointed.
     func recordedTrail() throws -> (directory: URL, db: String, ids: [String]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-query-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-cli-query")
         let db = directory.appendingPathComponent("trail.sqlite").path
         let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
                                   "--record", "--db", db])
@@ -391,13 +385,11 @@ struct QueryFixture {
 /// New subjects' keys gather in a small table and move to the main one in key order; nothing is lost on the way.
 @Suite struct SubjectKeyMergeTests {
     @Test func keysSurviveTheMergeAndErasureReachesBothTables() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-keys")
         defer { try? FileManager.default.removeItem(at: directory) }
         let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("t.sqlite").path, durability: .off)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let template = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let template = try Fixtures.exampleRequests()[0]
         let decision = plan.evaluate(template, asOf: AuditTrailTests.asOf)
         func entries(_ range: Range<Int>) -> [AuditEntry] {
             range.map { i in
@@ -432,13 +424,11 @@ struct QueryFixture {
 /// is not; whoever chains a slice hands its last hash to the next. The result must be one unbroken chain.
 @Suite struct PipelinedAppendTests {
     @Test func slicesChainedByWorkerAndWriterFormOneChain() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-pipeline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-pipeline")
         defer { try? FileManager.default.removeItem(at: directory) }
         let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("t.sqlite").path, durability: .off)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
-        let templates = try lines.map { try DecisionRequest.decode(json: Data($0.utf8)) }
+        let plan = try Fixtures.referencePlan()
+        let templates = try Fixtures.exampleRequests()
         func entries(_ range: Range<Int>, people: (Int) -> String) -> [AuditEntry] {
             range.map { i in
                 var request = templates[i % templates.count]

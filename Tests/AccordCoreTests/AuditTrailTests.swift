@@ -10,14 +10,11 @@ import Testing
 
     /// A fresh folder with a trail holding the example decisions and one checkpoint after the first ten.
     func makeTrail(checkpointAfter: Int = 10) throws -> (directory: URL, trail: SQLiteAuditTrail, records: [AuditRecord]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-audit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-audit")
         let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("audit.sqlite").path)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let lines = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")
+        let plan = try Fixtures.referencePlan()
         var records: [AuditRecord] = []
-        for (i, line) in lines.enumerated() {
-            let request = try DecisionRequest.decode(json: Data(line.utf8))
+        for (i, request) in try Fixtures.exampleRequests().enumerated() {
             records.append(try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "decision-\(i + 1)", at: Self.asOf))
             if i + 1 == checkpointAfter { try trail.checkpoint(at: Self.asOf) }
         }
@@ -145,9 +142,8 @@ import Testing
         let (directory, trail, _) = try makeTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
         try tamper(trail, "CREATE TRIGGER disk_full BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[8]
-        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let request = try Fixtures.exampleRequests()[8]
         #expect(plan.evaluate(request, asOf: Self.asOf).effect == .permit)
         let (decision, record) = RecordingDecider(plan: plan, trail: trail).decide(request, asOf: Self.asOf, decisionID: "x")
         #expect(record == nil)
@@ -156,8 +152,7 @@ import Testing
     }
 
     @Test func cliRecordsAndVerifies() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-audit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-cli-audit")
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("trail.sqlite").path
         let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
@@ -184,8 +179,7 @@ import Testing
 /// Durability: a decision printed (so reported as recorded) survives SIGKILL of the recording process.
 @Suite struct AuditCrashTests {
     @Test func killedMidBurstLosesNoReportedDecision() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-crash")
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("trail.sqlite").path
         let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
@@ -229,13 +223,11 @@ import Testing
 /// Group commit: concurrent callers each get their own committed record, in one unbroken chain.
 @Suite struct AuditWriterTests {
     @Test func concurrentCallersShareCommitsWithoutBreakingTheChain() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-writer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-writer")
         defer { try? FileManager.default.removeItem(at: directory) }
         let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("t.sqlite").path, durability: .normal)
-        let plan = DecisionPlan.compile(try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet))
-        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let request = try DecisionRequest.decode(json: Data(line.utf8))
+        let plan = try Fixtures.referencePlan()
+        let request = try Fixtures.exampleRequests()[0]
         let decision = plan.evaluate(request, asOf: AuditTrailTests.asOf)
         let writer = AuditWriter(trail: trail)
         final class Results: @unchecked Sendable {
@@ -345,8 +337,7 @@ import Testing
     }
 
     @Test func cliProvesAndVerifiesOffline() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-proof-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Fixtures.temporaryFolder("accord-proof")
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("trail.sqlite").path
         let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
