@@ -102,6 +102,9 @@ public struct AuditRecord: Sendable, Equatable {
                 out.raw(",\"obligations\":")
                 out.raw(resource.obligations.json.serialized())
             }
+            if !resource.consentEvents.isEmpty {
+                out.raw(",\"consent_events\":[" + resource.consentEvents.map(String.init).joined(separator: ",") + "]")
+            }
             out.raw("}")
         }
         out.raw("]")

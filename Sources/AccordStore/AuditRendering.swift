@@ -11,7 +11,8 @@ extension AuditRecord {
             ResourceOutcome(resource: item["resource"] as? String ?? "", category: item["category"] as? String,
                             effect: item["effect"] as? String ?? "", reasons: item["reasons"] as? [String] ?? [],
                             rules: item["rules"] as? [String] ?? [],
-                            obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)))
+                            obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)),
+                            consentEvents: (item["consent_events"] as? [Int] ?? []).map(Int64.init))
         }
     }
 
@@ -38,12 +39,15 @@ public struct ResourceOutcome: Sendable, Equatable {
     public var reasons: [String]
     public var rules: [String]
     public var obligations: JSONValue?
+    /// The consent-store events the resource's consent basis rested on.
+    public var consentEvents: [Int64]
 
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = [("resource", .string(resource))]
         if let category { pairs.append(("category", .string(category))) }
         pairs += [("effect", .string(effect)), ("reasons", .array(reasons.map(JSONValue.string))), ("rules", .array(rules.map(JSONValue.string)))]
         if let obligations { pairs.append(("obligations", obligations)) }
+        if !consentEvents.isEmpty { pairs.append(("consent_events", .array(consentEvents.map { .int(Int($0)) }))) }
         return .object(pairs)
     }
 }

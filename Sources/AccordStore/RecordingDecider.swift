@@ -1,15 +1,19 @@
 import AccordCore
 import Foundation
 
-/// Decides and records in one call. A decision that cannot be recorded is returned as a deny with
-/// reason `audit.unavailable`: never an unrecorded permit.
+/// Decides and records in one call. A request that does not carry its own consent state gets the subject's
+/// from the consent store, if one is given, as of the decision's instant. A decision that cannot be recorded
+/// is returned as a deny with reason `audit.unavailable`, one whose consent cannot be read as a deny with
+/// `consent.unavailable`: never an unrecorded permit, never a permit on consent no one could check.
 public struct RecordingDecider: Sendable {
     public let plan: DecisionPlan
     public let trail: any AuditTrail
+    public let consent: ConsentStore?
 
-    public init(plan: DecisionPlan, trail: any AuditTrail) {
+    public init(plan: DecisionPlan, trail: any AuditTrail, consent: ConsentStore? = nil) {
         self.plan = plan
         self.trail = trail
+        self.consent = consent
     }
 
     /// The decision and its record; `record` is nil when the trail could not be written (and then the decision denies).
@@ -25,7 +29,8 @@ public struct RecordingDecider: Sendable {
         batch requests: [(request: DecisionRequest, decisionID: String)], asOf instant: Date, options: EvaluationOptions = EvaluationOptions()
     ) -> [(decision: Decision, record: AuditRecord?)] {
         let entries = requests.map { request, id in
-            AuditEntry(decision: plan.evaluate(request, asOf: instant, options: options), request: request, decisionID: id, instant: Date())
+            AuditEntry(decision: decideWithConsent(request, asOf: instant, options: options), request: request, decisionID: id,
+                       instant: Date())
         }
         do {
             let records = try trail.record(batch: entries)
@@ -34,5 +39,11 @@ public struct RecordingDecider: Sendable {
             let refusal = Reason(.auditUnavailable, detail: "\(error)")
             return entries.map { ($0.decision.denyingEverything(because: refusal), nil) }
         }
+    }
+
+    /// The plan's decision, on the stored consent when the request brings none.
+    private func decideWithConsent(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions) -> Decision {
+        guard let consent else { return plan.evaluate(request, asOf: instant, options: options) }
+        return consent.decide(request, with: plan, asOf: instant, options: options)
     }
 }

@@ -38,25 +38,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
     public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            // FULL: a commit is on disk before it returns, even across power loss (NORMAL in WAL mode is not).
-            try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
-            // Erased keys and terms are overwritten with zeros, not left in free pages.
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            // Checkpoint the WAL every 64 MiB rather than every 4: a page rewritten by many commits is copied back once.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
-        }
-        configuration.busyMode = .timeout(10)
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        // Checked, not assumed: some connection setups reset it after the preparation hook.
-        let synchronous = try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
-        guard synchronous == durability.pragmaValue else {
-            throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
-        }
-        try AuditMigrations.migrator.migrate(queue)
+        queue = try StoreMigrations.open(path: path, durability: durability)
         pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key")
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)

@@ -15,7 +15,7 @@ struct AuditCommand: ParsableCommand {
 
 /// Options every store-using command shares.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The SQLite database of the audit trail.")
+    @Option(help: "The SQLite database of the audit trail and the consent store.")
     var db: String = "accord.sqlite"
 
     @Option(name: .customLong("subject-key"), help: "Key file for subject pseudonyms (default: <db>.subject-key).")
@@ -23,6 +23,14 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .customLong("signing-key"), help: "Key file for checkpoint signatures (default: <db>.signing-key).")
     var signingKey: String?
+
+    func openConsent() throws -> ConsentStore {
+        do {
+            return try ConsentStore(path: db, subjectKeyPath: subjectKey)
+        } catch {
+            throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the consent store: \(error)")
+        }
+    }
 
     func openTrail() throws -> SQLiteAuditTrail {
         do {

@@ -28,6 +28,10 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Record every decision in the audit trail (--db); a decision that cannot be recorded is a deny.")
     var record = false
 
+    @Flag(name: .customLong("consent-store"),
+          help: "Requests without a `consent` object take the subject's consent from the consent store (--db) as of --as-of.")
+    var consentStore = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -53,7 +57,8 @@ struct EvalCommand: ParsableCommand {
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let options = EvaluationOptions(explain: explain)
         let ids = DecisionIDs()
-        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail()) : nil
+        let consent = consentStore ? try store.openConsent() : nil
+        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent) : nil
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
             let requests = batch.map { ($0, ids.next()) }
@@ -62,7 +67,11 @@ struct EvalCommand: ParsableCommand {
                     outcome.decision.json(decisionID: request.1).serialized()
                 }
             }
-            return requests.map { plan.evaluate($0.0, asOf: instant, options: options).json(decisionID: $0.1).serialized() }
+            return requests.map { request, id in
+                let decision = consent?.decide(request, with: plan, asOf: instant, options: options)
+                    ?? plan.evaluate(request, asOf: instant, options: options)
+                return decision.json(decisionID: id).serialized()
+            }
         }
 
         if let request {

@@ -38,6 +38,8 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case noJurisdiction = "jurisdiction.unavailable"
     /// The decision could not be written to the audit trail, so it is a deny (fail closed).
     case auditUnavailable = "audit.unavailable"
+    /// The subject's consent could not be read from the consent store, so it is a deny (fail closed).
+    case consentUnavailable = "consent.unavailable"
     // Notes
     case jurisdictionFallback = "jurisdiction.fallback"
 
@@ -87,6 +89,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .noResources: "no data was named"
         case .noJurisdiction: "no applicable law could be determined, so the use was refused"
         case .auditUnavailable: "the decision could not be recorded, so the use was refused"
+        case .consentUnavailable: "your consent could not be looked up, so the use was refused"
         case .jurisdictionFallback: "the default jurisdiction's rules were applied"
         }
     }
@@ -154,6 +157,23 @@ public struct ResourceDecision: Sendable, Hashable {
     public var deleteBy: Date?
     /// The rules considered, when explanation was asked for.
     public var trace: [RuleTrace]?
+    /// The consent-store events of the grants this resource relied on (a `basis.consent` reason's scope).
+    public var consentEvents: [Int64] = []
+}
+
+extension Decision {
+    /// Names, on each resource, the consent events behind the grants its `basis.consent` reasons relied on.
+    mutating func noteConsentEvents(_ consent: ConsentState) {
+        for r in resources.indices {
+            for reason in resources[r].reasons where reason.code == .basisConsent {
+                guard let scope = reason.detail,
+                      let event = consent.grants.last(where: { $0.scope == scope && $0.event != nil })?.event,
+                      !resources[r].consentEvents.contains(event)
+                else { continue }
+                resources[r].consentEvents.append(event)
+            }
+        }
+    }
 }
 
 /// A decision: per-resource effects, an overall effect, reasons, and the revision of the plan that made it.

@@ -68,6 +68,7 @@ extension DecisionPlan {
             }
         }
         decision.effect = permitted == request.resources.count ? .permit : (permitted == 0 ? .deny : .partial)
+        if request.consent.grants.contains(where: { $0.event != nil }) { decision.noteConsentEvents(request.consent) }
         return decision
     }
 

@@ -63,7 +63,7 @@ extension DecisionRequest {
             context = RequestContext(processingRegion: try contextObject.string("processing_region"),
                                      gpc: try contextObject.bool("gpc") ?? false, environment: try contextObject.string("environment"))
         }
-        var consent = ConsentState()
+        var consent: ConsentState?
         if let consentObject = try root.object("consent") {
             try consentObject.allow(["grants", "objections", "opt_outs"])
             var grants: [ConsentGrant] = []

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A request to use a person's data: who asks, about whom, for what, doing what, on which resources,
-/// in which context, and (until a consent store is wired in) the subject's consent state.
+/// in which context, and the subject's consent state — carried inline, or left for a consent store to supply.
 public struct DecisionRequest: Sendable, Hashable {
     public var id: String?
     public var actor: Actor
@@ -12,10 +12,14 @@ public struct DecisionRequest: Sendable, Hashable {
     public var resources: [ResourceReference]
     public var context: RequestContext
     public var consent: ConsentState
+    /// Whether the request carried the subject's consent state itself. If not, a consent store may supply it;
+    /// without one, the subject counts as having given no consent.
+    public var consentIsInline: Bool
 
+    /// `consent: nil` leaves the consent state to a store (empty until one fills it).
     public init(
         id: String? = nil, actor: Actor, subject: Subject, purpose: String, action: String,
-        resources: [ResourceReference], context: RequestContext = RequestContext(), consent: ConsentState = ConsentState()
+        resources: [ResourceReference], context: RequestContext = RequestContext(), consent: ConsentState? = nil
     ) {
         self.id = id
         self.actor = actor
@@ -24,7 +28,8 @@ public struct DecisionRequest: Sendable, Hashable {
         self.action = action
         self.resources = resources
         self.context = context
-        self.consent = consent
+        self.consent = consent ?? ConsentState()
+        self.consentIsInline = consent != nil
     }
 }
 
@@ -110,11 +115,14 @@ public struct ConsentGrant: Sendable, Hashable {
     public var grantedAt: Date
     /// Given by a parent or guardian, for subjects below the age of digital consent (GDPR Art. 8).
     public var byGuardian: Bool
+    /// The consent store's event this grant comes from (nil for consent carried in the request).
+    public var event: Int64?
 
-    public init(scope: String, version: Int, grantedAt: Date, byGuardian: Bool = false) {
+    public init(scope: String, version: Int, grantedAt: Date, byGuardian: Bool = false, event: Int64? = nil) {
         self.scope = scope
         self.version = version
         self.grantedAt = grantedAt
         self.byGuardian = byGuardian
+        self.event = event
     }
 }

@@ -29,6 +29,7 @@ extension ResourceDecision {
             ("reasons", .array(reasons.map(\.json))),
         ]
         if !obligations.isEmpty { pairs.append(("obligations", obligations.json)) }
+        if !consentEvents.isEmpty { pairs.append(("consent_events", .array(consentEvents.map { .int(Int($0)) }))) }
         if let deleteBy { pairs.append(("delete_by", .string(Timestamps.format(deleteBy)))) }
         if let trace {
             pairs.append(("trace", .array(trace.map { .object([("rule", $0.rule.json), ("outcome", .string($0.outcome.rawValue))]) })))

@@ -2,7 +2,7 @@ import GRDB
 
 /// The stores' schema, as numbered migrations written in SQL. A released migration is never edited
 /// (a test pins each one's text); changes come as new ones.
-enum AuditMigrations {
+enum StoreMigrations {
     static let migrations: [(name: String, sql: String)] = [
         ("0001-audit-trail", """
             CREATE TABLE audit_record (
@@ -83,7 +83,61 @@ enum AuditMigrations {
             CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
                 BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
             """),
+        ("0002-consent", """
+            -- The consent history: one row per thing a person did about their consent, never changed or removed.
+            -- `subject` is the keyed pseudonym (as for the audit trail); `target` is a consent scope (grant,
+            -- withdraw, expire), a purpose (object), or a purpose or purpose flag (opt_out).
+            CREATE TABLE consent_event (
+                id INTEGER PRIMARY KEY,
+                subject BLOB NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('grant', 'withdraw', 'expire', 'object', 'opt_out')),
+                target TEXT NOT NULL,
+                version INTEGER,
+                by_guardian INTEGER NOT NULL DEFAULT 0,
+                source TEXT NOT NULL CHECK (source IN ('api', 'tcf', 'gpc', 'import')),
+                occurred_at INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                evidence TEXT
+            );
+            CREATE INDEX consent_event_subject ON consent_event (subject, occurred_at, id);
+            CREATE TRIGGER consent_event_no_update BEFORE UPDATE ON consent_event
+                BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+            CREATE TRIGGER consent_event_no_delete BEFORE DELETE ON consent_event
+                BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+
+            -- Counts consent events, so that a cache of consent state can tell it is stale (from any connection)
+            -- without being dropped by every other write to the database.
+            CREATE TABLE consent_version (n INTEGER NOT NULL);
+            INSERT INTO consent_version (n) VALUES (0);
+            CREATE TRIGGER consent_event_counted AFTER INSERT ON consent_event
+                BEGIN UPDATE consent_version SET n = n + 1; END;
+            """),
     ]
+
+    /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),
+    /// freed bytes zeroed — and brings its schema up to date.
+    static func open(path: String, durability: Durability) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // FULL: a commit is on disk before it returns, even across power loss (NORMAL in WAL mode is not).
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
+            // Erased keys and terms are overwritten with zeros, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint the WAL every 64 MiB rather than every 4: a page rewritten by many commits is copied back once.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+        }
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        // Checked, not assumed: some connection setups reset it after the preparation hook.
+        let synchronous = try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        guard synchronous == durability.pragmaValue else {
+            throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
+        }
+        try migrator.migrate(queue)
+        return queue
+    }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -1,0 +1,195 @@
+import AccordCore
+@testable import AccordStore
+import Foundation
+import GRDB
+import Testing
+
+/// The consent store on a real SQLite file, read by decisions.
+@Suite struct ConsentStoreTests {
+    static let asOf = AuditTrailTests.asOf  // 2026-06-01
+    static func at(_ text: String) -> Date { Timestamps.parse(text)! }
+
+    /// Example request `index` with its inline consent taken away: the store has to supply it.
+    static func withoutConsent(_ index: Int) throws -> DecisionRequest {
+        var request = try Fixtures.exampleRequests()[index]
+        request.consent = ConsentState()
+        request.consentIsInline = false
+        return request
+    }
+
+    func store() throws -> (URL, ConsentStore) {
+        let folder = try Fixtures.temporaryFolder("accord-consent")
+        return (folder, try ConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal))
+    }
+
+    @Test func grantPermitsAndWithdrawalDeniesTheVeryNextDecision() throws {
+        let (folder, store) = try store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plan = try Fixtures.referencePlan()
+        let request = try Self.withoutConsent(0)  // u-1001, personalization.recommendations, EU
+        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.consentMissing])
+
+        let granted = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+                                       subject: "u-1001")
+        let permitted = store.decide(request, with: plan, asOf: Self.asOf)
+        #expect(permitted.resources[0].effect == .permit)
+        #expect(permitted.resources[0].consentEvents == [granted[0].id], "the decision names the event it relied on")
+        // The same decision as with the consent inline.
+        var inline = request
+        inline.consent = ConsentState(grants: [ConsentGrant(scope: "personalization", version: 3, grantedAt: Self.at("2026-01-10T00:00:00Z"))])
+        inline.consentIsInline = true
+        #expect(plan.evaluate(inline, asOf: Self.asOf).resources.map(\.effect) == permitted.resources.map(\.effect))
+
+        // Warm cache, then a withdrawal: in force for the next decision.
+        _ = store.decide(request, with: plan, asOf: Self.asOf)
+        try store.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-31T00:00:00Z"))], subject: "u-1001")
+        let after = store.decide(request, with: plan, asOf: Self.asOf)
+        #expect(after.resources.allSatisfy { $0.effect == .deny })
+        #expect(after.resources[0].reasons.map(\.code) == [.consentMissing])
+        // Decided as of a moment before the withdrawal, the grant still stood.
+        #expect(store.decide(request, with: plan, asOf: Self.at("2026-05-30T00:00:00Z")).resources[0].effect == .permit)
+        // A request that brings its own consent is decided on it, not on the store.
+        #expect(store.decide(inline, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+    }
+
+    @Test func aWriteFromAnotherConnectionIsSeenAtOnce() throws {
+        let (folder, store) = try store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plan = try Fixtures.referencePlan()
+        let request = try Self.withoutConsent(0)
+        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1001")
+        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .permit)  // cached now
+        let other = try ConsentStore(path: store.path, durability: .normal)
+        try other.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1001")
+        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .deny, "never a stale cache")
+        // An unrelated write (the audit trail, in the same file) leaves the consent cache alone but correct.
+        let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
+        try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "x")
+        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .deny)
+    }
+
+    @Test func expiryObjectionOptOutAndMinors() throws {
+        let (folder, store) = try store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plan = try Fixtures.referencePlan()
+
+        // Expiry by instant: personalization lapses one year after it was given.
+        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2025-06-15T00:00:00Z"))], subject: "u-1001")
+        let request = try Self.withoutConsent(0)
+        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(store.decide(request, with: plan, asOf: Self.at("2026-06-15T00:00:00Z")).resources[0].reasons.map(\.code) == [.consentExpired])
+
+        // Objection to a purpose pursued under legitimate interest (analytics.product in the EU).
+        var analytics = try Self.withoutConsent(11)  // u-1008
+        #expect(store.decide(analytics, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        try store.record([ConsentEvent(kind: .object, target: "analytics", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1008")
+        analytics.id = "again"
+        #expect(store.decide(analytics, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.objection])
+
+        // Opting out of sale/share in US-CA (as a Global Privacy Control signal would record it).
+        let ads = try Self.withoutConsent(8)  // u-2002, ads.targeting, US-CA, no GPC signal
+        #expect(store.decide(ads, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        try store.record([ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: Self.at("2026-05-01T00:00:00Z"))],
+                         subject: "u-2002")
+        #expect(store.decide(ads, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.optOutRequested])
+
+        // A 14-year-old in the EU: their own consent is not enough below the age of digital consent; a guardian's is.
+        let minor = try Self.withoutConsent(14)  // u-1011, model.training, age 14, EU
+        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1011")
+        #expect(store.decide(minor, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code).contains(.consentGuardianRequired))
+        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, byGuardian: true, occurredAt: Self.at("2026-02-10T00:00:00Z"))],
+                         subject: "u-1011")
+        #expect(store.decide(minor, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+    }
+
+    @Test func historyIsAppendOnlyAndPseudonymous() throws {
+        let (folder, store) = try store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try store.record([
+            ConsentEvent(kind: .grant, target: "ads", version: 1, source: .tcf, occurredAt: Self.at("2026-02-01T00:00:00Z"), evidence: #"{"cmp": 7}"#),
+            ConsentEvent(kind: .grant, target: "analytics", occurredAt: Self.at("2026-01-01T00:00:00Z")),
+            ConsentEvent(kind: .withdraw, target: "ads", occurredAt: Self.at("2026-03-01T00:00:00Z")),
+        ], subject: "person-with-a-long-recognisable-id")
+        let history = try store.history(subject: "person-with-a-long-recognisable-id")
+        #expect(history.map(\.event.target) == ["analytics", "ads", "ads"], "in the order they occurred")
+        #expect(history.map(\.event.kind) == [.grant, .grant, .withdraw])
+        #expect(history[1].event.source == .tcf && history[1].event.evidence == #"{"cmp": 7}"#)
+        #expect(try store.history(subject: "someone-else").isEmpty)
+        let state = try store.consent(subject: "person-with-a-long-recognisable-id", asOf: Self.asOf)
+        #expect(state.state.grants.map(\.scope) == ["analytics"])
+        #expect(state.lastEvent == history.last?.id)
+
+        let raw = try DatabaseQueue(path: store.path)
+        #expect(throws: DatabaseError.self) { try raw.write { try $0.execute(sql: "UPDATE consent_event SET kind = 'grant'") } }
+        #expect(throws: DatabaseError.self) { try raw.write { try $0.execute(sql: "DELETE FROM consent_event") } }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: store.path + "-wal"))) ?? Data())
+        #expect(bytes.range(of: Data("person-with-a-long-recognisable-id".utf8)) == nil)
+    }
+
+    @Test func theAuditRecordNamesTheConsentEvent() throws {
+        let (folder, store) = try store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
+        let event = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+                                     subject: "u-1001")[0]
+        let decider = RecordingDecider(plan: try Fixtures.referencePlan(), trail: trail, consent: store)
+        let (decision, record) = decider.decide(try Self.withoutConsent(0), asOf: Self.asOf, decisionID: "d1")
+        #expect(decision.resources[0].consentEvents == [event.id])
+        let outcomes = try #require(record).resourceOutcomes
+        #expect(outcomes[0].consentEvents == [event.id])
+        #expect(try #require(record).resources.contains("\"consent_events\":[\(event.id)]"), "inside the hashed record")
+        #expect(try trail.verify().isIntact)
+    }
+}
+
+/// The consent commands and `eval --consent-store` through the real binary.
+@Suite struct ConsentCLITests {
+    @Test func grantDecideWithdrawDecideAndHistory() throws {
+        let folder = try Fixtures.temporaryFolder("accord-consent-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("accord.sqlite").path
+        var request = try jsonObject(String(try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
+            .split(separator: "\n")[0]))
+        request["consent"] = nil
+        let requestFile = folder.appendingPathComponent("request.json")
+        try JSONSerialization.data(withJSONObject: request).write(to: requestFile)
+        func decide() throws -> [String: Any] {
+            let eval = try runAccord(["eval", "--policies", "policies", "--request", requestFile.path, "--as-of", "2026-06-01T00:00:00Z",
+                                      "--consent-store", "--record", "--db", db])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            return try jsonObject(eval.stdout)
+        }
+        #expect(try decide()["effect"] as? String == "deny")
+
+        let grant = try runAccord(["consent", "grant", "u-1001", "--scope", "personalization", "--version", "3",
+                                   "--at", "2026-01-10T00:00:00Z", "--evidence", #"{"form": "signup-v3"}"#, "--db", db])
+        #expect(grant.status == 0, "\(grant.stderr)")
+        let granted = try decide()
+        #expect(granted["effect"] as? String == "partial")
+        let first = try #require((granted["resources"] as? [[String: Any]])?.first)
+        #expect(first["effect"] as? String == "permit")
+        #expect(first["consent_events"] as? [Int] == [1])
+
+        #expect(try runAccord(["consent", "withdraw", "u-1001", "--scope", "personalization", "--at", "2026-05-20T00:00:00Z", "--db", db]).status == 0)
+        #expect(try decide()["effect"] as? String == "deny")
+
+        let history = try runAccord(["consent", "history", "u-1001", "--db", db, "--format", "jsonl"])
+        let events = try history.stdout.split(separator: "\n").map { try jsonObject(String($0)) }
+        #expect(events.compactMap { $0["kind"] as? String } == ["grant", "withdraw"])
+        #expect(events.first?["version"] as? Int == 3)
+        #expect(events.allSatisfy { $0["source"] as? String == "api" })
+        let table = try runAccord(["consent", "history", "u-1001", "--db", db])
+        #expect(table.stdout.contains("personalization") && table.stdout.contains("(2 events)"))
+
+        let show = try runAccord(["consent", "show", "u-1001", "--as-of", "2026-02-01T00:00:00Z", "--policies", "policies", "--db", db])
+        let state = try jsonObject(show.stdout)
+        let grants = try #require(state["grants"] as? [[String: Any]])
+        #expect(grants.first?["expires_at"] as? String == "2027-01-10T00:00:00Z")
+        #expect(grants.first?["expired"] as? Bool == false)
+
+        let bad = try runAccord(["consent", "grant", "u-1", "--scope", "ads", "--source", "carrier-pigeon", "--db", db])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--source must be api, tcf, gpc or import"))
+        #expect(try runAccord(["audit", "verify", "--db", db]).status == 0)
+    }
+}
