@@ -207,4 +207,29 @@ public final class ConsentStore: @unchecked Sendable {
                 .denyingEverything(because: Reason(.consentUnavailable, detail: "\(error)"))
         }
     }
+
+    /// Records what a TC string says about the scopes mapped to TCF purposes (`tcf_purposes`): a grant of each
+    /// scope whose purposes were all consented to, at the scope's current version, and a withdrawal of each
+    /// that was not — the string is the person's whole current choice. Dated by the string's last update.
+    @discardableResult
+    public func record(_ tc: TCString, raw: String, subject: String, scopes: [ConsentScope], at instant: Date = Date()) throws -> [ConsentEventRecord] {
+        let granted = Set(tc.grantedScopes(in: scopes).map(\.id))
+        let evidence = JSONValue.object([("tc_string", .string(raw)), ("cmp_id", .int(tc.cmpID)), ("cmp_version", .int(tc.cmpVersion)),
+                                         ("vendor_list_version", .int(tc.vendorListVersion)),
+                                         ("tcf_policy_version", .int(tc.policyVersion))]).serialized()
+        let events = scopes.filter { !$0.tcfPurposes.isEmpty }.sorted { $0.id < $1.id }.map { scope in
+            ConsentEvent(kind: granted.contains(scope.id) ? .grant : .withdraw, target: scope.id,
+                         version: granted.contains(scope.id) ? scope.version : nil, source: .tcf, occurredAt: tc.lastUpdated,
+                         evidence: evidence)
+        }
+        return try record(events, subject: subject, at: instant)
+    }
+
+    /// Records a Global Privacy Control signal (`Sec-GPC: 1`): an opt-out of sale and sharing, which applies in
+    /// the jurisdictions whose policy honours the `sale_or_share` flag and the GPC signal.
+    @discardableResult
+    public func recordGPC(subject: String, at instant: Date = Date(), evidence: String? = nil) throws -> ConsentEventRecord {
+        try record([ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: instant, evidence: evidence)],
+                   subject: subject, at: instant)[0]
+    }
 }

@@ -9,7 +9,8 @@ struct ConsentCommand: ParsableCommand {
         commandName: "consent",
         abstract: "Record and read consent: grants, withdrawals, objections, opt-outs, and their history.",
         subcommands: [ConsentGrantCommand.self, ConsentWithdrawCommand.self, ConsentObjectCommand.self, ConsentOptOutCommand.self,
-                      ConsentShowCommand.self, ConsentHistoryCommand.self]
+                      ConsentTCFCommand.self, ConsentGPCCommand.self, ConsentShowCommand.self, ConsentHistoryCommand.self,
+                      ConsentDecodeTCFCommand.self]
     )
 }
 
@@ -108,6 +109,95 @@ struct ConsentOptOutCommand: ParsableCommand {
     func run() throws { try record(event.event(.optOut, target: of), subject: subject, store: store) }
 }
 
+/// Reads a policy set for its consent scopes, or fails with its diagnostics.
+private func consentScopes(_ policies: String) throws -> [ConsentScope] {
+    let result = PolicySetValidator.validate(paths: [policies])
+    guard let set = result.policySet else {
+        let renderer = DiagnosticRenderer(sources: result.sources)
+        throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n"))
+    }
+    return set.scopes.values.sorted { $0.id < $1.id }
+}
+
+/// A TC string, or a usage error saying why it is not one.
+private func decodeTC(_ text: String) throws -> TCString {
+    do {
+        return try TCString(decoding: text)
+    } catch {
+        throw CommandFailure(code: .usage, message: "error: not a TCF v2 TC string: \(error)")
+    }
+}
+
+struct ConsentTCFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tcf",
+        abstract: "Record a person's choices from an IAB TCF v2 TC string, through the scopes' tcf_purposes.")
+
+    @Argument(help: "The person's id.")
+    var subject: String
+    @Argument(help: "The TC string.")
+    var tcString: String
+    @Option(help: "The policy folder whose ConsentScopes map TCF purposes to scopes.")
+    var policies: String = "policies"
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let tc = try decodeTC(tcString)
+        let events = try store.openConsent().record(tc, raw: tcString, subject: subject, scopes: try consentScopes(policies))
+        for event in events { print(event.json.serialized()) }
+    }
+}
+
+struct ConsentGPCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gpc",
+        abstract: "Record a Global Privacy Control signal (Sec-GPC: 1): an opt-out of sale and sharing where the jurisdiction honours it.")
+
+    @Argument(help: "The person's id.")
+    var subject: String
+    @Option(help: "When the signal was seen, RFC 3339 (default: now).")
+    var at: String?
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if let at, Timestamps.parse(at) == nil { throw ValidationError("--at must be an RFC 3339 timestamp") }
+    }
+
+    func run() throws {
+        print(try store.openConsent().recordGPC(subject: subject, at: at.flatMap(Timestamps.parse) ?? Date()).json.serialized())
+    }
+}
+
+struct ConsentDecodeTCFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode-tcf", abstract: "Decode an IAB TCF v2 TC string's core segment (and, with --policies, the scopes it grants).")
+
+    @Argument(help: "The TC string.")
+    var tcString: String
+    @Option(help: "A policy folder: also list the consent scopes the string grants through their tcf_purposes.")
+    var policies: String?
+
+    func run() throws {
+        let tc = try decodeTC(tcString)
+        func numbers(_ set: Set<Int>) -> JSONValue { .array(set.sorted().map { .int($0) }) }
+        var pairs: [(String, JSONValue)] = [
+            ("version", .int(tc.version)), ("created", .string(Timestamps.format(tc.created))),
+            ("last_updated", .string(Timestamps.format(tc.lastUpdated))), ("cmp_id", .int(tc.cmpID)),
+            ("cmp_version", .int(tc.cmpVersion)), ("consent_screen", .int(tc.consentScreen)),
+            ("consent_language", .string(tc.consentLanguage)), ("vendor_list_version", .int(tc.vendorListVersion)),
+            ("tcf_policy_version", .int(tc.policyVersion)), ("is_service_specific", .bool(tc.isServiceSpecific)),
+            ("use_non_standard_texts", .bool(tc.useNonStandardTexts)), ("special_feature_opt_ins", numbers(tc.specialFeatureOptIns)),
+            ("purpose_consents", numbers(tc.purposeConsents)), ("purpose_legitimate_interests", numbers(tc.purposeLegitimateInterests)),
+            ("purpose_one_treatment", .bool(tc.purposeOneTreatment)), ("publisher_cc", .string(tc.publisherCountry)),
+            ("vendor_consents", numbers(tc.vendorConsents)), ("vendor_legitimate_interests", numbers(tc.vendorLegitimateInterests)),
+        ]
+        if let policies {
+            pairs.append(("granted_scopes", .array(tc.grantedScopes(in: try consentScopes(policies)).map { .string($0.id) })))
+        }
+        print(JSONValue.object(pairs).serialized())
+    }
+}
+
 struct ConsentShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a person's consent state as of an instant.")
 
@@ -126,12 +216,7 @@ struct ConsentShowCommand: ParsableCommand {
     func run() throws {
         var expiries: [String: PolicyDuration] = [:]
         if let policies {
-            let result = PolicySetValidator.validate(paths: [policies])
-            guard let set = result.policySet else {
-                let renderer = DiagnosticRenderer(sources: result.sources)
-                throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n"))
-            }
-            for scope in set.scopes.values { if let after = scope.expiresAfter { expiries[scope.id] = after } }
+            for scope in try consentScopes(policies) { if let after = scope.expiresAfter { expiries[scope.id] = after } }
         }
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let derived = try store.openConsent().consent(subject: subject, asOf: instant)

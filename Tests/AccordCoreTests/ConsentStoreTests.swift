@@ -193,3 +193,40 @@ import Testing
         #expect(try runAccord(["audit", "verify", "--db", db]).status == 0)
     }
 }
+
+/// TC strings and Global Privacy Control through the binary.
+@Suite struct ConsentSignalCLITests {
+    @Test func decodeRecordAndGPC() throws {
+        let folder = try Fixtures.temporaryFolder("accord-signals")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("accord.sqlite").path
+        let decoded = try runAccord(["consent", "decode-tcf", TCStringTests.core, "--policies", "policies"])
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        let object = try jsonObject(decoded.stdout)
+        #expect(object["purpose_consents"] as? [Int] == [1, 2, 3, 4, 5, 6, 9, 10])
+        #expect(object["granted_scopes"] as? [String] == ["ads", "analytics", "personalization"])
+        let bad = try runAccord(["consent", "decode-tcf", "not-a-tc-string!"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("not a TCF v2 TC string"))
+
+        #expect(try runAccord(["consent", "tcf", "u-2002", TCStringTests.core, "--db", db]).status == 0)
+        let history = try runAccord(["consent", "history", "u-2002", "--db", db, "--format", "jsonl"])
+        #expect(history.stdout.split(separator: "\n").count == 3)
+        #expect(history.stdout.contains("\"source\":\"tcf\""))
+
+        // GPC opts a California subject out of ads targeting (sale/share) and nothing else.
+        var request = try jsonObject(String(try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
+            .split(separator: "\n")[8]))  // u-2002, ads.targeting, US-CA
+        request["consent"] = nil
+        let file = folder.appendingPathComponent("ads.json")
+        try JSONSerialization.data(withJSONObject: request).write(to: file)
+        func effect() throws -> String? {
+            let eval = try runAccord(["eval", "--policies", "policies", "--request", file.path, "--as-of", "2026-06-01T00:00:00Z",
+                                      "--consent-store", "--db", db])
+            return try jsonObject(eval.stdout)["effect"] as? String
+        }
+        #expect(try effect() == "permit")
+        #expect(try runAccord(["consent", "gpc", "u-2002", "--at", "2026-05-01T00:00:00Z", "--db", db]).status == 0)
+        #expect(try effect() == "deny")
+    }
+}

@@ -10,6 +10,8 @@ public struct ConsentScope: Hashable, Sendable {
     public var explicitCategories: [NamePattern]
     /// How long a grant lasts, if it lapses.
     public var expiresAfter: PolicyDuration?
+    /// IAB TCF purposes (1–11) whose consent in a TC string counts as a grant of this scope, all of them needed.
+    public var tcfPurposes: [Int] = []
     public var description: String?
     public var source: SourceRange
 }

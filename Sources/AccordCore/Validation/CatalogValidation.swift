@@ -25,7 +25,8 @@ extension ValidationSession {
         for item in header.list("scopes", into: &bag) ?? [] {
             guard let fields = FieldReader.open(
                 item, what: "a consent scope",
-                allowed: ["id", "version", "minimum_version", "purposes", "explicit_categories", "expires_after", "description"],
+                allowed: ["id", "version", "minimum_version", "purposes", "explicit_categories", "expires_after", "tcf_purposes",
+                          "description"],
                 required: ["id", "purposes"], into: &bag),
                 let id = fields.name("id", into: &bag)
             else { continue }
@@ -39,8 +40,9 @@ extension ValidationSession {
             guard claim(id, in: &seen, at: item.range, noun: "consent scope") else { continue }
             set.scopes[id] = ConsentScope(
                 id: id, version: version, minimumVersion: minimum, purposes: purposes, explicitCategories: explicit,
-                expiresAfter: fields.duration("expires_after", into: &bag), description: fields.string("description", into: &bag),
-                source: item.range)
+                expiresAfter: fields.duration("expires_after", into: &bag),
+                tcfPurposes: fields.ints("tcf_purposes", in: 1...TCString.purposeCount, into: &bag) ?? [],
+                description: fields.string("description", into: &bag), source: item.range)
         }
     }
 }

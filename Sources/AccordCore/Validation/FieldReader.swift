@@ -95,9 +95,19 @@ struct FieldReader {
     /// A decimal integer within `range`; YAML 1.1 spellings (`1_000`, `010`, `0o10`, `0x1F`, `1:30`) are refused.
     func int(_ key: String, in range: ClosedRange<Int>, into bag: inout DiagnosticBag) -> Int? {
         guard let pair = pairs[key] else { return nil }
-        let node = pair.value
+        return Self.integer(pair.value, key: key, in: range, into: &bag)
+    }
+
+    /// A list of decimal integers, each within `range`.
+    func ints(_ key: String, in range: ClosedRange<Int>, into bag: inout DiagnosticBag) -> [Int]? {
+        guard let items = list(key, into: &bag) else { return nil }
+        return items.compactMap { Self.integer($0, key: "an item of '\(key)'", in: range, into: &bag) }
+    }
+
+    private static func integer(_ node: SyntaxNode, key: String, in range: ClosedRange<Int>, into bag: inout DiagnosticBag) -> Int? {
+        let key = key.hasPrefix("an item") ? key : "'\(key)'"
         guard case .scalar(let text, .plain) = node.value, !node.isNull else {
-            bag.error(.wrongType, "'\(key)' must be a whole number, found \(node.kindDescription)", at: node.range)
+            bag.error(.wrongType, "\(key) must be a whole number, found \(node.kindDescription)", at: node.range)
             return nil
         }
         if let problem = Self.yaml11NumberProblem(text) {
@@ -106,11 +116,11 @@ struct FieldReader {
             return nil
         }
         guard let value = Int(text) else {
-            bag.error(.wrongType, "'\(key)' must be a whole number, found \(node.kindDescription)", at: node.range)
+            bag.error(.wrongType, "\(key) must be a whole number, found \(node.kindDescription)", at: node.range)
             return nil
         }
         guard range.contains(value) else {
-            bag.error(.numberOutOfRange, "'\(key)' must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: node.range)
+            bag.error(.numberOutOfRange, "\(key) must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: node.range)
             return nil
         }
         return value
