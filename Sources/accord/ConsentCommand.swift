@@ -10,7 +10,7 @@ struct ConsentCommand: ParsableCommand {
         abstract: "Record and read consent: grants, withdrawals, objections, opt-outs, and their history.",
         subcommands: [ConsentGrantCommand.self, ConsentWithdrawCommand.self, ConsentObjectCommand.self, ConsentOptOutCommand.self,
                       ConsentTCFCommand.self, ConsentGPCCommand.self, ConsentShowCommand.self, ConsentHistoryCommand.self,
-                      ConsentDecodeTCFCommand.self]
+                      ConsentImportCommand.self, ConsentDecodeTCFCommand.self]
     )
 }
 
@@ -145,6 +145,33 @@ struct ConsentTCFCommand: ParsableCommand {
         let tc = try decodeTC(tcString)
         let events = try store.openConsent().record(tc, raw: tcString, subject: subject, scopes: try consentScopes(policies))
         for event in events { print(event.json.serialized()) }
+    }
+}
+
+struct ConsentImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import consent events from a CSV (with a header row) or JSON Lines file: all lines or none.",
+        discussion: "Fields: subject, kind (grant, withdraw, expire, object, opt_out), target, occurred_at (RFC 3339); "
+            + "optional: version, by_guardian, source (default import), evidence (a JSON object).")
+
+    @Argument(help: "The file: .csv is read as CSV, anything else as JSON Lines.")
+    var file: String
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw CommandFailure(code: .usage, message: "\(file): error: cannot read the file as UTF-8 text")
+        }
+        switch ConsentImport.read(text, csv: file.lowercased().hasSuffix(".csv"), file: (file as NSString).lastPathComponent) {
+        case .failure(let failure):
+            throw CommandFailure(code: .usage, message: failure.problems.map { "\(file):\($0.line): error: \($0.message)" }
+                .joined(separator: "\n") + "\n\(file): nothing imported (\(failure.problems.count) bad line\(failure.problems.count == 1 ? "" : "s"))")
+        case .success(let events):
+            let recorded = try store.openConsent().record(events)
+            print("imported \(recorded.count) consent event\(recorded.count == 1 ? "" : "s")"
+                  + (recorded.isEmpty ? "" : " (events \(recorded.first!.id)–\(recorded.last!.id))"))
+        }
     }
 }
 

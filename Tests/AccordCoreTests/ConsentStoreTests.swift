@@ -230,3 +230,89 @@ import Testing
         #expect(try effect() == "deny")
     }
 }
+
+/// Imports: every bad line named with its number, and nothing imported unless every line is good.
+@Suite struct ConsentImportTests {
+    @Test func goodFilesImportInOneGoInBothFormats() throws {
+        let jsonl = """
+            {"subject": "u-1", "kind": "grant", "target": "ads", "version": 1, "occurred_at": "2026-01-01T00:00:00Z"}
+
+            {"subject": "u-1", "kind": "withdraw", "target": "ads", "occurred_at": "2026-02-01T00:00:00Z", "evidence": {"form": "prefs"}}
+            {"subject": "u-2", "kind": "opt_out", "target": "sale_or_share", "source": "gpc", "occurred_at": "2026-02-01T00:00:00Z"}
+            """
+        let events = try ConsentImport.read(jsonl, csv: false, file: "in.jsonl").get()
+        #expect(events.map(\.subject) == ["u-1", "u-1", "u-2"])
+        #expect(events.map(\.event.kind) == [.grant, .withdraw, .optOut])
+        #expect(events[0].event.source == .import && events[0].event.evidence == #"{"file":"in.jsonl","line":1}"#)
+        #expect(events[1].event.evidence == #"{"form":"prefs"}"#)
+        #expect(events[2].event.source == .gpc)
+
+        let csv = """
+            subject,kind,target,version,occurred_at,by_guardian,evidence
+            u-1,grant,personalization,3,2026-01-10T00:00:00Z,true,"{""form"": ""signup, v3""}"
+            u-1,object,analytics,,2026-03-01T00:00:00Z,,
+            """
+        let rows = try ConsentImport.read(csv, csv: true, file: "in.csv").get()
+        #expect(rows.count == 2)
+        #expect(rows[0].event.version == 3 && rows[0].event.byGuardian)
+        #expect(rows[0].event.evidence == #"{"form": "signup, v3"}"#, "a quoted cell with commas and doubled quotes")
+        #expect(rows[1].event.kind == .object && rows[1].event.version == nil)
+    }
+
+    @Test func everyBadLineIsNamed() {
+        let jsonl = """
+            {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z"}
+            {"subject": "u-1", "kind": "revoke", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z"}
+            {"subject": "u-1", "kind": "grant", "target": "ads"}
+            not json
+            {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "2026-02-30T00:00:00Z"}
+            {"subject": "u-1", "subject": "u-2", "kind": "grant", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z"}
+            {"subject": "u-1", "kind": "withdraw", "target": "ads", "version": 2, "occurred_at": "2026-01-01T00:00:00Z"}
+            {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z", "colour": "red"}
+            """
+        guard case .failure(let failure) = ConsentImport.read(jsonl, csv: false, file: "bad.jsonl") else {
+            Issue.record("a file with bad lines was accepted")
+            return
+        }
+        #expect(failure.problems.map(\.line) == [2, 3, 4, 5, 6, 7, 8])
+        #expect(failure.problems[0].message.contains("unknown kind 'revoke'"))
+        #expect(failure.problems[1].message.contains("'occurred_at' is required"))
+        #expect(failure.problems[3].message.contains("not an RFC 3339 timestamp"))
+        #expect(failure.problems[4].message.contains("duplicate key 'subject'"))
+        #expect(failure.problems[5].message.contains("grants only"))
+        #expect(failure.problems[6].message.contains("unknown field 'colour'"))
+
+        let csv = "subject,kind,target,occurred_at\nu-1,grant,ads\nu-1,grant,\"ads,2026-01-01T00:00:00Z\n"
+        guard case .failure(let csvFailure) = ConsentImport.read(csv, csv: true, file: "bad.csv") else {
+            Issue.record("a CSV with bad lines was accepted")
+            return
+        }
+        #expect(csvFailure.problems.map(\.line) == [2, 3])
+    }
+
+    @Test func theCLIImportsAllOrNothing() throws {
+        let folder = try Fixtures.temporaryFolder("accord-import")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("accord.sqlite").path
+        let bad = folder.appendingPathComponent("bad.jsonl")
+        try Data("""
+            {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z"}
+            {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "yesterday"}
+            """.utf8).write(to: bad)
+        let refused = try runAccord(["consent", "import", bad.path, "--db", db])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("bad.jsonl:2: error: 'occurred_at' is not an RFC 3339 timestamp"))
+        #expect(refused.stderr.contains("nothing imported (1 bad line)"))
+        let none = try runAccord(["consent", "history", "u-1", "--db", db, "--format", "json"])
+        #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "the good line was not imported either")
+
+        let good = folder.appendingPathComponent("good.csv")
+        try Data("subject,kind,target,version,occurred_at\nu-1,grant,ads,1,2026-01-01T00:00:00Z\nu-1,withdraw,ads,,2026-02-01T00:00:00Z\n".utf8)
+            .write(to: good)
+        let imported = try runAccord(["consent", "import", good.path, "--db", db])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("imported 2 consent events"))
+        let history = try runAccord(["consent", "history", "u-1", "--db", db, "--format", "jsonl"])
+        #expect(history.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["source"] as? String } == ["import", "import"])
+    }
+}

@@ -2,9 +2,9 @@
 /// silently, so a request could carry `"age": 12, "age": 30` and be read differently by a gateway that
 /// keeps the first; Accord refuses such requests instead. Syntax is left to the real parser: this only
 /// tracks objects, arrays and strings.
-enum JSONDuplicateKeys {
+public enum JSONDuplicateKeys {
     /// The first repeated key, with the path of the object holding it (`subject`, `resources[0]`), if any.
-    static func find(in bytes: [UInt8]) -> (key: String, path: String)? {
+    public static func find(in bytes: [UInt8]) -> (key: String, path: String)? {
         struct Container {
             var isObject: Bool
             var expectingKey: Bool
