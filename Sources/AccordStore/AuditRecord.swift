@@ -105,6 +105,7 @@ public struct AuditRecord: Sendable, Equatable {
             if !resource.consentEvents.isEmpty {
                 out.raw(",\"consent_events\":[" + resource.consentEvents.map(String.init).joined(separator: ",") + "]")
             }
+            if let epsilon = resource.epsilonSpent { out.raw(",\"epsilon_spent\":" + JSONValue.double(epsilon).serialized()) }
             out.raw("}")
         }
         out.raw("]")

@@ -12,7 +12,8 @@ extension AuditRecord {
                             effect: item["effect"] as? String ?? "", reasons: item["reasons"] as? [String] ?? [],
                             rules: item["rules"] as? [String] ?? [],
                             obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)),
-                            consentEvents: (item["consent_events"] as? [Int] ?? []).map(Int64.init))
+                            consentEvents: (item["consent_events"] as? [Int] ?? []).map(Int64.init),
+                            epsilonSpent: (item["epsilon_spent"] as? NSNumber)?.doubleValue)
         }
     }
 
@@ -41,6 +42,8 @@ public struct ResourceOutcome: Sendable, Equatable {
     public var obligations: JSONValue?
     /// The consent-store events the resource's consent basis rested on.
     public var consentEvents: [Int64]
+    /// Epsilon spent from a privacy budget by this decision.
+    public var epsilonSpent: Double?
 
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = [("resource", .string(resource))]
@@ -48,6 +51,7 @@ public struct ResourceOutcome: Sendable, Equatable {
         pairs += [("effect", .string(effect)), ("reasons", .array(reasons.map(JSONValue.string))), ("rules", .array(rules.map(JSONValue.string)))]
         if let obligations { pairs.append(("obligations", obligations)) }
         if !consentEvents.isEmpty { pairs.append(("consent_events", .array(consentEvents.map { .int(Int($0)) }))) }
+        if let epsilonSpent { pairs.append(("epsilon_spent", .double(epsilonSpent))) }
         return .object(pairs)
     }
 }

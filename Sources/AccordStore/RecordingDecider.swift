@@ -9,11 +9,15 @@ public struct RecordingDecider: Sendable {
     public let plan: DecisionPlan
     public let trail: any AuditTrail
     public let consent: ConsentStore?
+    /// Aggregates under a budgeted `differential_privacy` obligation spend from it (and are denied with
+    /// `budget.exhausted` when it has too little left); the spend is part of the recorded decision.
+    public let budgets: PrivacyBudgetLedger?
 
-    public init(plan: DecisionPlan, trail: any AuditTrail, consent: ConsentStore? = nil) {
+    public init(plan: DecisionPlan, trail: any AuditTrail, consent: ConsentStore? = nil, budgets: PrivacyBudgetLedger? = nil) {
         self.plan = plan
         self.trail = trail
         self.consent = consent
+        self.budgets = budgets
     }
 
     /// The decision and its record; `record` is nil when the trail could not be written (and then the decision denies).
@@ -29,8 +33,9 @@ public struct RecordingDecider: Sendable {
         batch requests: [(request: DecisionRequest, decisionID: String)], asOf instant: Date, options: EvaluationOptions = EvaluationOptions()
     ) -> [(decision: Decision, record: AuditRecord?)] {
         let entries = requests.map { request, id in
-            AuditEntry(decision: decideWithConsent(request, asOf: instant, options: options), request: request, decisionID: id,
-                       instant: Date())
+            var decision = decideWithConsent(request, asOf: instant, options: options)
+            if let budgets { decision = budgets.spend(decision, for: request, decisionID: id) }
+            return AuditEntry(decision: decision, request: request, decisionID: id, instant: Date())
         }
         do {
             let records = try trail.record(batch: entries)

@@ -112,6 +112,22 @@ enum StoreMigrations {
             CREATE TRIGGER consent_event_counted AFTER INSERT ON consent_event
                 BEGIN UPDATE consent_version SET n = n + 1; END;
             """),
+        ("0003-privacy-budget", """
+            -- Epsilon spent by aggregates, per budget: the purpose, or the purpose and the subject's pseudonym.
+            -- Kept in millionths of epsilon, so that sums are exact.
+            CREATE TABLE budget_spend (
+                id INTEGER PRIMARY KEY,
+                budget TEXT NOT NULL,
+                micro_epsilon INTEGER NOT NULL CHECK (micro_epsilon > 0),
+                spent_at INTEGER NOT NULL,
+                decision_id TEXT
+            );
+            CREATE INDEX budget_spend_budget ON budget_spend (budget, spent_at);
+            CREATE TRIGGER budget_spend_no_update BEFORE UPDATE ON budget_spend
+                BEGIN SELECT RAISE(ABORT, 'budget spends are append-only'); END;
+            CREATE TRIGGER budget_spend_no_delete BEFORE DELETE ON budget_spend
+                BEGIN SELECT RAISE(ABORT, 'budget spends are append-only'); END;
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),

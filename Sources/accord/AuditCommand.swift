@@ -32,6 +32,14 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    func openBudgets() throws -> PrivacyBudgetLedger {
+        do {
+            return try PrivacyBudgetLedger(path: db, subjectKeyPath: subjectKey)
+        } catch {
+            throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the privacy-budget ledger: \(error)")
+        }
+    }
+
     func openTrail() throws -> SQLiteAuditTrail {
         do {
             return try SQLiteAuditTrail(path: db, subjectKeyPath: subjectKey, signingKeyPath: signingKey)

@@ -32,6 +32,9 @@ struct EvalCommand: ParsableCommand {
           help: "Requests without a `consent` object take the subject's consent from the consent store (--db) as of --as-of.")
     var consentStore = false
 
+    @Flag(help: "Aggregates under a budgeted differential_privacy obligation spend from the privacy-budget ledger (--db); a spend past the budget is a deny.")
+    var budgets = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -58,7 +61,8 @@ struct EvalCommand: ParsableCommand {
         let options = EvaluationOptions(explain: explain)
         let ids = DecisionIDs()
         let consent = consentStore ? try store.openConsent() : nil
-        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent) : nil
+        let ledger = budgets ? try store.openBudgets() : nil
+        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent, budgets: ledger) : nil
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
             let requests = batch.map { ($0, ids.next()) }
@@ -68,8 +72,9 @@ struct EvalCommand: ParsableCommand {
                 }
             }
             return requests.map { request, id in
-                let decision = consent?.decide(request, with: plan, asOf: instant, options: options)
+                var decision = consent?.decide(request, with: plan, asOf: instant, options: options)
                     ?? plan.evaluate(request, asOf: instant, options: options)
+                if let ledger { decision = ledger.spend(decision, for: request, decisionID: id) }
                 return decision.json(decisionID: id).serialized()
             }
         }

@@ -40,6 +40,10 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case auditUnavailable = "audit.unavailable"
     /// The subject's consent could not be read from the consent store, so it is a deny (fail closed).
     case consentUnavailable = "consent.unavailable"
+    /// The aggregate would spend more epsilon than its privacy budget has left in the period.
+    case budgetExhausted = "budget.exhausted"
+    /// The privacy-budget ledger could not be read or written, so the aggregate is refused (fail closed).
+    case budgetUnavailable = "budget.unavailable"
     // Notes
     case jurisdictionFallback = "jurisdiction.fallback"
 
@@ -90,6 +94,8 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .noJurisdiction: "no applicable law could be determined, so the use was refused"
         case .auditUnavailable: "the decision could not be recorded, so the use was refused"
         case .consentUnavailable: "your consent could not be looked up, so the use was refused"
+        case .budgetExhausted: "the privacy budget for this kind of statistic was used up"
+        case .budgetUnavailable: "the privacy budget could not be checked, so the use was refused"
         case .jurisdictionFallback: "the default jurisdiction's rules were applied"
         }
     }
@@ -159,6 +165,9 @@ public struct ResourceDecision: Sendable, Hashable {
     public var trace: [RuleTrace]?
     /// The consent-store events of the grants this resource relied on (a `basis.consent` reason's scope).
     public var consentEvents: [Int64] = []
+    /// The epsilon this decision spent from the resource's privacy budget (aggregates under a budgeted
+    /// `differential_privacy` obligation, decided with a budget ledger).
+    public var epsilonSpent: Double?
 }
 
 extension Decision {
@@ -182,16 +191,22 @@ public struct Decision: Sendable, Hashable {
     /// This decision with every resource denied for one reason: what a caller gets when a decision
     /// cannot be made good (for instance when it cannot be recorded).
     public func denyingEverything(because reason: Reason) -> Decision {
+        denying(Set(resources.indices), because: reason)
+    }
+
+    /// The decision with the resources at `indices` denied for `reason` alone (their obligations and
+    /// `delete_by` dropped) and the overall effect recomputed.
+    public func denying(_ indices: Set<Int>, because reason: Reason) -> Decision {
         var copy = self
-        copy.effect = .deny
-        copy.resources = resources.map { resource in
-            var denied = resource
-            denied.effect = .deny
-            denied.reasons = [reason]
-            denied.obligations = Obligations()
-            denied.deleteBy = nil
-            return denied
+        for i in indices {
+            copy.resources[i].effect = .deny
+            copy.resources[i].reasons = [reason]
+            copy.resources[i].obligations = Obligations()
+            copy.resources[i].deleteBy = nil
+            copy.resources[i].epsilonSpent = nil
         }
+        let permitted = copy.resources.filter { $0.effect == .permit }.count
+        copy.effect = permitted == copy.resources.count && permitted > 0 ? .permit : (permitted == 0 ? .deny : .partial)
         return copy
     }
 

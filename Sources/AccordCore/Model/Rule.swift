@@ -12,10 +12,38 @@ public enum MaskStrategy: String, Sendable, Codable, Hashable, Comparable, CaseI
     }
 }
 
-/// Differential-privacy parameters an aggregate must meet.
-public struct DifferentialPrivacy: Hashable, Sendable, Codable {
+/// Differential-privacy parameters an aggregate must meet, and the privacy budget it spends from.
+public struct DifferentialPrivacy: Hashable, Sendable {
+    /// Spent by each aggregate (the privacy loss of one query).
     public var epsilon: Double
     public var delta: Double?
+    public var budget: PrivacyBudget?
+
+    public init(epsilon: Double, delta: Double? = nil, budget: PrivacyBudget? = nil) {
+        self.epsilon = epsilon
+        self.delta = delta
+        self.budget = budget
+    }
+}
+
+/// A cap on the total epsilon spent by aggregates for one purpose (or one purpose and one subject) within
+/// any window of `period`.
+public struct PrivacyBudget: Hashable, Sendable {
+    public var total: Double
+    public var period: PolicyDuration
+    /// Each subject has a budget of their own (else one budget for the purpose).
+    public var perSubject: Bool
+
+    public init(total: Double, period: PolicyDuration, perSubject: Bool = false) {
+        self.total = total
+        self.period = period
+        self.perSubject = perSubject
+    }
+
+    /// Of two budgets, the one that lets less through: the smaller total, then the longer period, then per purpose.
+    public func stricterThan(_ other: PrivacyBudget) -> Bool {
+        (total, -period.seconds, perSubject ? 1 : 0) < (other.total, -other.period.seconds, other.perSubject ? 1 : 0)
+    }
 }
 
 /// What the caller must do with permitted data. Combined across rules, the strictest value wins.
@@ -49,7 +77,12 @@ public struct Obligations: Hashable, Sendable {
                 case let (a?, nil): a
                 case let (nil, b): b
                 }
-                result.differentialPrivacy = DifferentialPrivacy(epsilon: min(mine.epsilon, dp.epsilon), delta: delta)
+                let budget: PrivacyBudget? = switch (mine.budget, dp.budget) {
+                case let (a?, b?): a.stricterThan(b) ? a : b
+                case let (a?, nil): a
+                case let (nil, b): b
+                }
+                result.differentialPrivacy = DifferentialPrivacy(epsilon: min(mine.epsilon, dp.epsilon), delta: delta, budget: budget)
             } else {
                 result.differentialPrivacy = dp
             }

@@ -30,6 +30,7 @@ extension ResourceDecision {
         ]
         if !obligations.isEmpty { pairs.append(("obligations", obligations.json)) }
         if !consentEvents.isEmpty { pairs.append(("consent_events", .array(consentEvents.map { .int(Int($0)) }))) }
+        if let epsilonSpent { pairs.append(("epsilon_spent", .double(epsilonSpent))) }
         if let deleteBy { pairs.append(("delete_by", .string(Timestamps.format(deleteBy)))) }
         if let trace {
             pairs.append(("trace", .array(trace.map { .object([("rule", $0.rule.json), ("outcome", .string($0.outcome.rawValue))]) })))
@@ -62,6 +63,10 @@ extension Obligations {
         if let dp = differentialPrivacy {
             var dpPairs: [(String, JSONValue)] = [("epsilon", .double(dp.epsilon))]
             if let delta = dp.delta { dpPairs.append(("delta", .double(delta))) }
+            if let budget = dp.budget {
+                dpPairs.append(("budget", .object([("total", .double(budget.total)), ("period", .string(budget.period.description)),
+                                                   ("per", .string(budget.perSubject ? "subject" : "purpose"))])))
+            }
             pairs.append(("differential_privacy", .object(dpPairs)))
         }
         if let deleteAfter { pairs.append(("delete_after", .string(deleteAfter.description))) }

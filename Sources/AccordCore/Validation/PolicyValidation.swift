@@ -110,10 +110,23 @@ extension ValidationSession {
         obligations.minCohort = fields.int("min_cohort", in: 2...1_000_000_000, into: &bag)
         obligations.deleteAfter = fields.duration("delete_after", into: &bag)
         if let pair = fields["differential_privacy"],
-           let dp = FieldReader.open(pair.value, what: "differential_privacy", allowed: ["epsilon", "delta"], required: ["epsilon"],
+           let dp = FieldReader.open(pair.value, what: "differential_privacy", allowed: ["epsilon", "delta", "budget"], required: ["epsilon"],
                                      misplaced: misplaced, into: &bag),
            let epsilon = dp.double("epsilon", in: 0...100, openLower: true, into: &bag) {
-            obligations.differentialPrivacy = DifferentialPrivacy(epsilon: epsilon, delta: dp.double("delta", in: 0...0.5, into: &bag))
+            var budget: PrivacyBudget?
+            if let budgetPair = dp["budget"],
+               let fields = FieldReader.open(budgetPair.value, what: "a privacy budget", allowed: ["total", "period", "per"],
+                                             required: ["total", "period"], into: &bag),
+               let total = fields.double("total", in: 0...1_000_000, openLower: true, into: &bag),
+               let period = fields.duration("period", into: &bag) {
+                let per = fields.oneOf("per", ["purpose", "subject"], into: &bag) ?? "purpose"
+                if epsilon > total, let node = fields["total"]?.value {
+                    bag.error(.numberOutOfRange, "a budget of \(total) cannot pay for one query of epsilon \(epsilon)", at: node.range)
+                }
+                budget = PrivacyBudget(total: total, period: period, perSubject: per == "subject")
+            }
+            obligations.differentialPrivacy = DifferentialPrivacy(epsilon: epsilon, delta: dp.double("delta", in: 0...0.5, into: &bag),
+                                                                  budget: budget)
         }
         return obligations
     }
