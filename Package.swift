@@ -42,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AccordBench",
-            dependencies: ["AccordCore", "AccordStore"],
+            dependencies: ["AccordCore", "AccordStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/AccordBench"
         ),
         .testTarget(

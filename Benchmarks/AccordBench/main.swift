@@ -86,6 +86,7 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
 if only == nil || only == "single" { run("single-feature requests", single) }
 if only == nil || only == "twenty" { run("20-feature requests", twenty) }
 if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
+if only == "consent" { runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
 if only == "audit-append" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick, appendOnly: true) }
 if only != nil { exit(0) }
 
@@ -107,6 +108,7 @@ for request in largeRequests { largeResources += largePlan.evaluate(request, asO
 print("  \(format(Double(now() - largeStartEval) / Double(largeResources))) ns per resource decision against \(largeSet.rules.count) rules")
 
 runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick)
+runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick)
 
 var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

@@ -122,8 +122,10 @@ public final class ConsentStore: @unchecked Sendable {
     /// Every event recorded for the subject, in the order they occurred (ties in the order recorded).
     public func history(subject: String) throws -> [ConsentEventRecord] {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
-        return try queue.read { db in
-            let version = try Int64.fetchOne(db, sql: "SELECT n FROM consent_version") ?? 0
+        // Outside a transaction: two statements in autocommit cost less than BEGIN and COMMIT around them, and
+        // an event recorded in between only makes the next look drop the cache once more.
+        return try queue.inDatabase { db in
+            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT n FROM consent_version")) ?? 0
             lock.lock()
             if version != seenVersion {
                 histories.removeAll()
@@ -132,10 +134,10 @@ public final class ConsentStore: @unchecked Sendable {
             let cached = histories[pseudonym]
             lock.unlock()
             if let cached { return cached }
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, kind, target, version, by_guardian, source, occurred_at, recorded_at, evidence FROM consent_event
                 WHERE subject = ? ORDER BY occurred_at, id
-                """, arguments: [pseudonym])
+                """), arguments: [pseudonym])
             let history = try rows.map(Self.record)
             lock.lock()
             if histories.count >= 100_000 { histories.removeAll() }
