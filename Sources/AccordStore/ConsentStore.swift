@@ -139,9 +139,14 @@ public final class ConsentStore: @unchecked Sendable {
                 WHERE subject = ? ORDER BY occurred_at, id
                 """), arguments: [pseudonym])
             let history = try rows.map(Self.record)
+            // Cached only if no event was recorded from before the first look to after the read (the rows then
+            // belong to `version`) and no one has moved the cache on since: a stale history is never kept.
+            let after = try Int64.fetchOne(db.cachedStatement(sql: "SELECT n FROM consent_version")) ?? 0
             lock.lock()
-            if histories.count >= 100_000 { histories.removeAll() }
-            histories[pseudonym] = history
+            if after == version && seenVersion == version {
+                if histories.count >= 100_000 { histories.removeAll() }
+                histories[pseudonym] = history
+            }
             lock.unlock()
             return history
         }
@@ -212,16 +217,19 @@ public final class ConsentStore: @unchecked Sendable {
 
     /// Records what a TC string says about the scopes mapped to TCF purposes (`tcf_purposes`): a grant of each
     /// scope whose purposes were all consented to, at the scope's current version, and a withdrawal of each
-    /// that was not — the string is the person's whole current choice. Dated by the string's last update.
+    /// that was not — the string is the person's whole current choice. Dated when it is recorded: the string's
+    /// own dates are set by the client (and often rounded to the day), so they are kept as evidence but never
+    /// allowed to place the choice before, or after, events recorded since.
     @discardableResult
     public func record(_ tc: TCString, raw: String, subject: String, scopes: [ConsentScope], at instant: Date = Date()) throws -> [ConsentEventRecord] {
         let granted = Set(tc.grantedScopes(in: scopes).map(\.id))
-        let evidence = JSONValue.object([("tc_string", .string(raw)), ("cmp_id", .int(tc.cmpID)), ("cmp_version", .int(tc.cmpVersion)),
+        let evidence = JSONValue.object([("tc_string", .string(raw)), ("last_updated", .string(Timestamps.format(tc.lastUpdated))),
+                                         ("cmp_id", .int(tc.cmpID)), ("cmp_version", .int(tc.cmpVersion)),
                                          ("vendor_list_version", .int(tc.vendorListVersion)),
                                          ("tcf_policy_version", .int(tc.policyVersion))]).serialized()
         let events = scopes.filter { !$0.tcfPurposes.isEmpty }.sorted { $0.id < $1.id }.map { scope in
             ConsentEvent(kind: granted.contains(scope.id) ? .grant : .withdraw, target: scope.id,
-                         version: granted.contains(scope.id) ? scope.version : nil, source: .tcf, occurredAt: tc.lastUpdated,
+                         version: granted.contains(scope.id) ? scope.version : nil, source: .tcf, occurredAt: instant,
                          evidence: evidence)
         }
         return try record(events, subject: subject, at: instant)

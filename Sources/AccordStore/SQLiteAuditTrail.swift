@@ -32,6 +32,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     private(set) var slicesChained: (byWorker: Int, byWriter: Int) = (0, 0)
     /// Keys added to `subject_key_recent` since its last merge, by this connection.
     private var newKeys = 0
+    /// Tags of the seal keys created by the batch being written: if it rolls back, they leave the cache.
+    private var keysCreatedInBatch: [Int64] = []
     private var seenDataVersion: Int64 = -1
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
@@ -67,78 +69,98 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         let head = min(entries.count, 64)
         let slices = [0..<head].filter { !$0.isEmpty }
             + stride(from: head, to: entries.count, by: Self.sliceSize).map { $0..<min($0 + Self.sliceSize, entries.count) }
-        return try queue.write { db in
-            try forgetSealKeysIfChangedElsewhere(db)
-            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash, recorded_at FROM audit_record ORDER BY sequence DESC LIMIT 1")
-            let first: Int64 = (last?[0] ?? 0) + 1
-            guard let genesis = SHA256Digest(last?[1] ?? AuditRecord.genesis) else {
-                throw StoreError.corruptIndex("the last record's hash is not 32 bytes; run `accord audit verify`")
-            }
-            // A record's time: the latest instant so far, so that time never runs backwards along the chain.
-            var times: [Int64] = []
-            times.reserveCapacity(entries.count)
-            var time: Int64 = last?[2] ?? .min
-            for entry in entries {
-                time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
-                times.append(time)
-            }
-            let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer,
-                                                sealKeys: sealKeys, macKey: macKey, worker: appendWorker)
-            let links = ChainLinks(count: slices.count)
-            defer { links.cancel() }  // a worker still waiting on a link this thread will never set returns
-            var prepared = slices.enumerated().map { n, range in
-                PreparedSlice.start(context, range, after: n == 0 ? nil : (links, n - 1), async: n > 0)
-            }
-
-            let insert = try RawStatement(db, """
-                INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal,
-                    jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let subject = try RawStatement(db, "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (?, ?, ?)")
-            var postings: [TermKey: [Int]] = [:]
+        // The transaction is managed here, inside the queue, so that a failure at any point — commit included —
+        // is cleaned up before any other batch can run.
+        return try queue.writeWithoutTransaction { db in
+            keysCreatedInBatch.removeAll()
             var records: [AuditRecord] = []
-            records.reserveCapacity(entries.count)
-            var previous = genesis
-            for n in slices.indices {
-                let slice = prepared[n].result()
-                if !slice.chained {
-                    // Some seal key was not in memory: chain the slice here, where the database is.
-                    for offset in slice.items.indices {
-                        var id = slice.items[offset].record.decisionID
-                        let key = try sealKey(for: slice.items[offset], db)
-                        let seal = id.withUTF8 { key.digest(UnsafeRawBufferPointer($0)) }
-                        previous = slice.chain(offset, seal: seal, previous: previous, macKey: macKey)
-                    }
-                    links.set(n, last: previous)
-                    slicesChained.byWriter += 1
-                } else {
-                    previous = slice.items.last!.hash
-                    slicesChained.byWorker += 1
+            do {
+                try db.inTransaction(.immediate) {
+                    records = try appendBatch(entries, slices: slices, db)
+                    return .commit
                 }
-                for item in slice.items {
-                    let record = item.record
-                    try insert.run(db) { s in
-                        s.bind(record.sequence); s.bind(record.decisionID); s.bind(times[Int(record.sequence - first)])
-                        s.bind(record.revision); s.bind(record.actor); s.bind(record.purpose); s.bind(record.action)
-                        s.bind(item.seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
-                        s.bind(record.processingRegion); s.bind(item.previous); s.bind(item.hash); s.bind(item.mac)
-                    }
-                    try subject.run(db) { s in s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence) }
-                    records.append(record)
-                }
-                for (term, indices) in slice.postings { postings[term, default: []].append(contentsOf: indices) }
-                prepared[n] = PreparedSlice.done  // let the slice's memory go
+            } catch {
+                // The keys this batch created were rolled back with it: never seal later records under them.
+                for tag in keysCreatedInBatch { sealKeys.remove(tag: tag) }
+                newKeys = max(0, newKeys - keysCreatedInBatch.count)
+                keysCreatedInBatch.removeAll()
+                throw error
             }
-            let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
-            for (term, indices) in postings {
-                try posting.run(db) { s in
-                    s.bind(term.text); s.bind(first + Int64(indices.last!)); s.bind(Postings.encode(indices, from: first))
-                }
-            }
-            try mergeRecentKeysIfDue(db)
             return records
         }
+    }
+
+    private func appendBatch(_ entries: [AuditEntry], slices: [Range<Int>], _ db: Database) throws -> [AuditRecord] {
+        try forgetSealKeysIfChangedElsewhere(db)
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash, recorded_at FROM audit_record ORDER BY sequence DESC LIMIT 1")
+        let first: Int64 = (last?[0] ?? 0) + 1
+        guard let genesis = SHA256Digest(last?[1] ?? AuditRecord.genesis) else {
+            throw StoreError.corruptIndex("the last record's hash is not 32 bytes; run `accord audit verify`")
+        }
+        // A record's time: the latest instant so far, so that time never runs backwards along the chain.
+        var times: [Int64] = []
+        times.reserveCapacity(entries.count)
+        var time: Int64 = last?[2] ?? .min
+        for entry in entries {
+            time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
+            times.append(time)
+        }
+        let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer,
+                                            sealKeys: sealKeys, macKey: macKey, worker: appendWorker)
+        let links = ChainLinks(count: slices.count)
+        defer { links.cancel() }  // a worker still waiting on a link this thread will never set returns
+        var prepared = slices.enumerated().map { n, range in
+            PreparedSlice.start(context, range, after: n == 0 ? nil : (links, n - 1), async: n > 0)
+        }
+
+        let insert = try RawStatement(db, """
+            INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal,
+                jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let subject = try RawStatement(db, "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (?, ?, ?)")
+        var postings: [TermKey: [Int]] = [:]
+        var records: [AuditRecord] = []
+        records.reserveCapacity(entries.count)
+        var previous = genesis
+        for n in slices.indices {
+            let slice = prepared[n].result()
+            if !slice.chained {
+                // Some seal key was not in memory: chain the slice here, where the database is.
+                for offset in slice.items.indices {
+                    var id = slice.items[offset].record.decisionID
+                    let key = try sealKey(for: slice.items[offset], db)
+                    let seal = id.withUTF8 { key.digest(UnsafeRawBufferPointer($0)) }
+                    previous = slice.chain(offset, seal: seal, previous: previous, macKey: macKey)
+                }
+                links.set(n, last: previous)
+                slicesChained.byWriter += 1
+            } else {
+                previous = slice.items.last!.hash
+                slicesChained.byWorker += 1
+            }
+            for item in slice.items {
+                let record = item.record
+                try insert.run(db) { s in
+                    s.bind(record.sequence); s.bind(record.decisionID); s.bind(times[Int(record.sequence - first)])
+                    s.bind(record.revision); s.bind(record.actor); s.bind(record.purpose); s.bind(record.action)
+                    s.bind(item.seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
+                    s.bind(record.processingRegion); s.bind(item.previous); s.bind(item.hash); s.bind(item.mac)
+                }
+                try subject.run(db) { s in s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence) }
+                records.append(record)
+            }
+            for (term, indices) in slice.postings { postings[term, default: []].append(contentsOf: indices) }
+            prepared[n] = PreparedSlice.done  // let the slice's memory go
+        }
+        let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
+        for (term, indices) in postings {
+            try posting.run(db) { s in
+                s.bind(term.text); s.bind(first + Int64(indices.last!)); s.bind(Postings.encode(indices, from: first))
+            }
+        }
+        try mergeRecentKeysIfDue(db)
+        return records
     }
 
     static let sliceSize = 256
@@ -317,6 +339,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
                 s.bind(subject.pseudonym); s.bind(fresh)
             }
             newKeys += 1
+            keysCreatedInBatch.append(subject.tag)
             key = fresh
         }
         guard let digest = SHA256Digest(key!) else { throw StoreError.corruptIndex("a subject key is not 32 bytes") }

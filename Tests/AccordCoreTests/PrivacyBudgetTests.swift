@@ -121,3 +121,27 @@ import Testing
         #expect(try trail.verify().isIntact)
     }
 }
+
+/// A batch that rolls back takes the seal keys it created with it: later records are sealed under a key that
+/// is stored, so the person's records can still be exported (and erased).
+@Suite struct RolledBackBatchTests {
+    @Test func aFailedBatchLeavesNoPhantomSealKey() throws {
+        let folder = try Fixtures.temporaryFolder("accord-rollback")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trail = try SQLiteAuditTrail(path: folder.appendingPathComponent("t.sqlite").path, durability: .normal)
+        let plan = try Fixtures.referencePlan()
+        var request = try Fixtures.exampleRequests()[0]
+        let decision = plan.evaluate(request, asOf: AuditTrailTests.asOf)
+        try trail.record(decision, for: request, decisionID: "taken")
+        request.subject.id = "someone-new"
+        // The new person's key is made, then the batch fails on a repeated decision id and rolls back.
+        #expect(throws: (any Error).self) {
+            try trail.record(batch: [AuditEntry(decision: decision, request: request, decisionID: "first"),
+                                     AuditEntry(decision: decision, request: request, decisionID: "taken")])
+        }
+        try trail.record(decision, for: request, decisionID: "later")
+        #expect(try trail.export(subject: "someone-new").map(\.decisionID) == ["later"])
+        #expect(try trail.erase(subject: "someone-new") == 1)
+        #expect(try trail.verify().isIntact)
+    }
+}

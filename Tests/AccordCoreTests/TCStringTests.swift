@@ -66,16 +66,62 @@ import Testing
         let store = try ConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
         guard let set = PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet else { Issue.record("policies invalid"); return }
         var tc = try TCString(decoding: Self.core)
-        let events = try store.record(tc, raw: Self.core, subject: "u-1001", scopes: Array(set.scopes.values))
+        let events = try store.record(tc, raw: Self.core, subject: "u-1001", scopes: Array(set.scopes.values),
+                                      at: ConsentStoreTests.asOf.addingTimeInterval(-2 * 86_400))
+        #expect(events.allSatisfy { $0.event.occurredAt == ConsentStoreTests.asOf.addingTimeInterval(-2 * 86_400) },
+                "dated when recorded, not by the string's own (client-set) dates")
         #expect(events.map(\.event.kind) == [.grant, .grant, .grant])
         #expect(events.allSatisfy { $0.event.source == .tcf && $0.event.evidence?.contains(Self.core) == true })
         #expect(events.first { $0.event.target == "personalization" }?.event.version == 3, "the scope's current version")
 
         // The person later refuses content personalisation in the CMP: the next string withdraws it.
         tc.purposeConsents.remove(5)
-        tc.lastUpdated = tc.lastUpdated.addingTimeInterval(86_400)
-        try store.record(tc, raw: "second", subject: "u-1001", scopes: Array(set.scopes.values))
+        try store.record(tc, raw: "second", subject: "u-1001", scopes: Array(set.scopes.values),
+                         at: ConsentStoreTests.asOf.addingTimeInterval(-86_400))
         let state = try store.consent(subject: "u-1001", asOf: ConsentStoreTests.asOf).state
         #expect(state.grants.map(\.scope).sorted() == ["ads", "analytics"])
+    }
+
+    /// A string that repeats the widest vendor range thousands of times decodes to the same set, its ranges
+    /// merged rather than each expanded (and publisher restrictions are checked, not expanded).
+    @Test func repeatedWideRangesDecodeToTheirUnion() throws {
+        var bits = TestBits()
+        bits.put(2, 6)                                     // version
+        bits.put(15_859_228_738, 36); bits.put(15_859_228_802, 36)
+        bits.put(92, 12); bits.put(1, 12); bits.put(2, 6)  // CMP id, version, screen
+        bits.put(4, 6); bits.put(13, 6)                    // language "EN"
+        bits.put(32, 12); bits.put(4, 6)                   // vendor list version, policy version
+        bits.put(0, 1); bits.put(0, 1); bits.put(0, 12)    // service specific, non-standard texts, special features
+        bits.put(1 << 23, 24); bits.put(0, 24)             // purpose 1 consented; no legitimate interests
+        bits.put(0, 1); bits.put(5, 6); bits.put(17, 6)    // purpose one treatment, publisher "FR"
+        bits.put(65_535, 16); bits.put(1, 1); bits.put(4_095, 12)  // vendor consents: 4,095 ranges…
+        for _ in 0..<4_095 { bits.put(1, 1); bits.put(1, 16); bits.put(65_535, 16) }  // …each 1–65535
+        bits.put(0, 16); bits.put(0, 1)                    // vendor legitimate interests: none
+        bits.put(1, 12); bits.put(1, 6); bits.put(1, 2)    // one restriction, purpose 1, type 1…
+        bits.put(4_095, 12)
+        for _ in 0..<4_095 { bits.put(1, 1); bits.put(1, 16); bits.put(65_535, 16) }
+        let tc = try TCString(decoding: bits.base64url)
+        #expect(tc.vendorConsents.count == 65_535)
+        #expect(tc.purposeConsents == [1])
+        #expect(tc.consentLanguage == "EN" && tc.publisherCountry == "FR")
+    }
+}
+
+/// Writes bits for test strings (the decoder's own writer would prove nothing; this one is the spec's layout
+/// written out by hand).
+struct TestBits {
+    private var bits: [Bool] = []
+
+    mutating func put(_ value: Int, _ width: Int) {
+        for i in stride(from: width - 1, through: 0, by: -1) { bits.append((value >> i) & 1 == 1) }
+    }
+
+    var base64url: String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var padded = bits
+        while padded.count % 6 != 0 { padded.append(false) }
+        return String(stride(from: 0, to: padded.count, by: 6).map { i in
+            alphabet[padded[i..<i + 6].reduce(0) { $0 << 1 | ($1 ? 1 : 0) }]
+        })
     }
 }

@@ -8,9 +8,16 @@ let referencePlan: DecisionPlan? = {
     return PolicySetValidator.validate(paths: [root]).policySet.map(DecisionPlan.compile)
 }()
 
+/// The reference policies' consent scopes, for mapping fuzzed TC strings.
+let referenceScopes: [ConsentScope]? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("policies").path
+    return PolicySetValidator.validate(paths: [root]).policySet.map { Array($0.scopes.values) }
+}()
+
 /// libFuzzer's entry point. Every input goes through the whole front end (bytes, hazard scan, Yams,
-/// validation, compilation), through the condition parser as text, and through the request decoder and
-/// the evaluator as JSON. Any crash, hang or leak is a finding.
+/// validation, compilation), through the condition parser and the TC string decoder as text, and through the
+/// request decoder and the evaluator as JSON. Any crash, hang or leak is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -18,6 +25,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let set = result.policySet { _ = DecisionPlan.compile(set) }
     let text = String(decoding: bytes.prefix(4_096), as: UTF8.self)
     _ = Condition.read(text, at: SourceRange(file: "fuzz.yaml", line: 1, column: 1), singleLine: true, columnOffset: 0)
+    // Untrusted consent signals: a TC string is decoded or refused, never trusted half-read.
+    if let tc = try? TCString(decoding: text), let set = referenceScopes { _ = tc.grantedScopes(in: set) }
     if let plan = referencePlan, let request = try? DecisionRequest.decode(json: Data(bytes)) {
         let decision = plan.evaluate(request, asOf: Date(timeIntervalSince1970: 1_780_272_000), options: EvaluationOptions(explain: true))
         _ = decision.json().serialized()

@@ -154,22 +154,27 @@ private struct BitReader {
         return set
     }
 
-    /// A vendor section: MaxVendorId, then a bitfield or a list of ranges.
+    /// A vendor section: MaxVendorId, then a bitfield or a list of ranges. Ranges are merged before they are
+    /// expanded, so the work is bounded by MaxVendorId whatever the string repeats.
     mutating func vendors(_ field: String) throws(TCString.DecodeError) -> Set<Int> {
         let maxVendor = try int(16, field + " max_vendor_id")
-        if try bool(field + " is_range_encoding") {
-            let vendors = try ranges(field)
-            if let beyond = vendors.first(where: { $0 > maxVendor }) {
-                throw TCString.DecodeError(message: "'\(field)' names vendor \(beyond) above its max_vendor_id \(maxVendor)")
-            }
-            return vendors
+        guard try bool(field + " is_range_encoding") else { return maxVendor == 0 ? [] : try bitfield(maxVendor, field) }
+        let list = try ranges(field)
+        if let beyond = list.first(where: { $0.upperBound > maxVendor }) {
+            throw TCString.DecodeError(message: "'\(field)' names vendor \(beyond.upperBound) above its max_vendor_id \(maxVendor)")
         }
-        return maxVendor == 0 ? [] : try bitfield(maxVendor, field)
+        var vendors: Set<Int> = []
+        var covered = 0  // every vendor up to here is already in
+        for range in list.sorted(by: { $0.lowerBound < $1.lowerBound }) where range.upperBound > covered {
+            for vendor in max(range.lowerBound, covered + 1)...range.upperBound { vendors.insert(vendor) }
+            covered = range.upperBound
+        }
+        return vendors
     }
 
     /// NumEntries, then per entry IsARange, a start (or only) id and, for a range, an end id.
-    mutating func ranges(_ field: String) throws(TCString.DecodeError) -> Set<Int> {
-        var set: Set<Int> = []
+    mutating func ranges(_ field: String) throws(TCString.DecodeError) -> [ClosedRange<Int>] {
+        var list: [ClosedRange<Int>] = []
         for _ in 0..<(try int(12, field + " num_entries")) {
             let isRange = try bool(field)
             let start = try int(16, field)
@@ -177,9 +182,8 @@ private struct BitReader {
             guard start >= 1, end >= start else {
                 throw TCString.DecodeError(message: "'\(field)' has an invalid vendor range \(start)–\(end)")
             }
-            guard end - start < 65_536 else { throw TCString.DecodeError(message: "'\(field)' range too large") }
-            for vendor in start...end { set.insert(vendor) }
+            list.append(start...end)
         }
-        return set
+        return list
     }
 }
