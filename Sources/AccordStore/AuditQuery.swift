@@ -187,7 +187,8 @@ extension SQLiteAuditTrail {
             while low < high {
                 let middle = low + (high - low) / 2
                 guard let row = try Row.fetchOne(probe, arguments: [middle]) else { high = middle; continue }
-                if row[1] as Int64 >= seconds { high = middle } else { low = (row[0] as Int64) + 1 }
+                let sequence = Int64.fromDatabaseValue(row[0]) ?? middle, recorded = Int64.fromDatabaseValue(row[1]) ?? .min
+                if recorded >= seconds { high = middle } else { low = sequence + 1 }
             }
             return low
         }
@@ -238,8 +239,8 @@ extension SQLiteAuditTrail {
             }
             let top = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(topReasons).map { (code: $0.key, records: $0.value) }
             return AuditStats(
-                records: span?[0] ?? 0, first: (span?[1] as Int64?).map { Date(timeIntervalSince1970: Double($0)) },
-                last: (span?[2] as Int64?).map { Date(timeIntervalSince1970: Double($0)) },
+                records: span?[0] ?? 0, first: span.flatMap { Int64.fromDatabaseValue($0[1]) }.map { Date(timeIntervalSince1970: Double($0)) },
+                last: span.flatMap { Int64.fromDatabaseValue($0[2]) }.map { Date(timeIntervalSince1970: Double($0)) },
                 byPurpose: byPurpose.values.sorted { ($0.total, $1.purpose) > ($1.total, $0.purpose) },
                 topReasons: Array(top),
                 checkpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_checkpoint") ?? 0,

@@ -215,6 +215,17 @@ struct CanonicalEncoder {
 
     mutating func clear() { bytes.removeAll(keepingCapacity: true) }
 
+    /// The sequence and decision id at the start of one record's encoding (after the tag), or nil if the bytes
+    /// are not laid out that way.
+    static func header(of bytes: [UInt8]) -> (sequence: Int64, decisionID: String)? {
+        let t = tag.count
+        guard bytes.count >= t + 16, Array(bytes[0..<t]) == tag, bytes[t..<(t + 4)].elementsEqual([0, 0, 0, 8]) else { return nil }
+        let sequence = bytes[(t + 4)..<(t + 12)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let length = bytes[(t + 12)..<(t + 16)].reduce(0) { $0 << 8 | Int($1) }
+        guard length <= bytes.count - (t + 16) else { return nil }
+        return (Int64(bitPattern: sequence), String(decoding: bytes[(t + 16)..<(t + 16 + length)], as: UTF8.self))
+    }
+
     /// Starts another record after the ones already encoded (records laid back to back).
     mutating func beginRecord() { bytes.append(contentsOf: Self.tag) }
 }

@@ -57,6 +57,14 @@ extension SQLiteAuditTrail {
                     }
                     records.encoded.beginRecord()
                     records.encoded.integer(sqlite3_column_int64(statement, 0))
+                    // A value stored with another type (a recorded_at of 1.5 or '17…abc') would hash like the original
+                    // once converted: the types are part of what is checked.
+                    var typesHold = sqlite3_column_type(statement, 2) == SQLITE_INTEGER
+                    for column: Int32 in [1, 3, 4, 5, 6, 9, 10] where sqlite3_column_type(statement, column) != SQLITE_TEXT { typesHold = false }
+                    for column: Int32 in [8, 11] where ![SQLITE_TEXT, SQLITE_NULL].contains(sqlite3_column_type(statement, column)) {
+                        typesHold = false
+                    }
+                    for column: Int32 in [7, 12, 13, 14] where sqlite3_column_type(statement, column) != SQLITE_BLOB { typesHold = false }
                     // The canonical order: the body's columns, then the subject seal (7) and the previous hash (12).
                     for column: Int32 in [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 7, 12] {
                         if column == 2 {
@@ -67,7 +75,7 @@ extension SQLiteAuditTrail {
                         }
                     }
                     records.endRecord(sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
-                                      hash: Self.digest(statement, 13), mac: Self.digest(statement, 14))
+                                      hash: Self.digest(statement, 13), mac: Self.digest(statement, 14), typesHold: typesHold)
                 }
                 let chunk = VerifyChunk(records: records)
                 if let previous = inFlight {
@@ -106,10 +114,12 @@ struct VerifyRecords {
     var previousHashes: [SHA256Digest?] = []
     var hashes: [SHA256Digest?] = []
     var macs: [SHA256Digest?] = []
+    var typesHold: [Bool] = []
 
     var count: Int { sequences.count }
 
-    mutating func endRecord(sequence: Int64, previousHash: SHA256Digest?, hash: SHA256Digest?, mac: SHA256Digest?) {
+    mutating func endRecord(sequence: Int64, previousHash: SHA256Digest?, hash: SHA256Digest?, mac: SHA256Digest?, typesHold: Bool) {
+        self.typesHold.append(typesHold)
         sequences.append(sequence)
         ends.append(encoded.bytes.count)
         previousHashes.append(previousHash)
@@ -199,7 +209,7 @@ struct AuditVerifier {
                 problems.append(AuditProblem(kind: .chainBroken, sequence: sequence, decisionID: records.decisionID(i),
                                              message: "does not follow the record before it (records removed or reordered)"))
             }
-            if !chunk.contentHolds[i] {
+            if !chunk.contentHolds[i] || !records.typesHold[i] {
                 problems.append(AuditProblem(kind: .edited, sequence: sequence, decisionID: records.decisionID(i),
                                              message: "its content no longer matches its hash (a field was changed)"))
             } else if !chunk.macHolds[i] {

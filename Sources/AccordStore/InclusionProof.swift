@@ -10,22 +10,28 @@ public struct InclusionProof: Sendable, Equatable {
     public var leafIndex: Int
     /// The record's hash (hex): the Merkle leaf.
     public var recordHash: String
+    /// The record's canonical encoding (hex): what the hash is of, so that the proof is about this decision.
+    public var record: String
     public var auditPath: [String]
     public var checkpoint: Checkpoint
 
-    /// Checks the signature on the checkpoint and the audit path up to its root. `publicKey` pins the
-    /// expected signer; without it, the key named in the proof is used.
+    /// Checks that the record hashes to the leaf and names this decision at this position, the signature on
+    /// the checkpoint, and the audit path up to its root. `publicKey` pins the expected signer; without it,
+    /// the key named in the proof is used.
     public func verify(publicKey expected: String? = nil) -> Bool {
         if let expected, expected != checkpoint.publicKey { return false }
         guard checkpoint.signatureHolds, let leaf = Data(hex: recordHash), let root = Data(hex: checkpoint.root),
-              let path = [Data](hex: auditPath)
+              let path = [Data](hex: auditPath), let bytes = Data(hex: record),
+              bytes.withUnsafeBytes({ FastSHA256.hash($0) }).data == leaf,
+              let header = CanonicalEncoder.header(of: [UInt8](bytes)),
+              header.decisionID == decisionID, header.sequence == Int64(leafIndex) + 1
         else { return false }
         return MerkleTree.verifyInclusion(leaf: leaf, index: leafIndex, size: Int(checkpoint.size), proof: path, root: root)
     }
 
     public var json: JSONValue {
         .object([("type", .string("inclusion")), ("decision_id", .string(decisionID)), ("leaf_index", .int(leafIndex)),
-                 ("record_hash", .string(recordHash)), ("audit_path", .array(auditPath.map(JSONValue.string))),
+                 ("record_hash", .string(recordHash)), ("record", .string(record)), ("audit_path", .array(auditPath.map(JSONValue.string))),
                  ("checkpoint", checkpoint.json)])
     }
 
@@ -33,16 +39,18 @@ public struct InclusionProof: Sendable, Equatable {
     public init?(json: [String: Any]) {
         guard json["type"] as? String == "inclusion", let decisionID = json["decision_id"] as? String,
               let leafIndex = json["leaf_index"] as? Int, let recordHash = json["record_hash"] as? String,
-              let auditPath = json["audit_path"] as? [String],
+              let record = json["record"] as? String, let auditPath = json["audit_path"] as? [String],
               let checkpoint = (json["checkpoint"] as? [String: Any]).flatMap(Checkpoint.init(json:))
         else { return nil }
-        self.init(decisionID: decisionID, leafIndex: leafIndex, recordHash: recordHash, auditPath: auditPath, checkpoint: checkpoint)
+        self.init(decisionID: decisionID, leafIndex: leafIndex, recordHash: recordHash, record: record, auditPath: auditPath,
+                  checkpoint: checkpoint)
     }
 
-    public init(decisionID: String, leafIndex: Int, recordHash: String, auditPath: [String], checkpoint: Checkpoint) {
+    public init(decisionID: String, leafIndex: Int, recordHash: String, record: String, auditPath: [String], checkpoint: Checkpoint) {
         self.decisionID = decisionID
         self.leafIndex = leafIndex
         self.recordHash = recordHash
+        self.record = record
         self.auditPath = auditPath
         self.checkpoint = checkpoint
     }
@@ -90,13 +98,15 @@ extension SQLiteAuditTrail {
     /// the decision is not recorded or no checkpoint covers it yet.
     public func prove(decisionID: String) throws -> InclusionProof? {
         try queue.read { db in
-            guard let sequence = try Int64.fetchOne(db, sql: "SELECT sequence FROM audit_record WHERE decision_id = ?", arguments: [decisionID]),
-                  let index = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_record WHERE sequence < ?", arguments: [sequence]),
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM audit_record WHERE decision_id = ?", arguments: [decisionID]),
+                  case let stored = Self.record(row),
+                  let index = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_record WHERE sequence < ?", arguments: [stored.sequence]),
                   let checkpoint = try Self.checkpoints(db).last(where: { $0.size > Int64(index) })
             else { return nil }
             let leaves = try Self.hashes(db, count: checkpoint.size)
             guard leaves.count == Int(checkpoint.size) else { return nil }
             return InclusionProof(decisionID: decisionID, leafIndex: index, recordHash: leaves[index].hexString,
+                                  record: Data(stored.canonicalEncoding).hexString,
                                   auditPath: MerkleTree.inclusionProof(index: index, leaves: leaves[...]).map(\.hexString),
                                   checkpoint: checkpoint)
         }

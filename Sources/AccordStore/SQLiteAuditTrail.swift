@@ -465,10 +465,16 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         "resources, processing_region, previous_hash, hash, mac"
 
     /// A record from a row selected with `columns`, read by position.
+    /// Values of the wrong type (a tampered row) read as empty rather than trapping: `verify` names such rows.
     static func record(_ row: Row) -> AuditRecord {
-        AuditRecord(sequence: row[0], decisionID: row[1], recordedAt: Date(timeIntervalSince1970: Double(row[2] as Int64)),
-                    revision: row[3], actor: row[4], purpose: row[5], action: row[6], subjectSeal: row[7], jurisdiction: row[8],
-                    effect: row[9], resources: row[10], processingRegion: row[11], previousHash: row[12], hash: row[13], mac: row[14])
+        func int(_ i: Int) -> Int64 { Int64.fromDatabaseValue(row[i]) ?? 0 }
+        func text(_ i: Int) -> String { String.fromDatabaseValue(row[i]) ?? "" }
+        func optionalText(_ i: Int) -> String? { String.fromDatabaseValue(row[i]) }
+        func blob(_ i: Int) -> Data { Data.fromDatabaseValue(row[i]) ?? Data() }
+        return AuditRecord(sequence: int(0), decisionID: text(1), recordedAt: Date(timeIntervalSince1970: Double(int(2))),
+                           revision: text(3), actor: text(4), purpose: text(5), action: text(6), subjectSeal: blob(7),
+                           jurisdiction: optionalText(8), effect: text(9), resources: text(10), processingRegion: optionalText(11),
+                           previousHash: blob(12), hash: blob(13), mac: blob(14))
     }
 }
 
@@ -621,7 +627,8 @@ enum Postings {
         var out: [Int64] = []
         var value: UInt64 = 0, shift: UInt64 = 0, previous: Int64 = 0
         for byte in data {
-            guard shift < 64 else { return nil }
+            // The tenth byte may carry only the 64th bit.
+            guard shift < 64, shift < 63 || byte & 0x7E == 0 else { return nil }
             value |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 {
                 previous &+= Int64(bitPattern: value)

@@ -72,6 +72,22 @@ import Testing
         #expect(problems.first?.decisionID == "decision-5")
     }
 
+    /// A value rewritten with another type converts back to the original: the type itself is checked, and
+    /// reading such rows never traps.
+    @Test func detectsAValueStoredWithAnotherType() throws {
+        let (directory, trail, records) = try makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let seconds = Int64(records[4].recordedAt.timeIntervalSince1970)
+        try tamper(trail, "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET recorded_at = \(seconds).4 WHERE sequence = 5")
+        let problems = try trail.verify().problems
+        #expect(problems.map(\.kind) == [.edited])
+        #expect(problems.first?.sequence == 5)
+        try tamper(trail, "UPDATE audit_record SET recorded_at = 'soon', hash = 'x' WHERE sequence = 6")
+        #expect(try trail.records().count == 16, "read without trapping")
+        #expect(try trail.query(AuditQuery(from: AuditTrailTests.asOf)).count <= 16)
+        #expect(try trail.verify().problems.contains { $0.kind == .edited && $0.sequence == 6 })
+    }
+
     @Test func detectsADeletedRecord() throws {
         let (directory, trail, _) = try makeTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -310,6 +326,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let proof = try #require(try trail.prove(decisionID: records[5].decisionID))
         #expect(InclusionProof(json: try jsonObject(proof.json.serialized())) == proof, "a proof survives its JSON form unchanged")
+        var relabelled = proof
+        relabelled.decisionID = records[6].decisionID
+        #expect(!relabelled.verify(), "a proof is about one decision: it cannot be given another's id")
+        var otherRecord = proof
+        otherRecord.record = Data(records[6].canonicalEncoding).hexString
+        #expect(!otherRecord.verify(), "the record must hash to the leaf")
         var otherLeaf = proof
         otherLeaf.recordHash = records[6].hash.hexString
         #expect(!otherLeaf.verify())
