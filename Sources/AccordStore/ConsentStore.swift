@@ -79,7 +79,8 @@ public final class ConsentStore: @unchecked Sendable {
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
+        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
+                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
     }
 
     /// Records events for one subject, in order, in one transaction; returns them with their ids.

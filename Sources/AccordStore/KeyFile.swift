@@ -7,11 +7,17 @@ public struct KeyFile: Sendable {
     public let path: String
     public let bytes: [UInt8]
 
-    /// Reads the key at `path`, or creates it (0600) if there is none.
-    public static func loadOrCreate(at path: String) throws -> KeyFile {
+    /// Reads the key at `path`, or creates it (0600) if there is none and `mayCreate` — which the stores allow
+    /// only while their database holds nothing: a new key for existing data would leave it unverifiable (a new
+    /// signing key) or unfindable (a new subject key), so a missing key there is an error.
+    public static func loadOrCreate(at path: String, mayCreate: Bool = true) throws -> KeyFile {
         if let data = FileManager.default.contents(atPath: path) {
             guard data.count == 32 else { throw StoreError.badKeyFile(path: path, reason: "expected 32 bytes, found \(data.count)") }
             return KeyFile(path: path, bytes: [UInt8](data))
+        }
+        guard mayCreate else {
+            throw StoreError.badKeyFile(path: path, reason: "missing, and the database already holds data written with a key: "
+                                        + "point --subject-key / --signing-key at the right file")
         }
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -19,7 +25,7 @@ public struct KeyFile: Sendable {
         // O_EXCL: two processes creating the key at once must not end up with different keys.
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            if errno == EEXIST { return try loadOrCreate(at: path) }
+            if errno == EEXIST { return try loadOrCreate(at: path, mayCreate: false) }
             throw StoreError.badKeyFile(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }

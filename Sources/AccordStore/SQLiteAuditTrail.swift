@@ -41,8 +41,10 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key"))
-        let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key")
+        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
+                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
+        let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
+                                               mayCreate: !StoreMigrations.holdsData(queue, signed: true))
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
         macKey = RecordMAC(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
                                                        info: Data("accord audit record mac v1".utf8), outputByteCount: 32))

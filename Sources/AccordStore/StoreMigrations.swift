@@ -151,8 +151,31 @@ enum StoreMigrations {
         guard synchronous == durability.pragmaValue else {
             throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
         }
+        try refuseEarlierSchema(queue)
         try migrator.migrate(queue)
         return queue
+    }
+
+    /// Whether anything keyed by the subject key has been written (records, consent events, budget spends),
+    /// or — `signed` — anything the signing key vouches for (records, checkpoints). Key files may be created
+    /// only before that.
+    static func holdsData(_ queue: DatabaseQueue, signed: Bool = false) throws -> Bool {
+        let sql = signed
+            ? "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM audit_checkpoint)"
+            : "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM consent_event) OR EXISTS (SELECT 1 FROM budget_spend)"
+        return try queue.read { db in try Bool.fetchOne(db, sql: sql) ?? true }
+    }
+
+    /// A trail written by a development build before the first release (hashes as hex text, the pseudonym in
+    /// the record) carries a migration with the same name but another schema: refused, not misread.
+    private static func refuseEarlierSchema(_ queue: DatabaseQueue) throws {
+        let columns = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('audit_record')")
+        }
+        if columns.contains("subject") && !columns.contains("subject_seal") {
+            throw StoreError.unavailable("this database was written by a development build of Accord with an earlier audit-trail "
+                                        + "schema; start a new trail (its records cannot be verified by this version)")
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -382,3 +382,42 @@ import Testing
         #expect(refused.status == 1)
     }
 }
+
+/// Keys and schemas that do not belong to the data are refused, never silently replaced.
+@Suite struct StoreOpeningTests {
+    @Test func aMissingKeyForExistingDataIsAnError() throws {
+        let (directory, trail, _) = try AuditTrailTests().makeTrail()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let moved = directory.appendingPathComponent("elsewhere.key").path
+        try FileManager.default.moveItem(atPath: trail.path + ".signing-key", toPath: moved)
+        #expect(throws: StoreError.self) { try SQLiteAuditTrail(path: trail.path) }
+        #expect(!FileManager.default.fileExists(atPath: trail.path + ".signing-key"), "no new key was made")
+        #expect(try SQLiteAuditTrail(path: trail.path, signingKeyPath: moved).verify().isIntact)
+
+        let export = try runAccord(["audit", "export", "--db", trail.path, "--subject", "u-1001", "--subject-key", "/nonexistent/key"])
+        #expect(export.status == 3)
+        #expect(export.stderr.contains("missing, and the database already holds data"))
+        // A new database may make its keys.
+        let fresh = directory.appendingPathComponent("new.sqlite").path
+        _ = try SQLiteAuditTrail(path: fresh)
+        #expect(FileManager.default.fileExists(atPath: fresh + ".subject-key"))
+    }
+
+    @Test func aTrailFromAnEarlierDevelopmentSchemaIsRefused() throws {
+        let directory = try Fixtures.temporaryFolder("accord-old-schema")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("old.sqlite").path
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('0001-audit-trail');
+                CREATE TABLE audit_record (sequence INTEGER PRIMARY KEY, subject TEXT NOT NULL, hash TEXT NOT NULL);
+                """)
+        }
+        #expect {
+            try SQLiteAuditTrail(path: path)
+        } throws: { error in
+            "\(error)".contains("earlier audit-trail schema")
+        }
+    }
+}
