@@ -140,8 +140,8 @@ extension SQLiteAuditTrail {
             }
             func inside(_ sequence: Int64) -> Bool { bounds.map { ($0.lower...$0.upper).contains(sequence) } ?? true }
             switch strategy(for: query) {
-            case .subject(let tag):
-                try take(candidates: try Self.subjectSequences(db, tag: tag).filter(inside))
+            case .subject:
+                try take(candidates: try Self.sealedSequences(db, pseudonym: pseudonym(for: query.subject!)).filter(inside))
             case .postings(let term):
                 let postings = try Row.fetchCursor(db, sql: "SELECT sequences FROM audit_term WHERE term = ? AND last_sequence >= ? ORDER BY last_sequence DESC",
                                                    arguments: [term, bounds?.lower ?? 0])
@@ -198,15 +198,7 @@ extension SQLiteAuditTrail {
     /// Everything recorded about one person, oldest first, each record checked to be sealed for them (an index
     /// entry pointing at someone else's record is refused, not shown). Empty after `erase(subject:)`.
     public func export(subject: String) throws -> [AuditRecord] {
-        let pseudonym = pseudonym(for: subject)
-        let records = try query(AuditQuery(subject: subject)).reversed()
-        guard !records.isEmpty,
-              let key = try queue.read({ db in
-                  try Self.subjectKey(db, pseudonym: pseudonym)
-              })
-        else { return [] }
-        let seal = RecordMAC(key: .init(data: key))
-        return records.filter { seal.mac(Data($0.decisionID.utf8)) == $0.subjectSeal }
+        try query(AuditQuery(subject: subject)).reversed()
     }
 
     /// Decisions by purpose and effect, top reasons, in `[from, to)` (either end open).

@@ -404,35 +404,47 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     public func erase(subject: String, at instant: Date = Date()) throws -> Int {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
         let count = try queue.write { db -> Int in
-            // Only this subject's rows: another whose pseudonym shares the 8-byte tag keeps theirs.
-            let seal = try Self.subjectKey(db, pseudonym: pseudonym).map { RecordMAC(key: SymmetricKey(data: $0)) }
-            var theirs: [Int64] = []
             let tag = AuditTerm.subjectTag(pseudonym)
-            if let seal {
-                let record = try db.cachedStatement(sql: "SELECT decision_id, subject_seal FROM audit_record WHERE sequence = ?")
-                for sequence in try Self.subjectSequences(db, tag: tag) {
-                    guard let row = try Row.fetchOne(record, arguments: [sequence]),
-                          seal.mac(Data((row[0] as String).utf8)) == row[1] as Data
-                    else { continue }
-                    theirs.append(sequence)
-                }
-            }
-            let count = theirs.count
+            let count = try Self.sealedSequences(db, pseudonym: pseudonym).count
             try db.execute(sql: "DELETE FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
             try db.execute(sql: "DELETE FROM subject_key_recent WHERE pseudonym = ?", arguments: [pseudonym])
-            let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE bucket = ? AND tag = ? AND sequence = ?")
-            for sequence in theirs { try delete.execute(arguments: [AuditTerm.subjectBucket(sequence), tag, sequence]) }
+            // Every index entry under the tag goes, forged ones included, so that the tag itself is gone (another
+            // subject sharing all 8 bytes of it, a one-in-2^64 chance, would have to be found by a scan).
+            let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record") ?? 0
+            let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE bucket = ? AND tag = ?")
+            for bucket in 0...AuditTerm.subjectBucket(last) { try delete.execute(arguments: [bucket, tag]) }
             try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
                            arguments: [Int64(instant.timeIntervalSince1970), count])
             sealKeys.remove(tag: tag)
             return count
         }
-        // Old page images holding the key may still sit in the WAL: copy back and truncate it.
-        try queue.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        return count
+        // Old page images holding the key may still sit in the WAL: copy back and truncate it. A reader on
+        // another connection can hold it back for a moment; after that the erasure is reported incomplete.
+        for attempt in 0..<50 {
+            let result = try queue.writeWithoutTransaction { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            if let result, (result[0] as Int?) == 0, (result[1] as Int?) == (result[2] as Int?) { return count }
+            if attempt < 49 { usleep(20_000) }
+        }
+        throw StoreError.unavailable("the subject's key is deleted, but the write-ahead log could not be truncated (another "
+                                     + "connection is reading): old copies of it may stay in \(path)-wal until the next checkpoint")
     }
 
     // MARK: - Reading
+
+    /// A subject's records, newest first: those indexed under their tag and sealed under their key (an index
+    /// entry pointing at another record, or another subject sharing the 8-byte tag, is not theirs). None once
+    /// their key is erased.
+    static func sealedSequences(_ db: Database, pseudonym: Data) throws -> [Int64] {
+        guard let key = try subjectKey(db, pseudonym: pseudonym) else { return [] }
+        let seal = RecordMAC(key: SymmetricKey(data: key))
+        let record = try db.cachedStatement(sql: "SELECT decision_id, subject_seal FROM audit_record WHERE sequence = ?")
+        return try subjectSequences(db, tag: AuditTerm.subjectTag(pseudonym)).filter { sequence in
+            guard let row = try Row.fetchOne(record, arguments: [sequence]),
+                  let id = String.fromDatabaseValue(row[0]), let stored = Data.fromDatabaseValue(row[1])
+            else { return false }
+            return seal.mac(Data(id.utf8)) == stored
+        }
+    }
 
     /// The sequences indexed under a subject tag, newest first: one seek per bucket.
     static func subjectSequences(_ db: Database, tag: Int64) throws -> [Int64] {
