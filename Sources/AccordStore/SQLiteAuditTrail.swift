@@ -396,10 +396,10 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     // MARK: - Erasure
 
-    /// Crypto-shredding: destroys the subject's seal key and their lookup terms (overwritten on disk, the WAL
-    /// checkpointed and truncated), so their records stay in the chain — every hash, checkpoint and proof still
-    /// verifies — but can no longer be found, read as theirs, or linked to each other. Returns how many records
-    /// that covered.
+    /// Crypto-shredding: destroys the subject's seal key and index entries, and removes their consent history
+    /// and their own budget spends (overwritten on disk, the WAL checkpointed and truncated), so their records
+    /// stay in the chain — every hash, checkpoint and proof still verifies — but can no longer be found or
+    /// tied to them. Returns how many records that covered.
     @discardableResult
     public func erase(subject: String, at instant: Date = Date()) throws -> Int {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
@@ -413,6 +413,12 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record") ?? 0
             let delete = try db.cachedStatement(sql: "DELETE FROM audit_subject WHERE bucket = ? AND tag = ?")
             for bucket in 0...AuditTerm.subjectBucket(last) { try delete.execute(arguments: [bucket, tag]) }
+            // Their consent history and their own budget spends go too: both are keyed by the pseudonym, and
+            // the audit records cite the consent events.
+            try db.execute(sql: "INSERT INTO erasure_in_progress (pseudonym) VALUES (?)", arguments: [pseudonym])
+            try db.execute(sql: "DELETE FROM consent_event WHERE subject = ?", arguments: [pseudonym])
+            try db.execute(sql: "DELETE FROM budget_spend WHERE budget LIKE ?", arguments: ["%#" + pseudonym.hexString])
+            try db.execute(sql: "DELETE FROM erasure_in_progress WHERE pseudonym = ?", arguments: [pseudonym])
             try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
                            arguments: [Int64(instant.timeIntervalSince1970), count])
             sealKeys.remove(tag: tag)

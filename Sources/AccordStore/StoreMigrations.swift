@@ -128,6 +128,23 @@ enum StoreMigrations {
             CREATE TRIGGER budget_spend_no_delete BEFORE DELETE ON budget_spend
                 BEGIN SELECT RAISE(ABORT, 'budget spends are append-only'); END;
             """),
+        ("0004-erasure-across-stores", """
+            -- Erasing a subject also removes their consent history and their own budget spends, which are keyed by
+            -- the pseudonym. The append-only triggers let rows go only while their subject's erasure is under way
+            -- (a row here, inside the erasing transaction); a deletion moves the consent counter so that no cache
+            -- keeps the erased history.
+            CREATE TABLE erasure_in_progress (pseudonym BLOB PRIMARY KEY) WITHOUT ROWID;
+            DROP TRIGGER consent_event_no_delete;
+            CREATE TRIGGER consent_event_no_delete BEFORE DELETE ON consent_event
+                WHEN NOT EXISTS (SELECT 1 FROM erasure_in_progress WHERE pseudonym = OLD.subject)
+                BEGIN SELECT RAISE(ABORT, 'consent events are append-only; they leave only with their subject''s erasure'); END;
+            CREATE TRIGGER consent_event_erased AFTER DELETE ON consent_event
+                BEGIN UPDATE consent_version SET n = n + 1; END;
+            DROP TRIGGER budget_spend_no_delete;
+            CREATE TRIGGER budget_spend_no_delete BEFORE DELETE ON budget_spend
+                WHEN NOT EXISTS (SELECT 1 FROM erasure_in_progress WHERE OLD.budget LIKE '%#' || lower(hex(pseudonym)))
+                BEGIN SELECT RAISE(ABORT, 'budget spends are append-only; a subject''s own leave only with their erasure'); END;
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),

@@ -268,7 +268,8 @@ struct QueryFixture {
     @Test func releasedMigrationsAreUnchanged() {
         let pinned = ["0001-audit-trail": "4d1a459d0624e140c4d28f1a6de5355ba972cbee3b4fc4df87908c0c810f5b38",
                       "0002-consent": "9fe6ebd40b53e3b58775d837baf8639bca94590ef8e9ad1ccad4673da51e81fe",
-                      "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302"]
+                      "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302",
+                      "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227"]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")

@@ -316,3 +316,42 @@ import Testing
         #expect(history.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["source"] as? String } == ["import", "import"])
     }
 }
+
+/// Erasing a person reaches every store in the database: no consent event or budget spend of theirs stays
+/// behind to tie the audit records (which cite consent events) back to them.
+@Suite struct ErasureAcrossStoresTests {
+    @Test func eraseRemovesConsentHistoryAndOwnBudgetSpends() throws {
+        let folder = try Fixtures.temporaryFolder("accord-erase-all")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("accord.sqlite").path
+        let trail = try SQLiteAuditTrail(path: path, durability: .normal)
+        let consent = try ConsentStore(path: path, durability: .normal)
+        let ledger = try PrivacyBudgetLedger(path: path, durability: .normal)
+        let plan = try Fixtures.referencePlan()
+        try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
+                           subject: "u-1001")
+        try consent.record([ConsentEvent(kind: .grant, target: "analytics", occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
+                           subject: "u-1002")
+        let request = try ConsentStoreTests.withoutConsent(0)
+        let decider = RecordingDecider(plan: plan, trail: trail, consent: consent)
+        #expect(decider.decide(request, asOf: ConsentStoreTests.asOf, decisionID: "d1").decision.resources[0].effect == .permit)
+        // A per-subject budget spend for the same person.
+        var aggregate = plan.evaluate(try PrivacyBudgetTests.aggregate(subject: "u-1001"), asOf: ConsentStoreTests.asOf)
+        aggregate.resources[0].obligations.differentialPrivacy?.budget?.perSubject = true
+        _ = ledger.spend(aggregate, for: try PrivacyBudgetTests.aggregate(subject: "u-1001"), decisionID: "a1", at: ConsentStoreTests.asOf)
+        let pseudonymHex = trail.pseudonym(for: "u-1001").hexString
+
+        #expect(try trail.erase(subject: "u-1001") == 1)
+        #expect(try consent.history(subject: "u-1001").isEmpty)
+        #expect(try consent.history(subject: "u-1002").count == 1, "others keep theirs")
+        #expect(decider.decide(request, asOf: ConsentStoreTests.asOf, decisionID: "d2").decision.resources[0].effect == .deny,
+                "no cache keeps the erased consent")
+        let spends = try trail.queue.read { db in try String.fetchAll(db, sql: "SELECT budget FROM budget_spend") }
+        #expect(!spends.contains { $0.contains(pseudonymHex) })
+        #expect(try trail.verify().isIntact)
+        // Outside an erasure, the history stays append-only.
+        #expect(throws: (any Error).self) {
+            try DatabaseQueue(path: path).write { try $0.execute(sql: "DELETE FROM consent_event") }
+        }
+    }
+}
