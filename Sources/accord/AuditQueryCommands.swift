@@ -230,7 +230,7 @@ struct AccessReport {
 struct AuditEraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Crypto-shred a subject: their records stay in the chain but can no longer be found or linked to them."
+        abstract: "Erase a subject: their seal key, consent history and own budget spends go; their records stay, no longer tied to them."
     )
 
     @OptionGroup var store: StoreOptions
@@ -239,6 +239,7 @@ struct AuditEraseCommand: ParsableCommand {
 
     func run() throws {
         let count = try existingTrail(store).erase(subject: subject)
-        print("erased: \(count) record\(count == 1 ? "" : "s") can no longer be linked to the subject; the trail still verifies")
+        print("erased: \(count) record\(count == 1 ? "" : "s") can no longer be tied to the subject, and their consent history and "
+              + "own budget spends are gone; the trail still verifies")
     }
 }
