@@ -34,7 +34,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     private var newKeys = 0
     /// Tags of the seal keys created by the batch being written: if it rolls back, they leave the cache.
     private var keysCreatedInBatch: [Int64] = []
-    private var seenDataVersion: Int64 = -1
+    private var seenErasure: Int64 = -1
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
@@ -370,10 +370,12 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     /// Another connection (an `erase` from another process) may have destroyed keys this one remembers.
     private func forgetSealKeysIfChangedElsewhere(_ db: Database) throws {
-        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-        if version != seenDataVersion {
+        // Seal keys never change once made; they only disappear, by erasure. So only an erasure this connection
+        // has not seen (the newest `audit_erasure` row) empties the cache — not every write by another store.
+        let erasures = try Int64.fetchOne(db, sql: "SELECT max(id) FROM audit_erasure") ?? 0
+        if erasures != seenErasure {
             sealKeys.removeAll()
-            seenDataVersion = version
+            seenErasure = erasures
         }
     }
 
