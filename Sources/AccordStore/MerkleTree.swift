@@ -113,6 +113,34 @@ struct MerkleAccumulator {
     private var peaks: [(height: Int, hash: Data)] = []
     private(set) var size = 0
 
+    init() {}
+
+    /// The accumulator as bytes: the size (8 bytes big-endian), then per peak its height (1 byte) and hash.
+    var serialized: Data {
+        var out = Data()
+        withUnsafeBytes(of: UInt64(size).bigEndian) { out.append(contentsOf: $0) }
+        for peak in peaks {
+            out.append(UInt8(peak.height))
+            out.append(peak.hash)
+        }
+        return out
+    }
+
+    /// Reads `serialized`; nil unless the peaks are exactly the binary decomposition of the size.
+    init?(serialized data: Data) {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8, (bytes.count - 8) % 33 == 0 else { return nil }
+        size = Int(bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        var offset = 8
+        while offset < bytes.count {
+            peaks.append((Int(bytes[offset]), Data(bytes[(offset + 1)..<(offset + 33)])))
+            offset += 33
+        }
+        guard peaks.reduce(0, { $0 + (1 << $1.height) }) == size,
+              zip(peaks, peaks.dropFirst()).allSatisfy({ $0.height > $1.height })
+        else { return nil }
+    }
+
     mutating func append(leafHash: Data) {
         var node = (height: 0, hash: leafHash)
         while let last = peaks.last, last.height == node.height {

@@ -145,6 +145,14 @@ enum StoreMigrations {
                 WHEN NOT EXISTS (SELECT 1 FROM erasure_in_progress WHERE OLD.budget LIKE '%#' || lower(hex(pseudonym)))
                 BEGIN SELECT RAISE(ABORT, 'budget spends are append-only; a subject''s own leave only with their erasure'); END;
             """),
+        ("0005-merkle-state", """
+            -- The Merkle tree's peaks as of each checkpoint, so that the next one hashes only the records since.
+            -- A cache: checkpoints are still checked against the records by `verify`.
+            CREATE TABLE audit_merkle_state (
+                size INTEGER PRIMARY KEY,
+                peaks BLOB NOT NULL
+            );
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),

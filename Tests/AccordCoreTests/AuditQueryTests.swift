@@ -269,7 +269,8 @@ struct QueryFixture {
         let pinned = ["0001-audit-trail": "4d1a459d0624e140c4d28f1a6de5355ba972cbee3b4fc4df87908c0c810f5b38",
                       "0002-consent": "9fe6ebd40b53e3b58775d837baf8639bca94590ef8e9ad1ccad4673da51e81fe",
                       "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302",
-                      "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227"]
+                      "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227",
+                      "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04"]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")
@@ -454,5 +455,33 @@ struct QueryFixture {
         #expect(verification.isIntact, "\(verification.problems.prefix(3))")
         #expect(try trail.export(subject: "p7").map(\.decisionID) == ["d7", "d507", "d1007", "d1507"])
         #expect(try trail.export(subject: "new-1168").map(\.decisionID) == ["d1168"])
+    }
+}
+
+/// Checkpoints continue from the tree the previous one left, and agree with hashing the whole trail.
+@Suite struct IncrementalCheckpointTests {
+    @Test func eachCheckpointMatchesTheWholeTree() throws {
+        let fixture = try QueryFixture()
+        defer { fixture.remove() }
+        let trail = fixture.trail
+        let request = try Fixtures.exampleRequests()[0]
+        let decision = try Fixtures.referencePlan().evaluate(request, asOf: AuditTrailTests.asOf)
+        for round in 0..<5 {
+            let checkpoint = try trail.checkpoint(at: AuditTrailTests.asOf)
+            let all = try trail.records().map(\.hash)
+            #expect(checkpoint.size == Int64(all.count))
+            #expect(checkpoint.root == MerkleTree.root(all[...]).hexString, "round \(round)")
+            _ = try trail.record(batch: (0..<(round * 7 + 1)).map { AuditEntry(decision: decision, request: request, decisionID: "r\(round)-\($0)") })
+        }
+        // A damaged saved state is not trusted: the next checkpoint hashes everything again.
+        try DatabaseQueue(path: trail.path).write { try $0.execute(sql: "UPDATE audit_merkle_state SET peaks = x'00'") }
+        let checkpoint = try trail.checkpoint(at: AuditTrailTests.asOf)
+        #expect(checkpoint.root == MerkleTree.root(try trail.records().map(\.hash)[...]).hexString)
+        #expect(try trail.verify().isIntact)
+        var accumulator = MerkleAccumulator()
+        for i in 0..<13 { accumulator.append(leafHash: MerkleTree.leafHash(Data([UInt8(i)]))) }
+        let restored = try #require(MerkleAccumulator(serialized: accumulator.serialized))
+        #expect(restored.size == 13 && restored.root == accumulator.root)
+        #expect(MerkleAccumulator(serialized: Data(accumulator.serialized.dropLast())) == nil)
     }
 }
