@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "AccordCore", targets: ["AccordCore"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
+        .library(name: "AccordGate", targets: ["AccordGate"]),
         .executable(name: "accord", targets: ["accord"]),
         .executable(name: "accord-bench", targets: ["AccordBench"]),
     ],
@@ -32,6 +33,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "AccordGate",
+            dependencies: ["AccordCore", "AccordStore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -47,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "accord", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCore", "AccordStore", "AccordGate", "accord", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

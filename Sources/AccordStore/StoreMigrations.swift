@@ -153,6 +153,18 @@ enum StoreMigrations {
                 peaks BLOB NOT NULL
             );
             """),
+        ("0006-feature-store", """
+            -- The embedded feature store, laid out as a Feast user knows it: entity key, feature, event time, value.
+            CREATE TABLE feature_value (
+                entity_key TEXT NOT NULL,
+                feature TEXT NOT NULL,
+                event_timestamp INTEGER NOT NULL,
+                value,
+                value_type TEXT NOT NULL CHECK (value_type IN ('int', 'double', 'string', 'bool')),
+                created_timestamp INTEGER NOT NULL,
+                PRIMARY KEY (entity_key, feature, event_timestamp)
+            ) WITHOUT ROWID;
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),

@@ -1,0 +1,150 @@
+import AccordCore
+import Foundation
+import GRDB
+
+/// One feature value, typed as a feature store keeps it.
+public enum FeatureValue: Sendable, Hashable, CustomStringConvertible {
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+
+    var typeName: String {
+        switch self {
+        case .int: "int"
+        case .double: "double"
+        case .string: "string"
+        case .bool: "bool"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .int(let value): String(value)
+        case .double(let value): String(value)
+        case .string(let value): value
+        case .bool(let value): String(value)
+        }
+    }
+
+    public var json: JSONValue {
+        switch self {
+        case .int(let value): .int(Int(value))
+        case .double(let value): .double(value)
+        case .string(let value): .string(value)
+        case .bool(let value): .bool(value)
+        }
+    }
+}
+
+/// A value of one feature for one entity, as of its event time — the layout a Feast user knows (entity key,
+/// feature, value, event timestamp).
+public struct FeatureRow: Sendable, Hashable {
+    public var entity: String
+    public var feature: String
+    public var value: FeatureValue
+    /// When the value was true in the world (what retention limits count from).
+    public var eventTime: Date
+
+    public init(entity: String, feature: String, value: FeatureValue, eventTime: Date) {
+        self.entity = entity
+        self.feature = feature
+        self.value = value
+        self.eventTime = eventTime
+    }
+}
+
+/// Where feature values live. The gate reads through this; the embedded SQLite store is the default.
+public protocol FeatureStore: Sendable {
+    /// Stores rows (a row for the same entity, feature and event time replaces the earlier one).
+    func write(_ rows: [FeatureRow]) throws
+    /// The latest value of each feature for each entity as of `instant` (absent when there is none).
+    func online(entities: [String], features: [String], asOf instant: Date) throws -> [FeatureRow]
+    /// Every value of the features for the entities with an event time in `[from, to)`, oldest first.
+    func historical(entities: [String], features: [String], from: Date, to: Date) throws -> [FeatureRow]
+    /// Deletes every value of an entity; returns how many.
+    func delete(entity: String) throws -> Int
+}
+
+/// The embedded feature store on SQLite (in the same database as the audit trail by default).
+public final class SQLiteFeatureStore: FeatureStore, Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    public init(path: String, durability: Durability = .full) throws {
+        self.path = path
+        queue = try StoreMigrations.open(path: path, durability: durability)
+    }
+
+    public func write(_ rows: [FeatureRow]) throws {
+        try queue.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO feature_value (entity_key, feature, event_timestamp, value, value_type, created_timestamp)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let now = Int64(Date().timeIntervalSince1970)
+            for row in rows {
+                let stored: DatabaseValueConvertible = switch row.value {
+                case .int(let value): value
+                case .double(let value): value
+                case .string(let value): value
+                case .bool(let value): value ? 1 : 0
+                }
+                try insert.execute(arguments: [row.entity, row.feature, Int64(row.eventTime.timeIntervalSince1970.rounded(.down)), stored,
+                                               row.value.typeName, now])
+            }
+        }
+    }
+
+    public func online(entities: [String], features: [String], asOf instant: Date) throws -> [FeatureRow] {
+        let at = Int64(instant.timeIntervalSince1970.rounded(.down))
+        return try queue.read { db in
+            let latest = try db.cachedStatement(sql: """
+                SELECT entity_key, feature, event_timestamp, value, value_type FROM feature_value
+                WHERE entity_key = ? AND feature = ? AND event_timestamp <= ? ORDER BY event_timestamp DESC LIMIT 1
+                """)
+            var rows: [FeatureRow] = []
+            for entity in entities {
+                for feature in features {
+                    if let row = try Row.fetchOne(latest, arguments: [entity, feature, at]) { rows.append(try Self.row(row)) }
+                }
+            }
+            return rows
+        }
+    }
+
+    public func historical(entities: [String], features: [String], from: Date, to: Date) throws -> [FeatureRow] {
+        let (start, end) = (Int64(from.timeIntervalSince1970.rounded(.up)), Int64(to.timeIntervalSince1970.rounded(.up)))
+        return try queue.read { db in
+            let range = try db.cachedStatement(sql: """
+                SELECT entity_key, feature, event_timestamp, value, value_type FROM feature_value
+                WHERE entity_key = ? AND feature = ? AND event_timestamp >= ? AND event_timestamp < ? ORDER BY event_timestamp
+                """)
+            var rows: [FeatureRow] = []
+            for entity in entities {
+                for feature in features { rows += try Row.fetchAll(range, arguments: [entity, feature, start, end]).map(Self.row) }
+            }
+            return rows.sorted { ($0.eventTime, $0.entity, $0.feature) < ($1.eventTime, $1.entity, $1.feature) }
+        }
+    }
+
+    public func delete(entity: String) throws -> Int {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM feature_value WHERE entity_key = ?", arguments: [entity])
+            return db.changesCount
+        }
+    }
+
+    static func row(_ row: Row) throws -> FeatureRow {
+        let value: FeatureValue
+        switch String.fromDatabaseValue(row[4]) {
+        case "int": value = .int(Int64.fromDatabaseValue(row[3]) ?? 0)
+        case "double": value = .double(Double.fromDatabaseValue(row[3]) ?? 0)
+        case "string": value = .string(String.fromDatabaseValue(row[3]) ?? "")
+        case "bool": value = .bool((Int64.fromDatabaseValue(row[3]) ?? 0) != 0)
+        default: throw StoreError.corruptIndex("a feature value of unknown type")
+        }
+        return FeatureRow(entity: String.fromDatabaseValue(row[0]) ?? "", feature: String.fromDatabaseValue(row[1]) ?? "", value: value,
+                          eventTime: Date(timeIntervalSince1970: Double(Int64.fromDatabaseValue(row[2]) ?? 0)))
+    }
+}
