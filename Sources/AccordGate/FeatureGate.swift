@@ -118,3 +118,105 @@ public struct FeatureGate: Sendable {
         return number / scale * scale
     }
 }
+
+// MARK: - Training sets
+
+extension FeatureGate {
+    /// What a trainer gets: the rows it may use and the manifest that says how they were chosen.
+    public struct TrainingSet: Sendable {
+        public var rows: [FeatureRow]
+        public var manifest: TrainingManifest
+    }
+
+    /// How a training set was chosen, recorded with it.
+    public struct TrainingManifest: Sendable {
+        public var id: String
+        public var purpose: String
+        public var actor: String
+        public var revision: String
+        /// The instant the decisions and the consent state were taken at.
+        public var asOf: Date
+        public var from: Date
+        public var to: Date
+        public var features: [String]
+        public var subjectsAsked: Int
+        public var subjectsIncluded: Int
+        public var rowsIncluded: Int
+        /// Rows left out, by the first reason their use was refused (`consent.missing`, `retention.expired`, …).
+        public var rowsExcluded: [String: Int]
+        /// SHA-256 over the rows handed out (entity, feature, event time, value; in order).
+        public var contentHash: String
+        /// SHA-256 over the sorted pseudonyms of the subjects included.
+        public var subjectsHash: String
+
+        public var json: JSONValue {
+            .object([
+                ("id", .string(id)), ("purpose", .string(purpose)), ("actor", .string(actor)), ("revision", .string(revision)),
+                ("as_of", .string(Timestamps.format(asOf))), ("from", .string(Timestamps.format(from))), ("to", .string(Timestamps.format(to))),
+                ("features", .array(features.map(JSONValue.string))), ("subjects_asked", .int(subjectsAsked)),
+                ("subjects_included", .int(subjectsIncluded)), ("rows_included", .int(rowsIncluded)),
+                ("rows_excluded", .object(rowsExcluded.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+                ("content_hash", .string(contentHash)), ("subjects_hash", .string(subjectsHash)),
+            ])
+        }
+    }
+
+    /// A training set: every stored value of `features` for the `population` with an event time in
+    /// `[from, to)`, each row decided as a `train` use for `purpose` — rows of subjects without consent, rows
+    /// older than retention allows, features not permitted for the purpose, and rows whose processing region is
+    /// refused are left out. The decisions (one per subject) and the manifest are recorded — the manifest and
+    /// who was included in `lineage`, so that a withdrawal can be traced to the models trained on them.
+    public func trainingSet(
+        features: [String], purpose: String, actor: Actor, population: [Subject], from: Date, to: Date,
+        context: RequestContext = RequestContext(), asOf instant: Date = Date(), lineage: LineageStore,
+        id: String = UUID().uuidString.lowercased()
+    ) throws -> TrainingSet {
+        let rows = try store.historical(entities: population.map(\.id), features: features, from: from, to: to)
+        let bySubject = Dictionary(grouping: rows, by: \.entity)
+        var entries: [AuditEntry] = []
+        var kept: [FeatureRow] = []
+        var excluded: [String: Int] = [:]
+        var included: [String] = []
+        for subject in population {
+            let theirs = bySubject[subject.id] ?? []
+            guard !theirs.isEmpty else { continue }
+            let request = DecisionRequest(
+                actor: actor, subject: subject, purpose: purpose, action: "train",
+                resources: theirs.map { ResourceReference(feature: $0.feature, collectedAt: $0.eventTime) },
+                context: context, consent: consent == nil ? ConsentState() : nil)
+            let decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
+            entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
+            var any = false
+            for (row, resource) in zip(theirs, decision.resources) {
+                if resource.effect == .permit {
+                    kept.append(row)
+                    any = true
+                } else {
+                    let reason = resource.reasons.first { $0.code.denies }?.code.rawValue ?? "denied"
+                    excluded[reason, default: 0] += 1
+                }
+            }
+            if any { included.append(subject.id) }
+        }
+        kept.sort { ($0.eventTime, $0.entity, $0.feature) < ($1.eventTime, $1.entity, $1.feature) }
+        var content = Data()
+        for row in kept {
+            for part in [row.entity, row.feature, Timestamps.format(row.eventTime), row.value.description] {
+                content.append(Data(part.utf8))
+                content.append(0)
+            }
+        }
+        let pseudonyms = included.map { lineage.pseudonym(for: $0) }.sorted { $0.lexicographicallyPrecedes($1) }
+        let manifest = TrainingManifest(
+            id: id, purpose: purpose, actor: actor.id, revision: plan.revision, asOf: instant, from: from, to: to, features: features,
+            subjectsAsked: population.count, subjectsIncluded: included.count, rowsIncluded: kept.count, rowsExcluded: excluded,
+            contentHash: Self.hex(SHA256.hash(data: content)), subjectsHash: Self.hex(SHA256.hash(data: pseudonyms.reduce(Data(), +))))
+        // Recorded before anything is handed out.
+        _ = try trail.record(batch: entries)
+        try lineage.record(trainingSet: id, purpose: purpose, actor: actor.id, revision: plan.revision,
+                           manifest: manifest.json.serialized(), subjects: included, at: instant)
+        return TrainingSet(rows: kept, manifest: manifest)
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+}

@@ -63,7 +63,7 @@ private func distinct(_ items: [String]) -> [String] {
 
 extension JSONValue {
     /// From what `JSONSerialization` returns; object keys sorted so the result is deterministic.
-    init(foundation value: Any) {
+    public init(foundation value: Any) {
         switch value {
         case let dictionary as [String: Any]:
             self = .object(dictionary.keys.sorted().map { ($0, JSONValue(foundation: dictionary[$0]!)) })

@@ -434,6 +434,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             try db.execute(sql: "DELETE FROM consent_event WHERE subject = ?", arguments: [pseudonym])
             try db.execute(sql: "DELETE FROM budget_spend WHERE budget LIKE ?", arguments: ["%#" + pseudonym.hexString])
             try db.execute(sql: "DELETE FROM erasure_in_progress WHERE pseudonym = ?", arguments: [pseudonym])
+            // And their place in training-set lineage (`accord lineage` before erasing shows the models to retrain).
+            try db.execute(sql: "DELETE FROM training_subject WHERE pseudonym = ?", arguments: [pseudonym])
             try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
                            arguments: [Int64(instant.timeIntervalSince1970), count])
             sealKeys.remove(tag: tag)

@@ -165,6 +165,30 @@ enum StoreMigrations {
                 PRIMARY KEY (entity_key, feature, event_timestamp)
             ) WITHOUT ROWID;
             """),
+        ("0007-lineage", """
+            -- Training sets handed out by the gate, with their manifests; who was in each (by pseudonym); and the
+            -- models registered against them — so that a withdrawal can be traced to the models to retrain.
+            CREATE TABLE training_set (
+                id TEXT PRIMARY KEY,
+                created_at INTEGER NOT NULL,
+                purpose TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                revision TEXT NOT NULL,
+                manifest TEXT NOT NULL
+            );
+            CREATE TABLE training_subject (
+                pseudonym BLOB NOT NULL,
+                training_set TEXT NOT NULL REFERENCES training_set (id),
+                PRIMARY KEY (pseudonym, training_set)
+            ) WITHOUT ROWID;
+            CREATE TABLE model (
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                training_set TEXT NOT NULL REFERENCES training_set (id),
+                registered_at INTEGER NOT NULL,
+                PRIMARY KEY (name, version, training_set)
+            );
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),
@@ -199,7 +223,8 @@ enum StoreMigrations {
     static func holdsData(_ queue: DatabaseQueue, signed: Bool = false) throws -> Bool {
         let sql = signed
             ? "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM audit_checkpoint)"
-            : "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM consent_event) OR EXISTS (SELECT 1 FROM budget_spend)"
+            : "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM consent_event) OR EXISTS (SELECT 1 FROM budget_spend) "
+                + "OR EXISTS (SELECT 1 FROM training_subject)"
         return try queue.read { db in try Bool.fetchOne(db, sql: sql) ?? true }
     }
 

@@ -271,7 +271,8 @@ struct QueryFixture {
                       "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302",
                       "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227",
                       "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04",
-                      "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2"]
+                      "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2",
+                      "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab"]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")

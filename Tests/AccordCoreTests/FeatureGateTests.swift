@@ -112,3 +112,56 @@ import Testing
         #expect(try s.store.online(entities: ["u-1001"], features: ["clicks_7d"], asOf: Self.asOf).isEmpty)
     }
 }
+
+/// Training sets: the rows a trainer may use, a manifest saying how they were chosen, and lineage.
+@Suite struct TrainingSetTests {
+    @Test func rowsAreFilteredPerSubjectAndRowAndTheSetIsTraced() throws {
+        let s = try FeatureGateTests().setup()
+        defer { try? FileManager.default.removeItem(at: s.folder) }
+        let asOf = FeatureGateTests.asOf, day = 86_400.0
+        // u-1002 has data but no consent; u-1001's oldest click count is past the 90-day retention of clicks.
+        try s.store.write([
+            FeatureRow(entity: "u-1002", feature: "clicks_7d", value: .int(3), eventTime: asOf.addingTimeInterval(-2 * day)),
+            FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(12), eventTime: asOf.addingTimeInterval(-120 * day)),
+        ])
+        let lineage = try LineageStore(path: s.store.path, durability: .normal)
+        let population = [FeatureGateTests.adult, Subject(id: "u-1002", age: 41, jurisdiction: "EU")]
+        let set = try s.gate.trainingSet(
+            features: ["clicks_7d", "gps_last"], purpose: "model.training", actor: Actor(id: "trainer"), population: population,
+            from: asOf.addingTimeInterval(-365 * day), to: asOf, context: RequestContext(processingRegion: "EU"), asOf: asOf,
+            lineage: lineage, id: "ts-1")
+        #expect(set.rows.map(\.value) == [.int(41), .int(57)], "u-1001's recent clicks only")
+        #expect(set.manifest.rowsIncluded == 2 && set.manifest.subjectsIncluded == 1 && set.manifest.subjectsAsked == 2)
+        #expect(set.manifest.rowsExcluded["consent.missing"] == 1, "u-1002's row")
+        #expect(set.manifest.rowsExcluded["retention.expired"] == 1, "the 120-day-old row")
+        #expect(set.manifest.rowsExcluded.values.reduce(0, +) == 3, "and the gps_last row: precise location is not for training")
+        #expect(set.manifest.revision == (try Fixtures.referencePlan()).revision)
+        #expect(set.manifest.contentHash.count == 64 && set.manifest.subjectsHash.count == 64)
+
+        // The same request again gives the same content hash; the decisions are in the trail.
+        let again = try s.gate.trainingSet(
+            features: ["clicks_7d", "gps_last"], purpose: "model.training", actor: Actor(id: "trainer"), population: population,
+            from: asOf.addingTimeInterval(-365 * day), to: asOf, context: RequestContext(processingRegion: "EU"), asOf: asOf,
+            lineage: lineage, id: "ts-2")
+        #expect(again.manifest.contentHash == set.manifest.contentHash)
+        #expect(try s.trail.query(AuditQuery(action: "train")).count == 4)
+
+        try lineage.register(model: "recs", version: "7", trainingSet: "ts-1")
+        let traced = try lineage.trainingSets(including: "u-1001")
+        #expect(traced.map(\.id) == ["ts-1", "ts-2"])
+        #expect(traced.first?.models == ["recs@7"])
+        #expect(try lineage.trainingSets(including: "u-1002").isEmpty, "excluded people are not in the lineage")
+        #expect(throws: (any Error).self) { try lineage.register(model: "x", version: "1", trainingSet: "nope") }
+
+        let cli = try runAccord(["lineage", "--subject", "u-1001", "--db", s.store.path])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let first = try jsonObject(String(cli.stdout.split(separator: "\n")[0]))
+        #expect(first["training_set"] as? String == "ts-1")
+        #expect(first["models"] as? [String] == ["recs@7"])
+        #expect((first["manifest"] as? [String: Any])?["rows_included"] as? Int == 2)
+
+        // Erasure takes the person out of the lineage too.
+        #expect(try s.trail.erase(subject: "u-1001") >= 1)
+        #expect(try lineage.trainingSets(including: "u-1001").isEmpty)
+    }
+}
