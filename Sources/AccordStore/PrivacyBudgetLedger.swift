@@ -91,4 +91,27 @@ public final class PrivacyBudgetLedger: Sendable {
         }
         return Double(Self.micro(budget.total) - spent) / 1_000_000
     }
+
+    /// Spends `epsilon` from one budget for `purpose` (and `subject`, for a per-subject budget) if it has that
+    /// much left in the window ending at `instant`; returns whether it did. Checked and written in one
+    /// immediate transaction.
+    public func spend(epsilon: Double, from budget: PrivacyBudget, purpose: String, subject: String, decisionID: String?,
+                      at instant: Date = Date()) throws -> Bool {
+        let key = key(budget, purpose: purpose, subject: subject)
+        let now = Int64(instant.timeIntervalSince1970.rounded(.down))
+        return try queue.writeWithoutTransaction { db in
+            var spentNow = false
+            try db.inTransaction(.immediate) {
+                let spent = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
+                                               arguments: [key, now - budget.period.seconds]) ?? 0
+                if Self.micro(epsilon) <= Self.micro(budget.total) - spent {
+                    try db.execute(sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
+                                   arguments: [key, Self.micro(epsilon), now, decisionID])
+                    spentNow = true
+                }
+                return .commit
+            }
+            return spentNow
+        }
+    }
 }

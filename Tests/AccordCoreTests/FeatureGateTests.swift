@@ -165,3 +165,91 @@ import Testing
         #expect(try lineage.trainingSets(including: "u-1001").isEmpty)
     }
 }
+
+/// Aggregates through the gate: cohort minimums, calibrated noise, budgets.
+@Suite struct AggregateTests {
+    /// A seeded generator, so that noisy results are reproducible in tests.
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// `people` EU adults with analytics consent and a purchases_90d value each (1 to 3).
+    func setup(people: Int) throws -> (FeatureGateTests.Setup, [Subject], PrivacyBudgetLedger) {
+        let s = try FeatureGateTests().setup()
+        let asOf = FeatureGateTests.asOf
+        let subjects = (0..<people).map { Subject(id: "p-\($0)", age: 30, jurisdiction: "EU") }
+        try s.store.write(subjects.enumerated().map { i, subject in
+            FeatureRow(entity: subject.id, feature: "purchases_90d", value: .int(Int64(1 + i % 3)), eventTime: asOf.addingTimeInterval(-86_400))
+        })
+        try s.consent.record(subjects.map { ($0.id, ConsentEvent(kind: .grant, target: "analytics", occurredAt: asOf.addingTimeInterval(-30 * 86_400))) })
+        return (s, subjects, try PrivacyBudgetLedger(path: s.store.path, durability: .normal))
+    }
+
+    @Test func smallCohortsAreRefusedAndLargeOnesGetNoisyAnswers() throws {
+        let (s, subjects, ledger) = try setup(people: 60)
+        defer { try? FileManager.default.removeItem(at: s.folder) }
+        var random = Seeded(state: 7)
+        let context = RequestContext(processingRegion: "EU")
+        let small = try s.gate.aggregate(.count, of: "purchases_90d", cohort: Array(subjects.prefix(49)), purpose: "analytics.aggregate",
+                                         actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                         asOf: FeatureGateTests.asOf, random: &random)
+        #expect(small.value == nil)
+        #expect(small.refusals.map(\.code) == [.cohortTooSmall], "min_cohort is 50")
+        #expect(small.decisionIDs.count == 49, "every subject's decision is recorded even when refused")
+
+        let count = try s.gate.aggregate(.count, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
+                                         actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                         asOf: FeatureGateTests.asOf, random: &random)
+        #expect(count.cohort == 60 && count.mechanism == "laplace" && count.epsilonSpent == 0.5)
+        let value: Double = try #require(count.value)
+        #expect(value != 60, "noise was added")
+        let error: Double = abs(value - 60)
+        #expect(error < 40, "Laplace noise of scale 2")
+        let mean = try s.gate.aggregate(.mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
+                                        actor: Actor(id: "analytics-job"), context: context, clip: 0...3, budgets: ledger,
+                                        asOf: FeatureGateTests.asOf, random: &random)
+        let meanValue: Double = try #require(mean.value)
+        #expect(meanValue >= 0 && meanValue <= 3, "clipped to the declared range")
+        let recorded = try s.trail.query(AuditQuery(action: "aggregate")).count
+        #expect(recorded == 169, "49 + 60 + 60 decisions")
+    }
+
+    @Test func theBudgetStopsAggregatesAtItsTotal() throws {
+        let (s, subjects, ledger) = try setup(people: 50)
+        defer { try? FileManager.default.removeItem(at: s.folder) }
+        var random = Seeded(state: 11)
+        func run() throws -> FeatureGate.Aggregate {
+            try s.gate.aggregate(.sum, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate", actor: Actor(id: "analytics-job"),
+                                 context: RequestContext(processingRegion: "EU"), clip: 0...3, budgets: ledger,
+                                 asOf: FeatureGateTests.asOf, random: &random)
+        }
+        for _ in 0..<10 { #expect(try run().value != nil) }
+        let exhausted = try run()
+        #expect(exhausted.value == nil)
+        #expect(exhausted.refusals.map(\.code) == [.budgetExhausted])
+    }
+
+    /// The samplers' distributions, checked on many draws: Laplace(0, b) has mean 0 and mean |x| = b;
+    /// Normal(0, σ) has mean 0 and standard deviation σ.
+    @Test func noiseHasTheCalibratedSpread() {
+        var random = Seeded(state: 3)
+        let draws = 40_000.0
+        let laplace: [Double] = (0..<40_000).map { _ in FeatureGate.laplace(scale: 2, &random) }
+        let laplaceMean: Double = laplace.reduce(0, +) / draws
+        let laplaceSpread: Double = laplace.map { abs($0) }.reduce(0, +) / draws
+        #expect(abs(laplaceMean) < 0.05)
+        #expect(abs(laplaceSpread - 2) < 0.05)
+        let normal: [Double] = (0..<40_000).map { _ in FeatureGate.gaussian(sigma: 3, &random) }
+        let normalMean: Double = normal.reduce(0, +) / draws
+        let normalDeviation: Double = (normal.map { $0 * $0 }.reduce(0, +) / draws).squareRoot()
+        #expect(abs(normalMean) < 0.08)
+        #expect(abs(normalDeviation - 3) < 0.08)
+    }
+}

@@ -44,6 +44,8 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case budgetExhausted = "budget.exhausted"
     /// The privacy-budget ledger could not be read or written, so the aggregate is refused (fail closed).
     case budgetUnavailable = "budget.unavailable"
+    /// An aggregate over fewer subjects than the `min_cohort` obligation asks for.
+    case cohortTooSmall = "cohort.too_small"
     // Notes
     case jurisdictionFallback = "jurisdiction.fallback"
 
@@ -96,6 +98,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .consentUnavailable: "your consent could not be looked up, so the use was refused"
         case .budgetExhausted: "the privacy budget for this kind of statistic was used up"
         case .budgetUnavailable: "the privacy budget could not be checked, so the use was refused"
+        case .cohortTooSmall: "the group of people was too small for a statistic to hide any one of them"
         case .jurisdictionFallback: "the default jurisdiction's rules were applied"
         }
     }
