@@ -47,7 +47,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AccordBench",
-            dependencies: ["AccordCore", "AccordStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AccordCore", "AccordStore", "AccordGate", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/AccordBench"
         ),
         .testTarget(

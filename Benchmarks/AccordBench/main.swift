@@ -86,6 +86,7 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
 if only == nil || only == "single" { run("single-feature requests", single) }
 if only == nil || only == "twenty" { run("20-feature requests", twenty) }
 if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
+if only == "gate" { runGateBenchmark(asOf: asOf, quick: quick) }
 if only == "consent" { runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
 if only == "audit-append" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick, appendOnly: true) }
 if only != nil { exit(0) }
@@ -109,6 +110,7 @@ print("  \(format(Double(now() - largeStartEval) / Double(largeResources))) ns p
 
 runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick)
 runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick)
+runGateBenchmark(asOf: asOf, quick: quick)
 
 var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
