@@ -78,9 +78,7 @@ public final class ConsentStore: @unchecked Sendable {
     /// pseudonyms keyed by `<path>.subject-key` unless another key file is named.
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
-        queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
-                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
+        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
     }
 
     /// Records events for one subject, in order, in one transaction; returns them with their ids.

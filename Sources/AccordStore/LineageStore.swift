@@ -11,9 +11,7 @@ public final class LineageStore: Sendable {
 
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
-        queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
-                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
+        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
     }
 
     public func pseudonym(for subject: String) -> Data { pseudonymizer.pseudonym(for: subject) }

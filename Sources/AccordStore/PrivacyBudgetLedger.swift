@@ -13,9 +13,7 @@ public final class PrivacyBudgetLedger: Sendable {
 
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
-        queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
-                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
+        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
     }
 
     static func micro(_ epsilon: Double) -> Int64 { Int64((epsilon * 1_000_000).rounded()) }

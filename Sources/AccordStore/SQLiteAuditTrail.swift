@@ -40,9 +40,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
     public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
-        queue = try StoreMigrations.open(path: path, durability: durability)
-        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key",
-                                                                           mayCreate: !StoreMigrations.holdsData(queue)))
+        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
                                                mayCreate: !StoreMigrations.holdsData(queue, signed: true))
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)

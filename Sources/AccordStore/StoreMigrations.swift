@@ -217,6 +217,14 @@ enum StoreMigrations {
         return queue
     }
 
+    /// The database, opened as `open` does, and the subject pseudonymizer keyed by `subjectKeyPath` (default
+    /// `<path>.subject-key`; created only while nothing keyed by it is stored).
+    static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (DatabaseQueue, SubjectPseudonymizer) {
+        let queue = try open(path: path, durability: durability)
+        let key = try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key", mayCreate: !holdsData(queue))
+        return (queue, SubjectPseudonymizer(key: key))
+    }
+
     /// Whether anything keyed by the subject key has been written (records, consent events, budget spends),
     /// or — `signed` — anything the signing key vouches for (records, checkpoints). Key files may be created
     /// only before that.
