@@ -40,6 +40,14 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// An existing trail: reading, proving and erasing must not create one.
+    func openExistingTrail() throws -> SQLiteAuditTrail {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw CommandFailure(code: .usage, message: "\(db): error: no such audit trail")
+        }
+        return try openTrail()
+    }
+
     func openTrail() throws -> SQLiteAuditTrail {
         do {
             return try SQLiteAuditTrail(path: db, subjectKeyPath: subjectKey, signingKeyPath: signingKey)
@@ -61,10 +69,7 @@ struct AuditVerifyCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store.db) else {
-            throw CommandFailure(code: .usage, message: "\(store.db): error: no such audit trail")
-        }
-        let verification = try store.openTrail().verify()
+        let verification = try store.openExistingTrail().verify()
         switch format {
         case .text:
             for problem in verification.problems { print("\(store.db): error: \(problem)") }
@@ -126,10 +131,7 @@ struct AuditProveCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store.db) else {
-            throw CommandFailure(code: .usage, message: "\(store.db): error: no such audit trail")
-        }
-        let trail = try store.openTrail()
+        let trail = try store.openExistingTrail()
         if let decision {
             guard let proof = try trail.prove(decisionID: decision) else {
                 throw CommandFailure(code: .policyProblem,

@@ -38,14 +38,6 @@ enum RecordFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, jsonl, csv
 }
 
-/// Opens an existing trail: querying must not create one.
-private func existingTrail(_ store: StoreOptions) throws -> SQLiteAuditTrail {
-    guard FileManager.default.fileExists(atPath: store.db) else {
-        throw CommandFailure(code: .usage, message: "\(store.db): error: no such audit trail")
-    }
-    return try store.openTrail()
-}
-
 struct AuditQueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -87,7 +79,7 @@ struct AuditQueryCommand: ParsableCommand {
         let query = AuditQuery(from: window.start, to: window.end, subject: subject, purpose: purpose, action: action, effect: effect,
                                rule: rule, reason: reason, actor: actor, revision: revision, decisionID: decision,
                                limit: limit == 0 ? nil : limit)
-        let records = try existingTrail(store).query(query)
+        let records = try store.openExistingTrail().query(query)
         print(render(records, as: format), terminator: "")
     }
 }
@@ -144,7 +136,7 @@ struct AuditStatsCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let stats = try existingTrail(store).stats(from: window.start, to: window.end)
+        let stats = try store.openExistingTrail().stats(from: window.start, to: window.end)
         switch format {
         case .json:
             print(JSONValue.object([
@@ -181,7 +173,7 @@ struct AuditExportCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let trail = try existingTrail(store)
+        let trail = try store.openExistingTrail()
         let records = try trail.export(subject: subject)
         switch format {
         case .json:
@@ -238,7 +230,7 @@ struct AuditEraseCommand: ParsableCommand {
     var subject: String
 
     func run() throws {
-        let count = try existingTrail(store).erase(subject: subject)
+        let count = try store.openExistingTrail().erase(subject: subject)
         print("erased: \(count) record\(count == 1 ? "" : "s") can no longer be tied to the subject, and their consent history and "
               + "own budget spends are gone; the trail still verifies")
     }
