@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "AccordCore",
                 "AccordStore",
+                "AccordGate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

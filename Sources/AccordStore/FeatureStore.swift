@@ -147,4 +147,31 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
         return FeatureRow(entity: String.fromDatabaseValue(row[0]) ?? "", feature: String.fromDatabaseValue(row[1]) ?? "", value: value,
                           eventTime: Date(timeIntervalSince1970: Double(Int64.fromDatabaseValue(row[2]) ?? 0)))
     }
+
+    /// For one feature, the entities with values older than `cutoff`, and how many each.
+    public func expired(feature: String, before cutoff: Date) throws -> [(entity: String, rows: Int)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT entity_key, count(*) FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key NOT LIKE 'anon:%'
+                GROUP BY entity_key ORDER BY entity_key
+                """, arguments: [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Deletes one feature's values older than `cutoff` — or, with `anonymise`, gives each a random entity key
+    /// of its own, so that it can still be counted but no longer tied to anyone. Returns how many rows.
+    public func purge(feature: String, before cutoff: Date, anonymise: Bool) throws -> Int {
+        try queue.write { db in
+            let arguments: StatementArguments = [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]
+            if anonymise {
+                try db.execute(sql: """
+                    UPDATE feature_value SET entity_key = 'anon:' || lower(hex(randomblob(12)))
+                    WHERE feature = ? AND event_timestamp < ? AND entity_key NOT LIKE 'anon:%'
+                    """, arguments: arguments)
+            } else {
+                try db.execute(sql: "DELETE FROM feature_value WHERE feature = ? AND event_timestamp < ?", arguments: arguments)
+            }
+            return db.changesCount
+        }
+    }
 }

@@ -10,7 +10,8 @@ struct Accord: ParsableCommand {
         abstract: "Policy-as-code governance for personal data in machine learning.",
         discussion: "Exit codes: 0 fine, 1 policy problem, 2 usage or input error, 3 internal error.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self]
+        subcommands: [ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self,
+                      RetentionCommand.self]
     )
 
     /// Runs the command, mapping failures onto Accord's exit codes (ArgumentParser's own usage code is 64).

@@ -253,3 +253,41 @@ import Testing
         #expect(abs(normalDeviation - 3) < 0.08)
     }
 }
+
+/// Retention on the embedded store: planned with counts, carried out, recorded, and idempotent.
+@Suite struct RetentionTests {
+    @Test func planPurgeRecordAndRerun() throws {
+        let s = try FeatureGateTests().setup()
+        defer { try? FileManager.default.removeItem(at: s.folder) }
+        let asOf = FeatureGateTests.asOf, day = 86_400.0
+        try s.store.write([
+            FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(5), eventTime: asOf.addingTimeInterval(-100 * day)),
+            FeatureRow(entity: "u-1002", feature: "clicks_7d", value: .int(6), eventTime: asOf.addingTimeInterval(-95 * day)),
+            FeatureRow(entity: "u-1002", feature: "gps_last", value: .string("48.85,2.35"), eventTime: asOf.addingTimeInterval(-8 * day)),
+        ])
+        guard let set = PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet else { Issue.record("policies"); return }
+        let planner = RetentionPlanner(policies: set, store: s.store)
+        let plan = try planner.plan(asOf: asOf)
+        let clicks = try #require(plan.first { $0.feature == "clicks_7d" && $0.purges })
+        #expect(clicks.rows == 2 && clicks.subjects == 2 && clicks.action == .delete)
+        #expect(plan.first { $0.feature == "gps_last" && $0.purges }?.rows == 1, "precise location: 7 days")
+
+        let done = try planner.purge(asOf: asOf, trail: s.trail)
+        #expect(done.reduce(0) { $0 + $1.rows } == 3)
+        #expect(try s.store.expired(feature: "clicks_7d", before: asOf.addingTimeInterval(-90 * day)).isEmpty)
+        #expect(try s.store.online(entities: ["u-1001"], features: ["clicks_7d"], asOf: asOf).first?.value == .int(57),
+                "recent values stay")
+        let recorded = try s.trail.query(AuditQuery(reason: "retention.expired"))
+        #expect(recorded.count == 3, "one record per subject and feature")
+        #expect(Set(recorded.map(\.action)) == ["delete"])
+        #expect(try s.trail.export(subject: "u-1002").contains { $0.purpose == "accord.retention" }, "the person can see it")
+
+        #expect(try planner.purge(asOf: asOf, trail: s.trail).isEmpty, "nothing left to do")
+        #expect(try s.trail.query(AuditQuery(reason: "retention.expired")).count == 3, "and nothing recorded twice")
+        #expect(try s.trail.verify().isIntact)
+
+        let cli = try runAccord(["retention", "plan", "--db", s.store.path, "--as-of", "2026-06-01T00:00:00Z"])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        #expect(cli.stdout.split(separator: "\n").allSatisfy { (try? jsonObject(String($0)))?["rows"] as? Int == 0 })
+    }
+}

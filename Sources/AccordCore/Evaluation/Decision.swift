@@ -171,6 +171,17 @@ public struct ResourceDecision: Sendable, Hashable {
     /// The epsilon this decision spent from the resource's privacy budget (aggregates under a budgeted
     /// `differential_privacy` obligation, decided with a budget ledger).
     public var epsilonSpent: Double?
+
+    public init(resource: String, category: String?, effect: ResourceEffect, reasons: [Reason], obligations: Obligations = Obligations(),
+                deleteBy: Date? = nil, trace: [RuleTrace]? = nil) {
+        self.resource = resource
+        self.category = category
+        self.effect = effect
+        self.reasons = reasons
+        self.obligations = obligations
+        self.deleteBy = deleteBy
+        self.trace = trace
+    }
 }
 
 extension Decision {
@@ -224,4 +235,13 @@ public struct Decision: Sendable, Hashable {
     public var resources: [ResourceDecision]
     /// Reasons that concern the whole request (the fallback jurisdiction, an unknown purpose).
     public var reasons: [Reason]
+}
+
+extension Decision {
+    /// A decision made outside a plan — a retention purge, say — to be recorded like one.
+    public init(effect: DecisionEffect, revision: String, purpose: String, action: String, jurisdiction: String? = nil, instant: Date,
+                resources: [ResourceDecision], reasons: [Reason] = []) {
+        self.init(effect: effect, revision: revision, requestID: nil, purpose: purpose, action: action, jurisdiction: jurisdiction,
+                  instant: instant, resources: resources, reasons: reasons)
+    }
 }
