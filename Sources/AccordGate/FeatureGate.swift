@@ -64,7 +64,9 @@ public struct FeatureGate: Sendable {
         for subject in subjects {
             let request = DecisionRequest(
                 actor: actor, subject: subject, purpose: purpose, action: "read_online",
-                resources: features.map { ResourceReference(feature: $0, collectedAt: latest[subject.id + "\u{0}" + $0]?.eventTime) },
+                // A feature with no value is decided as if a fresh one were read, so that it comes back
+                // NOT_FOUND where a value would be permitted, not DENIED for an unknown age.
+                resources: features.map { ResourceReference(feature: $0, collectedAt: latest[subject.id + "\u{0}" + $0]?.eventTime ?? instant) },
                 context: context, consent: consent == nil ? ConsentState() : nil)
             let decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
             entries.append(AuditEntry(decision: decision, request: request, decisionID: decisionID(), instant: instant))
@@ -91,9 +93,10 @@ public struct FeatureGate: Sendable {
         }
     }
 
-    /// A value under a mask: `redact` removes it; `hash` replaces it with the SHA-256 of its text (stable,
-    /// so it can still join and count, but not be read); `truncate` keeps a string's first four characters
-    /// and a number's two leading digits.
+    /// A value under a mask: `redact` removes it; `hash` replaces it with the SHA-256 of its text (stable, so it
+    /// can still join and count — but a value from a small set, an age or a postcode, can be found again by
+    /// hashing every candidate: use `redact` for those); `truncate` keeps a string's first four characters
+    /// (shorter strings are removed) and a number's two leading digits.
     static func masked(_ value: FeatureValue, _ mask: MaskStrategy?) -> FeatureValue? {
         switch mask {
         case nil: return value
@@ -101,7 +104,7 @@ public struct FeatureGate: Sendable {
         case .hash: return .string("sha256:" + SHA256.hash(data: Data(value.description.utf8)).map { String(format: "%02x", $0) }.joined())
         case .truncate:
             switch value {
-            case .string(let text): return .string(String(text.prefix(4)))
+            case .string(let text): return text.count <= 4 ? nil : .string(String(text.prefix(4)))  // a short string would stay whole
             case .int(let number): return .int(Self.twoDigits(number))
             case .double(let number):
                 guard number != 0, number.isFinite else { return value }
@@ -114,7 +117,7 @@ public struct FeatureGate: Sendable {
 
     static func twoDigits(_ number: Int64) -> Int64 {
         var scale: Int64 = 1
-        while abs(number) / scale >= 100 { scale *= 10 }
+        while (number / scale).magnitude >= 100 { scale *= 10 }
         return number / scale * scale
     }
 }
@@ -171,6 +174,7 @@ extension FeatureGate {
         context: RequestContext = RequestContext(), asOf instant: Date = Date(), lineage: LineageStore,
         id: String = UUID().uuidString.lowercased()
     ) throws -> TrainingSet {
+        let population = Self.distinct(population)
         let rows = try store.historical(entities: population.map(\.id), features: features, from: from, to: to)
         let bySubject = Dictionary(grouping: rows, by: \.entity)
         var entries: [AuditEntry] = []
@@ -188,9 +192,14 @@ extension FeatureGate {
             entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
             var any = false
             for (row, resource) in zip(theirs, decision.resources) {
-                if resource.effect == .permit {
-                    kept.append(row)
+                // A mask binds the trainer as it binds a reader; a redacted value is no row at all.
+                if resource.effect == .permit, let value = Self.masked(row.value, resource.obligations.mask) {
+                    var masked = row
+                    masked.value = value
+                    kept.append(masked)
                     any = true
+                } else if resource.effect == .permit {
+                    excluded["mask.redact", default: 0] += 1
                 } else {
                     let reason = resource.reasons.first { $0.code.denies }?.code.rawValue ?? "denied"
                     excluded[reason, default: 0] += 1
@@ -236,8 +245,9 @@ extension FeatureGate {
         public var value: Double?
         /// Why it was refused (`cohort.too_small`, `budget.exhausted`, …); empty when computed.
         public var refusals: [Reason]
-        /// Subjects whose value was permitted and counted.
-        public var cohort: Int
+        /// Subjects whose value was permitted and counted — exact only without differential privacy (under it,
+        /// nil: the exact size would undo the noise of a count).
+        public var cohort: Int?
         /// The noise added: `laplace` or `gaussian`, with the epsilon spent; nil without differential privacy.
         public var mechanism: String?
         public var epsilonSpent: Double?
@@ -255,6 +265,8 @@ extension FeatureGate {
         context: RequestContext = RequestContext(), clip: ClosedRange<Double> = 0...1, budgets: PrivacyBudgetLedger? = nil,
         asOf instant: Date = Date(), random: inout R, id: String = UUID().uuidString.lowercased()
     ) throws -> Aggregate {
+        // Each person once: a repeated subject would count twice towards min_cohort and the sensitivity.
+        let cohort = Self.distinct(cohort)
         let rows = try store.online(entities: cohort.map(\.id), features: [feature], asOf: instant)
         let values = Dictionary(rows.map { ($0.entity, $0) }, uniquingKeysWith: { first, _ in first })
         var entries: [AuditEntry] = []
@@ -268,7 +280,7 @@ extension FeatureGate {
             let decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
             entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
             guard let resource = decision.resources.first, resource.effect == .permit, let row = values[subject.id],
-                  let number = Self.number(row.value)
+                  let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
             else { continue }
             permitted.append((subject.id, number))
             obligations = obligations.map { $0.combined(with: resource.obligations) } ?? resource.obligations
@@ -278,7 +290,8 @@ extension FeatureGate {
                                epsilonSpent: nil, decisionIDs: entries.map(\.decisionID))
         let minimum = obligations?.minCohort ?? 1
         guard permitted.count >= max(minimum, 1) else {
-            result.refusals = [Reason(.cohortTooSmall, detail: "\(permitted.count) of at least \(minimum)")]
+            result.refusals = [Reason(.cohortTooSmall, detail: "fewer than \(minimum)")]
+            result.cohort = obligations?.differentialPrivacy == nil ? permitted.count : nil
             return result
         }
         guard let dp = obligations?.differentialPrivacy else {
@@ -295,9 +308,8 @@ extension FeatureGate {
                 permitted = try permitted.filter { item in
                     try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: item.subject, decisionID: id, at: instant)
                 }
-                result.cohort = permitted.count
                 guard permitted.count >= max(minimum, 1) else {
-                    result.refusals = [Reason(.budgetExhausted, detail: "too few people with budget left: \(permitted.count) of at least \(minimum)")]
+                    result.refusals = [Reason(.budgetExhausted, detail: "too few people with budget left (fewer than \(minimum))")]
                     return result
                 }
             } else {
@@ -307,10 +319,13 @@ extension FeatureGate {
                 }
             }
         }
+        result.cohort = nil
         let clipped = permitted.map { min(max($0.value, clip.lowerBound), clip.upperBound) }
         let bound = max(abs(clip.lowerBound), abs(clip.upperBound))
-        func noisy(_ exact: Double, sensitivity: Double, epsilon: Double) -> Double {
-            if let delta = dp.delta, delta > 0 {
+        // The classic Gaussian calibration holds only for epsilon below 1; above, Laplace (pure epsilon-DP) is used.
+        let gaussian = (dp.delta ?? 0) > 0 && dp.epsilon < 1
+        func noisy(_ exact: Double, sensitivity: Double, epsilon: Double, delta: Double? = dp.delta) -> Double {
+            if gaussian, let delta {
                 let sigma = sensitivity * (2 * log(1.25 / delta)).squareRoot() / epsilon
                 return exact + Self.gaussian(sigma: sigma, &random)
             }
@@ -320,13 +335,20 @@ extension FeatureGate {
         case .count: result.value = noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon)
         case .sum: result.value = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon)
         case .mean:
-            let sum = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon / 2)
-            let count = max(1, noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon / 2))
+            // Half the epsilon (and half the delta) on the sum, half on the count.
+            let sum = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon / 2, delta: dp.delta.map { $0 / 2 })
+            let count = max(1, noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon / 2, delta: dp.delta.map { $0 / 2 }))
             result.value = min(max(sum / count, clip.lowerBound), clip.upperBound)
         }
-        result.mechanism = (dp.delta ?? 0) > 0 ? "gaussian" : "laplace"
+        result.mechanism = gaussian ? "gaussian" : "laplace"
         result.epsilonSpent = dp.epsilon
         return result
+    }
+
+    /// The subjects in order, each once (by id).
+    static func distinct(_ subjects: [Subject]) -> [Subject] {
+        var seen: Set<String> = []
+        return subjects.filter { seen.insert($0.id).inserted }
     }
 
     static func number(_ value: FeatureValue) -> Double? {

@@ -64,20 +64,14 @@ public struct RetentionPlanner: Sendable {
                                   instant: instant)
             }
             _ = try trail.record(batch: entries)
-            item.rows = try store.purge(feature: item.feature, before: cutoff, anonymise: item.action == .anonymise)
+            item.rows = try store.purge(feature: item.feature, before: cutoff, entities: affected.map(\.entity),
+                                        anonymise: item.action == .anonymise)
             done.append(item)
         }
         return done
     }
 
     private func covers(_ rule: RetentionRule, _ category: String) -> Bool {
-        rule.categories.contains { pattern in
-            switch pattern {
-            case .all: true
-            case .subtree(let name): Names.isWithin(category, name)
-            case .descendants(let name): category != name && Names.isWithin(category, name)
-            case .sensitive: policies.categories[category]?.sensitive == true
-            }
-        }
+        rule.categories.contains { $0.matches(category, isSensitive: policies.isSensitive(category: category)) }
     }
 }

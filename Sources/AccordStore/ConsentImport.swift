@@ -20,7 +20,9 @@ public enum ConsentImport {
     public static func read(_ text: String, csv: Bool, file: String) -> Result<[(subject: String, event: ConsentEvent)], ImportFailure> {
         var events: [(subject: String, event: ConsentEvent)] = []
         var problems: [Problem] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // Split on line breaks of any kind: Swift reads "\r\n" as one character, so splitting on "\n" alone would
+        // see a Windows file as a single line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         var header: [String]?
         for (index, line) in lines.enumerated() {
             let number = index + 1

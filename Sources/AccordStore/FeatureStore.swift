@@ -159,26 +159,34 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
     public func expired(feature: String, before cutoff: Date) throws -> [(entity: String, rows: Int)] {
         try queue.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT entity_key, count(*) FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key NOT LIKE 'anon:%'
+                SELECT entity_key, count(*) FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key NOT GLOB 'anon:*'
                 GROUP BY entity_key ORDER BY entity_key
                 """, arguments: [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]).map { ($0[0], $0[1]) }
         }
     }
 
-    /// Deletes one feature's values older than `cutoff` — or, with `anonymise`, gives each a random entity key
-    /// of its own, so that it can still be counted but no longer tied to anyone. Returns how many rows.
-    public func purge(feature: String, before cutoff: Date, anonymise: Bool) throws -> Int {
+    /// Deletes one feature's values older than `cutoff` for `entities` (those whose purge was recorded) — or,
+    /// with `anonymise`, gives each a random entity key of its own and keeps only the day of its event time,
+    /// so that it can still be counted but no longer tied to anyone by key or by an exact shared timestamp.
+    /// Returns how many rows.
+    public func purge(feature: String, before cutoff: Date, entities: [String], anonymise: Bool) throws -> Int {
         try queue.write { db in
-            let arguments: StatementArguments = [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]
-            if anonymise {
-                try db.execute(sql: """
-                    UPDATE feature_value SET entity_key = 'anon:' || lower(hex(randomblob(12)))
-                    WHERE feature = ? AND event_timestamp < ? AND entity_key NOT LIKE 'anon:%'
-                    """, arguments: arguments)
-            } else {
-                try db.execute(sql: "DELETE FROM feature_value WHERE feature = ? AND event_timestamp < ?", arguments: arguments)
+            let limit = Int64(cutoff.timeIntervalSince1970.rounded(.down))
+            var changed = 0
+            for entity in entities {
+                if anonymise {
+                    try db.execute(sql: """
+                        UPDATE OR REPLACE feature_value SET entity_key = 'anon:' || lower(hex(randomblob(12))),
+                            event_timestamp = event_timestamp - event_timestamp % 86400, created_timestamp = 0
+                        WHERE feature = ? AND event_timestamp < ? AND entity_key = ?
+                        """, arguments: [feature, limit, entity])
+                } else {
+                    try db.execute(sql: "DELETE FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key = ?",
+                                   arguments: [feature, limit, entity])
+                }
+                changed += db.changesCount
             }
-            return db.changesCount
+            return changed
         }
     }
 }

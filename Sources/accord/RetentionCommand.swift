@@ -65,6 +65,10 @@ struct RetentionPurgeCommand: ParsableCommand {
     @OptionGroup var options: RetentionOptions
 
     func run() throws {
+        // A purge dated in the future would delete what has not expired yet, and date the trail ahead for good.
+        if options.instant > Date().addingTimeInterval(60) {
+            throw CommandFailure(code: .usage, message: "error: --as-of for a purge cannot be in the future")
+        }
         let planner = try options.planner()
         let done = try planner.purge(asOf: options.instant, trail: try options.store.openTrail())
         for item in done { print(item.json.serialized()) }

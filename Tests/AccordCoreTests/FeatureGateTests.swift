@@ -97,6 +97,8 @@ import Testing
 
     @Test func masksAndTheStoreOnItsOwn() throws {
         #expect(FeatureGate.masked(.string("Berlin-Mitte"), .truncate) == .string("Berl"))
+        #expect(FeatureGate.masked(.string("NY"), .truncate) == nil, "too short to truncate: removed")
+        #expect(FeatureGate.masked(.int(.min), .truncate) != nil, "no overflow at the extremes")
         #expect(FeatureGate.masked(.int(12_345), .truncate) == .int(12_000))
         #expect(FeatureGate.masked(.int(-987), .truncate) == .int(-980))
         #expect(FeatureGate.masked(.int(42), .redact) == nil)
@@ -203,11 +205,19 @@ import Testing
         #expect(small.value == nil)
         #expect(small.refusals.map(\.code) == [.cohortTooSmall], "min_cohort is 50")
         #expect(small.decisionIDs.count == 49, "every subject's decision is recorded even when refused")
+        // Naming people twice does not make a cohort bigger.
+        let padded = Array(subjects.prefix(30)) + Array(subjects.prefix(30))
+        let repeated = try s.gate.aggregate(.count, of: "purchases_90d", cohort: padded, purpose: "analytics.aggregate",
+                                            actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                            asOf: FeatureGateTests.asOf, random: &random)
+        #expect(repeated.refusals.map(\.code) == [.cohortTooSmall])
+        #expect(repeated.decisionIDs.count == 30)
 
         let count = try s.gate.aggregate(.count, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
                                          actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
                                          asOf: FeatureGateTests.asOf, random: &random)
-        #expect(count.cohort == 60 && count.mechanism == "laplace" && count.epsilonSpent == 0.5)
+        #expect(count.cohort == nil, "under differential privacy the exact cohort size would undo the noise")
+        #expect(count.mechanism == "laplace" && count.epsilonSpent == 0.5)
         let value: Double = try #require(count.value)
         #expect(value != 60, "noise was added")
         let error: Double = abs(value - 60)
@@ -218,7 +228,7 @@ import Testing
         let meanValue: Double = try #require(mean.value)
         #expect(meanValue >= 0 && meanValue <= 3, "clipped to the declared range")
         let recorded = try s.trail.query(AuditQuery(action: "aggregate")).count
-        #expect(recorded == 169, "49 + 60 + 60 decisions")
+        #expect(recorded == 199, "49 + 30 + 60 + 60 decisions")
     }
 
     @Test func theBudgetStopsAggregatesAtItsTotal() throws {

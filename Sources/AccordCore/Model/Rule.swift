@@ -72,10 +72,10 @@ public struct Obligations: Hashable, Sendable {
         if let k = other.minCohort { result.minCohort = max(result.minCohort ?? k, k) }
         if let dp = other.differentialPrivacy {
             if let mine = result.differentialPrivacy {
+                // No delta (pure epsilon-DP) is stricter than any delta: one rule asking for it wins.
                 let delta: Double? = switch (mine.delta, dp.delta) {
                 case let (a?, b?): min(a, b)
-                case let (a?, nil): a
-                case let (nil, b): b
+                default: nil
                 }
                 let budget: PrivacyBudget? = switch (mine.budget, dp.budget) {
                 case let (a?, b?): a.stricterThan(b) ? a : b
