@@ -272,6 +272,7 @@ extension FeatureGate {
         var entries: [AuditEntry] = []
         var permitted: [(subject: String, value: Double)] = []
         var obligations: Obligations?
+        var permittedEntry: [String: Int] = [:]
         for subject in cohort {
             let request = DecisionRequest(
                 actor: actor, subject: subject, purpose: purpose, action: "aggregate",
@@ -283,25 +284,36 @@ extension FeatureGate {
                   let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
             else { continue }
             permitted.append((subject.id, number))
+            permittedEntry[subject.id] = entries.count - 1
             obligations = obligations.map { $0.combined(with: resource.obligations) } ?? resource.obligations
         }
-        _ = try trail.record(batch: entries)
+        /// Folds the outcome into the decisions — a refusal denies the values that were permitted, a spend is
+        /// noted on the values that paid it — and records them all before the result is returned.
+        func recorded(_ result: Aggregate, spentBy subjects: [String] = []) throws -> Aggregate {
+            if let refusal = result.refusals.first {
+                for index in permittedEntry.values { entries[index].decision = entries[index].decision.denying([0], because: refusal) }
+            } else if let epsilon = result.epsilonSpent {
+                for subject in subjects { if let index = permittedEntry[subject] { entries[index].decision.resources[0].epsilonSpent = epsilon } }
+            }
+            _ = try trail.record(batch: entries)
+            return result
+        }
         var result = Aggregate(function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,
                                epsilonSpent: nil, decisionIDs: entries.map(\.decisionID))
         let minimum = obligations?.minCohort ?? 1
         guard permitted.count >= max(minimum, 1) else {
             result.refusals = [Reason(.cohortTooSmall, detail: "fewer than \(minimum)")]
             result.cohort = obligations?.differentialPrivacy == nil ? permitted.count : nil
-            return result
+            return try recorded(result)
         }
         guard let dp = obligations?.differentialPrivacy else {
             result.value = Self.exact(function, permitted.map(\.value))
-            return result
+            return try recorded(result)
         }
         if let budget = dp.budget {
             guard let budgets else {
                 result.refusals = [Reason(.budgetUnavailable, detail: "the obligation carries a budget and no ledger was given")]
-                return result
+                return try recorded(result)
             }
             if budget.perSubject {
                 // Each person's own budget: those who have none left are left out, and the cohort checked again.
@@ -310,12 +322,12 @@ extension FeatureGate {
                 }
                 guard permitted.count >= max(minimum, 1) else {
                     result.refusals = [Reason(.budgetExhausted, detail: "too few people with budget left (fewer than \(minimum))")]
-                    return result
+                    return try recorded(result)
                 }
             } else {
                 guard try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: "", decisionID: id, at: instant) else {
                     result.refusals = [Reason(.budgetExhausted, detail: "epsilon \(dp.epsilon) per query, \(budget.total) per \(budget.period)")]
-                    return result
+                    return try recorded(result)
                 }
             }
         }
@@ -342,7 +354,7 @@ extension FeatureGate {
         }
         result.mechanism = gaussian ? "gaussian" : "laplace"
         result.epsilonSpent = dp.epsilon
-        return result
+        return try recorded(result, spentBy: permitted.map(\.subject))
     }
 
     /// The subjects in order, each once (by id).

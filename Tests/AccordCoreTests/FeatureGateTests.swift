@@ -229,6 +229,9 @@ import Testing
         #expect(meanValue >= 0 && meanValue <= 3, "clipped to the declared range")
         let recorded = try s.trail.query(AuditQuery(action: "aggregate")).count
         #expect(recorded == 199, "49 + 30 + 60 + 60 decisions")
+        #expect(try s.trail.query(AuditQuery(reason: "cohort.too_small")).count == 79, "the refusals are in the trail")
+        let paid = try s.trail.query(AuditQuery(action: "aggregate", limit: 60))
+        #expect(paid.allSatisfy { $0.resourceOutcomes.first?.epsilonSpent == 0.5 }, "and so is the epsilon each value paid")
     }
 
     @Test func theBudgetStopsAggregatesAtItsTotal() throws {
@@ -244,6 +247,7 @@ import Testing
         let exhausted = try run()
         #expect(exhausted.value == nil)
         #expect(exhausted.refusals.map(\.code) == [.budgetExhausted])
+        #expect(try s.trail.query(AuditQuery(reason: "budget.exhausted")).count == 50)
     }
 
     /// The samplers' distributions, checked on many draws: Laplace(0, b) has mean 0 and mean |x| = b;
