@@ -33,6 +33,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The examples' click-through model (examples/recsys): trained on a guarded training set in the tests.
+        .target(
+            name: "RecsysModel",
+            path: "examples/recsys/RecsysModel"
+        ),
         .target(
             name: "AccordGate",
             dependencies: ["AccordCore", "AccordStore", .product(name: "Crypto", package: "swift-crypto")]
@@ -53,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordGate", "accord", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCore", "AccordStore", "AccordGate", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )
