@@ -48,6 +48,7 @@ let package = Package(
                 "AccordCore",
                 "AccordStore",
                 "AccordGate",
+                "RecsysModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// `accord demo` through the real binary: it runs to the end, and its summary matches its own audit trail.
+@Suite struct DemoTests {
+    @Test func theDemoRunsAndItsSummaryMatchesItsTrail() throws {
+        let folder = try Fixtures.temporaryFolder("accord-demo")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = folder.appendingPathComponent("workspace").path
+        let demo = try runAccord(["demo", "--workspace", workspace])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("read before: PRESENT; after: DENIED (consent.missing)"))
+        #expect(demo.stdout.contains("models to retrain: recs-click@1"))
+        let summary = try jsonObject(try String(contentsOfFile: workspace + "/summary.json", encoding: .utf8))
+        let stats = try runAccord(["audit", "stats", "--db", workspace + "/accord.sqlite", "--format", "json"])
+        let trail = try jsonObject(stats.stdout)
+        #expect(summary["decisions"] as? Int == trail["records"] as? Int)
+        let byPurpose = try #require(trail["by_purpose"] as? [[String: Any]])
+        let denies = byPurpose.compactMap { $0["deny"] as? Int }.reduce(0, +)
+        #expect((summary["by_effect"] as? [String: Any])?["deny"] as? Int == denies)
+        let reasons = try #require(summary["top_reasons"] as? [[String: Any]])
+        let trailReasons = try #require(trail["top_reasons"] as? [[String: Any]])
+        for reason in reasons {
+            #expect(trailReasons.contains { $0["code"] as? String == reason["code"] as? String && $0["records"] as? Int == reason["records"] as? Int })
+        }
+        #expect(summary["trail_intact"] as? Bool == true)
+        #expect(try runAccord(["audit", "verify", "--db", workspace + "/accord.sqlite"]).status == 0)
+        let auc = try #require(summary["model_auc"] as? Double)
+        #expect(auc > 0.7, "the click model learns on the guarded set (AUC \(auc))")
+        #expect((summary["rows_purged"] as? Int ?? 0) > 0)
+    }
+}
