@@ -171,7 +171,7 @@ struct DemoGenerator {
             let subject = Subject(id: String(format: "user-%04d", i), age: 14 + Int(next() % 57),
                                   jurisdiction: settings.jurisdictions[i % settings.jurisdictions.count])
             subjects.append(subject)
-            consents[subject.id] = Set(settings.consentRates.filter { uniform() < $0.value }.map(\.key))
+            consents[subject.id] = Set(settings.consentRates.sorted { $0.key < $1.key }.filter { uniform() < $0.value }.map(\.key))
         }
     }
 
