@@ -305,3 +305,57 @@ import Testing
         #expect(cli.stdout.split(separator: "\n").allSatisfy { (try? jsonObject(String($0)))?["rows"] as? Int == 0 })
     }
 }
+
+/// The remaining training-set exclusion and retention's crash safety.
+@Suite struct GateEdgeTests {
+    @Test func rowsThatWouldCrossAForbiddenBorderAreExcluded() throws {
+        let s = try FeatureGateTests().setup()
+        defer { try? FileManager.default.removeItem(at: s.folder) }
+        let set = try s.gate.trainingSet(
+            features: ["clicks_7d"], purpose: "model.training", actor: Actor(id: "trainer"), population: [FeatureGateTests.adult],
+            from: FeatureGateTests.asOf.addingTimeInterval(-30 * 86_400), to: FeatureGateTests.asOf,
+            context: RequestContext(processingRegion: "US"), asOf: FeatureGateTests.asOf,
+            lineage: try LineageStore(path: s.store.path, durability: .normal))
+        #expect(set.rows.isEmpty, "EU data may not be processed in the US")
+        #expect(set.manifest.rowsExcluded["residency.processing_region"] == 2)
+    }
+
+    /// A purge killed partway (SIGKILL) and run again leaves no expired value, records every deletion, and a
+    /// trail that verifies.
+    @Test func aKilledPurgeFinishesOnTheNextRun() throws {
+        let folder = try Fixtures.temporaryFolder("accord-purge-kill")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("accord.sqlite").path
+        let store = try SQLiteFeatureStore(path: path, durability: .normal)
+        _ = try SQLiteAuditTrail(path: path, durability: .normal)  // makes the keys the CLI will use
+        let asOf = FeatureGateTests.asOf
+        // 1,500 people with clicks, views and search queries long past their limits.
+        for batch in stride(from: 0, to: 1_500, by: 500) {
+            try store.write((batch..<batch + 500).flatMap { i in
+                ["clicks_7d", "views_30d", "recent_queries"].map { feature in
+                    FeatureRow(entity: "k-\(i)", feature: feature, value: .int(1), eventTime: asOf.addingTimeInterval(-200 * 86_400))
+                }
+            })
+        }
+        let arguments = ["retention", "purge", "--db", path, "--as-of", "2026-06-01T00:00:00Z"]
+        spawnLock.lock()
+        let (process, input, _) = try startAccord(arguments)
+        try? input.fileHandleForWriting.close()
+        spawnLock.unlock()
+        usleep(150_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let rerun = try runAccord(arguments)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        for feature in ["clicks_7d", "views_30d", "recent_queries"] {
+            #expect(try store.expired(feature: feature, before: asOf.addingTimeInterval(-90 * 86_400)).isEmpty, "\(feature)")
+        }
+        let trail = try SQLiteAuditTrail(path: path, durability: .normal)
+        #expect(try trail.verify().isIntact)
+        // Every person's deletion of each feature is on record (a killed run may have recorded some twice).
+        let recorded = try trail.query(AuditQuery(reason: "retention.expired"))
+        #expect(recorded.count >= 4_500)
+        #expect(try runAccord(arguments).stdout.contains("purged: 0 rows"), "a third run has nothing to do")
+    }
+}
