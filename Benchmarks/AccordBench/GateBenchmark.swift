@@ -64,7 +64,8 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
             let aggregate = try? gate.aggregate(.mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
                                                 actor: Actor(id: "analytics-job"), context: RequestContext(processingRegion: "EU"), clip: 0...10,
                                                 budgets: try! PrivacyBudgetLedger(path: path, durability: durability), asOf: asOf, random: &random)
-            print("  aggregate (mean over \(aggregate?.cohort ?? 0) people, Laplace noise, budget spent): \(format(seconds(since: start) * 1_000)) ms")
+            let outcome = aggregate?.value != nil ? "Laplace noise, budget spent" : "refused: \(aggregate?.refusals.map(\.code.rawValue) ?? [])"
+            print("  aggregate (mean over \(people) people asked; \(outcome)): \(format(seconds(since: start) * 1_000)) ms")
         }
     }
 }

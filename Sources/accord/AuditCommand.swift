@@ -24,6 +24,14 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("signing-key"), help: "Key file for checkpoint signatures (default: <db>.signing-key).")
     var signingKey: String?
 
+    /// An existing consent store: reading must not create a database.
+    func openExistingConsent() throws -> ConsentStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw CommandFailure(code: .usage, message: "\(db): error: no such database")
+        }
+        return try openConsent()
+    }
+
     func openConsent() throws -> ConsentStore {
         do {
             return try ConsentStore(path: db, subjectKeyPath: subjectKey)

@@ -246,7 +246,7 @@ struct ConsentShowCommand: ParsableCommand {
             for scope in try consentScopes(policies) { if let after = scope.expiresAfter { expiries[scope.id] = after } }
         }
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
-        let derived = try store.openConsent().consent(subject: subject, asOf: instant)
+        let derived = try store.openExistingConsent().consent(subject: subject, asOf: instant)
         print(JSONValue.object([
             ("subject", .string(subject)),
             ("as_of", .string(Timestamps.format(instant))),
@@ -283,7 +283,7 @@ struct ConsentHistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let history = try store.openConsent().history(subject: subject)
+        let history = try store.openExistingConsent().history(subject: subject)
         switch format {
         case .json: print(JSONValue.array(history.map(\.json)).serialized())
         case .jsonl, .csv: for record in history { print(record.json.serialized()) }
