@@ -48,15 +48,9 @@ public final class PrivacyBudgetLedger: Sendable {
                 try db.inTransaction(.immediate) {
                     for key in wanted.keys.sorted() {
                         let entry = wanted[key]!
-                        let spent = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
-                                                       arguments: [key, now - entry.budget.period.seconds]) ?? 0
-                        let left = Self.micro(entry.budget.total) - spent
-                        guard Self.micro(entry.epsilon) <= left else {
+                        if let left = try Self.spend(db, key: key, epsilon: entry.epsilon, from: entry.budget, now: now, decisionID: decisionID) {
                             exhausted.append((key, left))
-                            continue
                         }
-                        try db.execute(sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
-                                       arguments: [key, Self.micro(entry.epsilon), now, decisionID])
                     }
                     return .commit
                 }
@@ -83,10 +77,7 @@ public final class PrivacyBudgetLedger: Sendable {
     public func remaining(_ budget: PrivacyBudget, purpose: String, subject: String, at instant: Date = Date()) throws -> Double {
         let key = key(budget, purpose: purpose, subject: subject)
         let now = Int64(instant.timeIntervalSince1970.rounded(.down))
-        let spent = try queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
-                               arguments: [key, now - budget.period.seconds]) ?? 0
-        }
+        let spent = try queue.read { db in try Self.spent(db, key: key, since: now - budget.period.seconds) }
         return Double(Self.micro(budget.total) - spent) / 1_000_000
     }
 
@@ -100,16 +91,27 @@ public final class PrivacyBudgetLedger: Sendable {
         return try queue.writeWithoutTransaction { db in
             var spentNow = false
             try db.inTransaction(.immediate) {
-                let spent = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
-                                               arguments: [key, now - budget.period.seconds]) ?? 0
-                if Self.micro(epsilon) <= Self.micro(budget.total) - spent {
-                    try db.execute(sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
-                                   arguments: [key, Self.micro(epsilon), now, decisionID])
-                    spentNow = true
-                }
+                spentNow = try Self.spend(db, key: key, epsilon: epsilon, from: budget, now: now, decisionID: decisionID) == nil
                 return .commit
             }
             return spentNow
         }
+    }
+
+    /// Inside an immediate transaction: spends `epsilon` from the budget under `key` if the window ending at
+    /// `now` has that much left, and returns nil; otherwise spends nothing and returns what is left (millionths).
+    private static func spend(_ db: Database, key: String, epsilon: Double, from budget: PrivacyBudget, now: Int64,
+                              decisionID: String?) throws -> Int64? {
+        let left = micro(budget.total) - (try spent(db, key: key, since: now - budget.period.seconds))
+        guard micro(epsilon) <= left else { return left }
+        try db.execute(sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
+                       arguments: [key, micro(epsilon), now, decisionID])
+        return nil
+    }
+
+    /// Millionths of epsilon spent under `key` after `since`.
+    private static func spent(_ db: Database, key: String, since: Int64) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
+                           arguments: [key, since]) ?? 0
     }
 }
