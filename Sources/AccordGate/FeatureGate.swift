@@ -12,12 +12,16 @@ public struct FeatureGate: Sendable {
     public let trail: any AuditTrail
     /// Where the subjects' consent is read from (requests through the gate carry none of their own).
     public let consent: ConsentStore?
+    /// Group commit: callers on several threads sharing this gate (or copies of it) share commits, each still
+    /// returning only once its own records are committed.
+    let writer: AuditWriter
 
     public init(plan: DecisionPlan, store: any FeatureStore, trail: any AuditTrail, consent: ConsentStore? = nil) {
         self.plan = plan
         self.store = store
         self.trail = trail
         self.consent = consent
+        self.writer = AuditWriter(trail: trail)
     }
 
     /// What became of one requested feature of one subject, as Feast users know it, plus `DENIED`.
@@ -55,42 +59,61 @@ public struct FeatureGate: Sendable {
     /// decision per subject, all recorded in one commit before anything is returned.
     public func onlineFeatures(
         subjects: [Subject], features: [String], purpose: String, actor: Actor, context: RequestContext = RequestContext(),
-        asOf instant: Date = Date(), decisionID: () -> String = { UUID().uuidString.lowercased() }
+        asOf instant: Date = Date(), decisionID: () -> String = { DecisionID.next() }
     ) throws -> [SubjectFeatures] {
         let rows = try store.online(entities: subjects.map(\.id), features: features, asOf: instant)
-        var latest: [String: FeatureRow] = [:]
-        for row in rows { latest[row.entity + "\u{0}" + row.feature] = row }
+        // The latest row of each (subject, feature), by position in the request.
+        let featureIndex = Dictionary(features.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let subjectIndex = Dictionary(subjects.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var latest = [FeatureRow?](repeating: nil, count: subjects.count * features.count)
+        for row in rows {
+            guard let s = subjectIndex[row.entity], let f = featureIndex[row.feature] else { continue }
+            let slot = s * features.count + f
+            if latest[slot].map({ $0.eventTime < row.eventTime }) ?? true { latest[slot] = row }
+        }
         var entries: [AuditEntry] = []
+        entries.reserveCapacity(subjects.count)
         for subject in subjects {
+            let s = subjectIndex[subject.id]!
             let request = DecisionRequest(
                 actor: actor, subject: subject, purpose: purpose, action: "read_online",
                 // A feature with no value is decided as if a fresh one were read, so that it comes back
                 // NOT_FOUND where a value would be permitted, not DENIED for an unknown age.
-                resources: features.map { ResourceReference(feature: $0, collectedAt: latest[subject.id + "\u{0}" + $0]?.eventTime ?? instant) },
+                resources: features.indices.map { f in
+                    ResourceReference(feature: features[f], collectedAt: latest[s * features.count + (featureIndex[features[f]] ?? f)]?.eventTime ?? instant)
+                },
                 context: context, consent: consent == nil ? ConsentState() : nil)
             let decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
             entries.append(AuditEntry(decision: decision, request: request, decisionID: decisionID(), instant: instant))
         }
         // Recorded before anything is served: a read the trail cannot hold is a read that does not happen.
-        let records = try trail.record(batch: entries)
-        return zip(entries, records).map { entry, record in
-            let values = zip(features, entry.decision.resources).map { feature, resource -> ServedValue in
-                let row = latest[entry.request.subject.id + "\u{0}" + feature]
+        let records = try writer.record(batch: entries)
+        var result: [SubjectFeatures] = []
+        result.reserveCapacity(entries.count)
+        for (entry, record) in zip(entries, records) {
+            let s = subjectIndex[entry.request.subject.id]!
+            var values: [ServedValue] = []
+            values.reserveCapacity(features.count)
+            for (f, resource) in entry.decision.resources.enumerated() {
+                let feature = features[f]
                 guard resource.effect == .permit else {
-                    return ServedValue(feature: feature, status: .denied, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
-                                       obligations: Obligations())
+                    values.append(ServedValue(feature: feature, status: .denied, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
+                                              obligations: Obligations()))
+                    continue
                 }
-                guard let row else {
-                    return ServedValue(feature: feature, status: .notFound, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
-                                       obligations: resource.obligations)
+                guard let row = latest[s * features.count + (featureIndex[feature] ?? f)] else {
+                    values.append(ServedValue(feature: feature, status: .notFound, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
+                                              obligations: resource.obligations))
+                    continue
                 }
-                return ServedValue(feature: feature, status: .present, value: Self.masked(row.value, resource.obligations.mask),
-                                   eventTime: row.eventTime, mask: resource.obligations.mask, reasons: resource.reasons,
-                                   obligations: resource.obligations)
+                values.append(ServedValue(feature: feature, status: .present, value: Self.masked(row.value, resource.obligations.mask),
+                                          eventTime: row.eventTime, mask: resource.obligations.mask, reasons: resource.reasons,
+                                          obligations: resource.obligations))
             }
-            return SubjectFeatures(subject: entry.request.subject.id, decisionID: record.decisionID, effect: entry.decision.effect,
-                                   values: values)
+            result.append(SubjectFeatures(subject: entry.request.subject.id, decisionID: record.decisionID, effect: entry.decision.effect,
+                                          values: values))
         }
+        return result
     }
 
     /// A value under a mask: `redact` removes it; `hash` replaces it with the SHA-256 of its text (stable, so it
@@ -101,7 +124,7 @@ public struct FeatureGate: Sendable {
         switch mask {
         case nil: return value
         case .redact: return nil
-        case .hash: return .string("sha256:" + SHA256.hash(data: Data(value.description.utf8)).map { String(format: "%02x", $0) }.joined())
+        case .hash: return .string("sha256:" + Self.hex(SHA256.hash(data: Data(value.description.utf8))))
         case .truncate:
             switch value {
             case .string(let text): return text.count <= 4 ? nil : .string(String(text.prefix(4)))  // a short string would stay whole
@@ -172,31 +195,33 @@ extension FeatureGate {
     public func trainingSet(
         features: [String], purpose: String, actor: Actor, population: [Subject], from: Date, to: Date,
         context: RequestContext = RequestContext(), asOf instant: Date = Date(), lineage: LineageStore,
-        id: String = UUID().uuidString.lowercased()
+        id: String = DecisionID.next()
     ) throws -> TrainingSet {
         let population = Self.distinct(population)
+        // Oldest first (then by entity and feature): the order the rows are handed out in.
         let rows = try store.historical(entities: population.map(\.id), features: features, from: from, to: to)
-        let bySubject = Dictionary(grouping: rows, by: \.entity)
+        var bySubject: [String: [Int]] = [:]
+        for (index, row) in rows.enumerated() { bySubject[row.entity, default: []].append(index) }
+        // What each row becomes: nil if left out, else its value as handed out (masked).
+        var handedOut = [FeatureValue?](repeating: nil, count: rows.count)
         var entries: [AuditEntry] = []
-        var kept: [FeatureRow] = []
         var excluded: [String: Int] = [:]
         var included: [String] = []
         for subject in population {
-            let theirs = bySubject[subject.id] ?? []
-            guard !theirs.isEmpty else { continue }
+            guard let theirs = bySubject[subject.id] else { continue }
             let request = DecisionRequest(
                 actor: actor, subject: subject, purpose: purpose, action: "train",
-                resources: theirs.map { ResourceReference(feature: $0.feature, collectedAt: $0.eventTime) },
+                resources: theirs.map { ResourceReference(feature: rows[$0].feature, collectedAt: rows[$0].eventTime) },
                 context: context, consent: consent == nil ? ConsentState() : nil)
-            let decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
-            entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
+            var decision = consent?.decide(request, with: plan, asOf: instant) ?? plan.evaluate(request, asOf: instant)
             var any = false
-            for (row, resource) in zip(theirs, decision.resources) {
+            // Recorded: one resource per feature and outcome (see `recordedAlike`).
+            var recorded: [ResourceDecision] = []
+            for (index, resource) in zip(theirs, decision.resources) {
+                if !recorded.contains(where: { $0.resource == resource.resource && Self.recordedAlike($0, resource) }) { recorded.append(resource) }
                 // A mask binds the trainer as it binds a reader; a redacted value is no row at all.
-                if resource.effect == .permit, let value = Self.masked(row.value, resource.obligations.mask) {
-                    var masked = row
-                    masked.value = value
-                    kept.append(masked)
+                if resource.effect == .permit, let value = Self.masked(rows[index].value, resource.obligations.mask) {
+                    handedOut[index] = value
                     any = true
                 } else if resource.effect == .permit {
                     excluded["mask.redact", default: 0] += 1
@@ -205,29 +230,68 @@ extension FeatureGate {
                     excluded[reason, default: 0] += 1
                 }
             }
+            decision.resources = recorded
+            entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
             if any { included.append(subject.id) }
         }
-        kept.sort { ($0.eventTime, $0.entity, $0.feature) < ($1.eventTime, $1.entity, $1.feature) }
-        var content = Data()
-        for row in kept {
-            for part in [row.entity, row.feature, Timestamps.format(row.eventTime), row.value.description] {
-                content.append(Data(part.utf8))
-                content.append(0)
-            }
+        var kept: [FeatureRow] = []
+        var content = ContentHash()
+        for (index, value) in handedOut.enumerated() {
+            guard let value else { continue }
+            var row = rows[index]
+            row.value = value
+            content.add(row)
+            kept.append(row)
         }
         let pseudonyms = included.map { lineage.pseudonym(for: $0) }.sorted { $0.lexicographicallyPrecedes($1) }
         let manifest = TrainingManifest(
             id: id, purpose: purpose, actor: actor.id, revision: plan.revision, asOf: instant, from: from, to: to, features: features,
             subjectsAsked: population.count, subjectsIncluded: included.count, rowsIncluded: kept.count, rowsExcluded: excluded,
-            contentHash: Self.hex(SHA256.hash(data: content)), subjectsHash: Self.hex(SHA256.hash(data: pseudonyms.reduce(Data(), +))))
+            contentHash: content.finish(), subjectsHash: Self.hex(SHA256.hash(data: pseudonyms.reduce(Data(), +))))
         // Recorded before anything is handed out.
-        _ = try trail.record(batch: entries)
+        _ = try writer.record(batch: entries)
         try lineage.record(trainingSet: id, purpose: purpose, actor: actor.id, revision: plan.revision,
                            manifest: manifest.json.serialized(), subjects: included, at: instant)
         return TrainingSet(rows: kept, manifest: manifest)
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    /// Two resource decisions that record the same (a training set records one resource per feature and outcome:
+    /// the rows of a feature decided alike are one entry, with their deletion deadlines left out).
+    static func recordedAlike(_ a: ResourceDecision, _ b: ResourceDecision) -> Bool {
+        a.effect == b.effect && a.reasons == b.reasons && a.category == b.category && a.consentEvents == b.consentEvents
+            && a.obligations == b.obligations && a.epsilonSpent == b.epsilonSpent
+    }
+
+    /// SHA-256 over rows, each as its entity, feature, event time (Unix seconds) and value, every field ended
+    /// by a zero byte; fed in blocks rather than row by row.
+    struct ContentHash {
+        private var hasher = SHA256()
+        private var buffer: [UInt8] = []
+
+        mutating func add(_ row: FeatureRow) {
+            for part in [row.entity, row.feature, String(Int64(row.eventTime.timeIntervalSince1970.rounded(.down))), row.value.description] {
+                buffer.append(contentsOf: part.utf8)
+                buffer.append(0)
+            }
+            if buffer.count >= 1 << 16 {
+                hasher.update(data: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+
+        mutating func finish() -> String {
+            hasher.update(data: buffer)
+            return FeatureGate.hex(hasher.finalize())
+        }
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 // MARK: - Aggregates
@@ -263,7 +327,7 @@ extension FeatureGate {
     public func aggregate<R: RandomNumberGenerator>(
         _ function: AggregateFunction, of feature: String, cohort: [Subject], purpose: String, actor: Actor,
         context: RequestContext = RequestContext(), clip: ClosedRange<Double> = 0...1, budgets: PrivacyBudgetLedger? = nil,
-        asOf instant: Date = Date(), random: inout R, id: String = UUID().uuidString.lowercased()
+        asOf instant: Date = Date(), random: inout R, id: String = DecisionID.next()
     ) throws -> Aggregate {
         // Each person once: a repeated subject would count twice towards min_cohort and the sensitivity.
         let cohort = Self.distinct(cohort)
@@ -295,7 +359,7 @@ extension FeatureGate {
             } else if let epsilon = result.epsilonSpent {
                 for subject in subjects { if let index = permittedEntry[subject] { entries[index].decision.resources[0].epsilonSpent = epsilon } }
             }
-            _ = try trail.record(batch: entries)
+            _ = try writer.record(batch: entries)
             return result
         }
         var result = Aggregate(function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,

@@ -60,7 +60,7 @@ public struct RetentionPlanner: Sendable {
                 let decision = Decision(effect: .deny, revision: policies.revision, purpose: "accord.retention", action: action, instant: instant,
                                         resources: [ResourceDecision(resource: item.feature, category: item.category, effect: .deny,
                                                                      reasons: [reason])])
-                return AuditEntry(decision: decision, request: request, decisionID: "retention-\(UUID().uuidString.lowercased())",
+                return AuditEntry(decision: decision, request: request, decisionID: "retention-\(DecisionID.next())",
                                   instant: instant)
             }
             _ = try trail.record(batch: entries)

@@ -143,6 +143,12 @@ extension SQLiteAuditTrail {
             case .subject:
                 try take(candidates: try Self.sealedSequences(db, pseudonym: pseudonym(for: query.subject!)).filter(inside))
             case .postings(let term):
+                // Pending postings first: they are all newer than any in audit_term.
+                var pending: [Int64] = []
+                for (found, sequences) in try Self.pendingPostings(db, from: bounds?.lower ?? 0) where found == term {
+                    pending.append(contentsOf: sequences)
+                }
+                try take(candidates: pending.sorted(by: >).filter(inside))
                 let postings = try Row.fetchCursor(db, sql: "SELECT sequences FROM audit_term WHERE term = ? AND last_sequence >= ? ORDER BY last_sequence DESC",
                                                    arguments: [term, bounds?.lower ?? 0])
                 while found.count < limit, let row = try postings.next() {
@@ -154,6 +160,19 @@ extension SQLiteAuditTrail {
             }
             return found
         }
+    }
+
+    /// The postings of small commits not yet folded into `audit_term`, of commits that may hold sequences from
+    /// `lower` on.
+    static func pendingPostings(_ db: Database, from lower: Int64) throws -> [(term: String, sequences: [Int64])] {
+        // A commit's first sequence is below `lower` only if the commit is older than the bound's or holds it.
+        let start = try Int64.fetchOne(db, sql: "SELECT max(first_sequence) FROM audit_term_pending WHERE first_sequence <= ?", arguments: [lower]) ?? lower
+        var out: [(term: String, sequences: [Int64])] = []
+        for row in try Row.fetchAll(db, sql: "SELECT postings FROM audit_term_pending WHERE first_sequence >= ?", arguments: [start]) {
+            guard let terms = Postings.decodePending(row[0]) else { throw StoreError.corruptIndex("pending postings") }
+            out.append(contentsOf: terms)
+        }
+        return out
     }
 
     /// How a query is answered.
@@ -228,6 +247,10 @@ extension SQLiteAuditTrail {
                 guard let sequences = Postings.decode(row[1]) else { throw StoreError.corruptIndex("postings of \(row[0] as String)") }
                 let inside = bounds.map { b in sequences.filter { (b.lower...b.upper).contains($0) }.count } ?? sequences.count
                 if inside > 0 { reasons[String((row[0] as String).dropFirst(2)), default: 0] += inside }
+            }
+            for (term, sequences) in try Self.pendingPostings(db, from: bounds?.lower ?? 0) where term.hasPrefix("r:") {
+                let inside = bounds.map { b in sequences.filter { (b.lower...b.upper).contains($0) }.count } ?? sequences.count
+                if inside > 0 { reasons[String(term.dropFirst(2)), default: 0] += inside }
             }
             let top = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(topReasons).map { (code: $0.key, records: $0.value) }
             return AuditStats(

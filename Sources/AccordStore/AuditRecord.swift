@@ -74,6 +74,7 @@ public struct AuditRecord: Sendable, Equatable {
     /// The resources column: written directly, as this is on the path of every append.
     static func resourcesJSON(_ resources: [ResourceDecision]) -> String {
         var out = JSONBytes(capacity: 96 * resources.count)
+        var lastObligations = (value: Obligations(), json: [UInt8]())
         out.raw("[")
         for (i, resource) in resources.enumerated() {
             out.raw(i == 0 ? "{\"resource\":" : ",{\"resource\":")
@@ -99,11 +100,20 @@ public struct AuditRecord: Sendable, Equatable {
             }
             out.raw("]")
             if !resource.obligations.isEmpty {
+                // Resources of one decision mostly share their obligations: serialised once.
+                if resource.obligations != lastObligations.value {
+                    lastObligations = (resource.obligations, Array(resource.obligations.json.serialized().utf8))
+                }
                 out.raw(",\"obligations\":")
-                out.raw(resource.obligations.json.serialized())
+                out.append(lastObligations.json)
             }
             if !resource.consentEvents.isEmpty {
-                out.raw(",\"consent_events\":[" + resource.consentEvents.map(String.init).joined(separator: ",") + "]")
+                out.raw(",\"consent_events\":[")
+                for (j, event) in resource.consentEvents.enumerated() {
+                    if j > 0 { out.raw(",") }
+                    out.integer(event)
+                }
+                out.raw("]")
             }
             if let epsilon = resource.epsilonSpent { out.raw(",\"epsilon_spent\":" + JSONValue.double(epsilon).serialized()) }
             out.raw("}")
@@ -282,13 +292,27 @@ struct JSONBytes {
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
+    mutating func raw(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func append(_ serialized: [UInt8]) { bytes.append(contentsOf: serialized) }
+
+    /// A decimal integer (its text is a small string: no allocation).
+    mutating func integer(_ value: some BinaryInteger) { bytes.append(contentsOf: String(value).utf8) }
 
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most values need no escape: copy them whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        var text = value
+        let clean = text.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if clean {
             bytes.append(UInt8(ascii: "\""))
             return
         }

@@ -6,20 +6,26 @@ import Foundation
 public final class AuditWriter: @unchecked Sendable {
     public let trail: any AuditTrail
     private let condition = NSCondition()
-    private var pending: [(entry: AuditEntry, ticket: Ticket)] = []
+    private var pending: [(entries: [AuditEntry], ticket: Ticket)] = []
     private var writing = false
 
     private final class Ticket {
-        var result: Result<AuditRecord, Error>?
+        var result: Result<[AuditRecord], Error>?
     }
 
     public init(trail: any AuditTrail) { self.trail = trail }
 
     public func record(_ entry: AuditEntry) throws -> AuditRecord {
+        try record(batch: [entry])[0]
+    }
+
+    /// Records `entries` together (in one commit, in order, possibly with other callers' entries around them).
+    public func record(batch entries: [AuditEntry]) throws -> [AuditRecord] {
+        guard !entries.isEmpty else { return [] }
         let ticket = Ticket()
         condition.lock()
         defer { condition.unlock() }
-        pending.append((entry, ticket))
+        pending.append((entries, ticket))
         while ticket.result == nil {
             if writing {
                 condition.wait()
@@ -30,10 +36,15 @@ public final class AuditWriter: @unchecked Sendable {
             let batch = pending
             pending = []
             condition.unlock()
-            let outcome = Result { try trail.record(batch: batch.map(\.entry)) }
+            let outcome = Result { try trail.record(batch: batch.flatMap(\.entries)) }
             condition.lock()
             switch outcome {
-            case .success(let records): for (item, record) in zip(batch, records) { item.ticket.result = .success(record) }
+            case .success(let records):
+                var offset = 0
+                for item in batch {
+                    item.ticket.result = .success(Array(records[offset..<offset + item.entries.count]))
+                    offset += item.entries.count
+                }
             case .failure(let error): for item in batch { item.ticket.result = .failure(error) }
             }
             writing = false

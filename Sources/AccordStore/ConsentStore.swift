@@ -68,7 +68,7 @@ public struct DerivedConsent: Sendable, Equatable {
 /// withdrawal is in force for the very next decision.
 public final class ConsentStore: @unchecked Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
     private let lock = NSLock()
     private var histories: [Data: [ConsentEventRecord]] = [:]
@@ -79,6 +79,12 @@ public final class ConsentStore: @unchecked Sendable {
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    }
+
+    /// The store in `database`, on its connection.
+    public init(database: StoreDatabase) {
+        path = database.path
+        (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
     }
 
     /// Records events for one subject, in order, in one transaction; returns them with their ids.
@@ -123,7 +129,7 @@ public final class ConsentStore: @unchecked Sendable {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
         // Outside a transaction: two statements in autocommit cost less than BEGIN and COMMIT around them, and
         // an event recorded in between only makes the next look drop the cache once more.
-        return try queue.inDatabase { db in
+        return try queue.unsafeRead { db in
             let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT n FROM consent_version")) ?? 0
             lock.lock()
             if version != seenVersion {

@@ -69,11 +69,17 @@ public protocol FeatureStore: Sendable {
 /// The embedded feature store on SQLite (in the same database as the audit trail by default).
 public final class SQLiteFeatureStore: FeatureStore, Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: DatabasePool
 
     public init(path: String, durability: Durability = .full) throws {
         self.path = path
         queue = try StoreMigrations.open(path: path, durability: durability)
+    }
+
+    /// The store in `database`, on its connection.
+    public init(database: StoreDatabase) {
+        path = database.path
+        queue = database.queue
     }
 
     public func write(_ rows: [FeatureRow]) throws {
@@ -99,14 +105,18 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
     public func online(entities: [String], features: [String], asOf instant: Date) throws -> [FeatureRow] {
         let at = Int64(instant.timeIntervalSince1970.rounded(.down))
         return try queue.read { db in
-            let latest = try db.cachedStatement(sql: """
-                SELECT entity_key, feature, event_timestamp, value, value_type FROM feature_value
+            let latest = try RawStatement(db, """
+                SELECT event_timestamp, value, value_type FROM feature_value
                 WHERE entity_key = ? AND feature = ? AND event_timestamp <= ? ORDER BY event_timestamp DESC LIMIT 1
                 """)
             var rows: [FeatureRow] = []
+            rows.reserveCapacity(entities.count * features.count)
             for entity in entities {
                 for feature in features {
-                    if let row = try Row.fetchOne(latest, arguments: [entity, feature, at]) { rows.append(try Self.row(row)) }
+                    try latest.rows(db, { s in s.bind(entity); s.bind(feature); s.bind(at) }) { columns in
+                        rows.append(FeatureRow(entity: entity, feature: feature, value: try Self.value(columns, 1),
+                                               eventTime: Date(timeIntervalSince1970: Double(columns.int64(0)))))
+                    }
                 }
             }
             return rows
@@ -115,23 +125,38 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
 
     public func historical(entities: [String], features: [String], from: Date, to: Date) throws -> [FeatureRow] {
         let (start, end) = (Int64(from.timeIntervalSince1970.rounded(.up)), Int64(to.timeIntervalSince1970.rounded(.up)))
-        let wanted = Set(features)
+        // Features by rank in name order, entities likewise: the result is sorted on integers, not strings.
+        let featureRank = Dictionary(Set(features).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let entities = Array(Set(entities)).sorted()
         return try queue.read { db in
             // One range scan per entity over its primary-key prefix, features filtered here: far fewer statements
             // than one per entity and feature.
-            let range = try db.cachedStatement(sql: """
-                SELECT entity_key, feature, event_timestamp, value, value_type FROM feature_value
+            let range = try RawStatement(db, """
+                SELECT feature, event_timestamp, value, value_type FROM feature_value
                 WHERE entity_key = ? AND event_timestamp >= ? AND event_timestamp < ?
                 """)
-            var rows: [FeatureRow] = []
-            for entity in entities {
-                let cursor = try Row.fetchCursor(range, arguments: [entity, start, end])
-                while let row = try cursor.next() {
-                    guard let feature = String.fromDatabaseValue(row[1]), wanted.contains(feature) else { continue }
-                    rows.append(try Self.row(row))
+            var found: [(time: Int64, entity: Int32, feature: Int32, value: FeatureValue)] = []
+            for (e, entity) in entities.enumerated() {
+                try range.rows(db, { s in s.bind(entity); s.bind(start); s.bind(end) }) { columns in
+                    guard let f = featureRank[columns.text(0)] else { return }
+                    found.append((columns.int64(1), Int32(e), Int32(f), try Self.value(columns, 2)))
                 }
             }
-            return rows.sorted { ($0.eventTime, $0.entity, $0.feature) < ($1.eventTime, $1.entity, $1.feature) }
+            found.sort { ($0.time, $0.entity, $0.feature) < ($1.time, $1.entity, $1.feature) }
+            let names = featureRank.sorted { $0.value < $1.value }.map(\.key)
+            return found.map { FeatureRow(entity: entities[Int($0.entity)], feature: names[Int($0.feature)], value: $0.value,
+                                          eventTime: Date(timeIntervalSince1970: Double($0.time))) }
+        }
+    }
+
+    /// The value in columns `column` (value) and `column + 1` (its type).
+    static func value(_ columns: RawStatement.Columns, _ column: Int32) throws -> FeatureValue {
+        switch columns.firstByte(column + 1) {
+        case UInt8(ascii: "i"): .int(columns.int64(column))
+        case UInt8(ascii: "d"): .double(columns.double(column))
+        case UInt8(ascii: "s"): .string(columns.text(column))
+        case UInt8(ascii: "b"): .bool(columns.int64(column) != 0)
+        default: throw StoreError.corruptIndex("a feature value of unknown type")
         }
     }
 
@@ -140,19 +165,6 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
             try db.execute(sql: "DELETE FROM feature_value WHERE entity_key = ?", arguments: [entity])
             return db.changesCount
         }
-    }
-
-    static func row(_ row: Row) throws -> FeatureRow {
-        let value: FeatureValue
-        switch String.fromDatabaseValue(row[4]) {
-        case "int": value = .int(Int64.fromDatabaseValue(row[3]) ?? 0)
-        case "double": value = .double(Double.fromDatabaseValue(row[3]) ?? 0)
-        case "string": value = .string(String.fromDatabaseValue(row[3]) ?? "")
-        case "bool": value = .bool((Int64.fromDatabaseValue(row[3]) ?? 0) != 0)
-        default: throw StoreError.corruptIndex("a feature value of unknown type")
-        }
-        return FeatureRow(entity: String.fromDatabaseValue(row[0]) ?? "", feature: String.fromDatabaseValue(row[1]) ?? "", value: value,
-                          eventTime: Date(timeIntervalSince1970: Double(Int64.fromDatabaseValue(row[2]) ?? 0)))
     }
 
     /// For one feature, the entities with values older than `cutoff`, and how many each.

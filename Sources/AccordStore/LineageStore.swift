@@ -6,12 +6,18 @@ import GRDB
 /// withdrawal or an erasure be traced to the models to retrain. Subjects are kept as keyed pseudonyms.
 public final class LineageStore: Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
 
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    }
+
+    /// The store in `database`, on its connection.
+    public init(database: StoreDatabase) {
+        path = database.path
+        (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
     }
 
     public func pseudonym(for subject: String) -> Data { pseudonymizer.pseudonym(for: subject) }

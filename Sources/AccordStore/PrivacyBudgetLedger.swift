@@ -8,12 +8,18 @@ import GRDB
 /// millionths of epsilon: sums are exact, and a budget runs out exactly at its total.
 public final class PrivacyBudgetLedger: Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
 
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    }
+
+    /// The ledger in `database`, on its connection.
+    public init(database: StoreDatabase) {
+        path = database.path
+        (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
     }
 
     static func micro(_ epsilon: Double) -> Int64 { Int64((epsilon * 1_000_000).rounded()) }

@@ -20,7 +20,7 @@ public enum Durability: String, Sendable, CaseIterable {
 /// RFC 6962 checkpoints. A decision reported as recorded is committed to disk. Safe from any thread.
 public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
     private let signingKey: Curve25519.Signing.PrivateKey
     let macKey: RecordMAC
@@ -35,17 +35,25 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// Tags of the seal keys created by the batch being written: if it rolls back, they leave the cache.
     private var keysCreatedInBatch: [Int64] = []
     private var seenErasure: Int64 = -1
+    /// Rows in `audit_term_pending` (as this connection last knew: other writers' rows are folded with its own).
+    private var pendingPostings = 0
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
-    public init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
-        self.path = path
-        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    public convenience init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
+        try self.init(database: StoreDatabase(path: path, subjectKeyPath: subjectKeyPath, durability: durability), signingKeyPath: signingKeyPath)
+    }
+
+    /// The trail in `database`, on its connection; the signing key defaults to `<path>.signing-key`.
+    public init(database: StoreDatabase, signingKeyPath: String? = nil) throws {
+        path = database.path
+        (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
                                                mayCreate: !StoreMigrations.holdsData(queue, signed: true))
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
         macKey = RecordMAC(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
                                                        info: Data("accord audit record mac v1".utf8), outputByteCount: 32))
+        pendingPostings = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } ?? 0
     }
 
     /// The hex Ed25519 public key that verifies this trail's checkpoints.
@@ -153,17 +161,64 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             for (term, indices) in slice.postings { postings[term, default: []].append(contentsOf: indices) }
             prepared[n] = PreparedSlice.done  // let the slice's memory go
         }
+        try writePostings(postings, first: first, count: entries.count, db)
+        try mergeRecentKeysIfDue(db)
+        return records
+    }
+
+    static let sliceSize = 256
+
+    /// A commit of fewer records than this puts its postings in one `audit_term_pending` row.
+    static let smallCommit = 64
+    /// Pending rows folded into `audit_term` at a time.
+    static let foldEvery = 256
+
+    /// A small commit's postings go to one pending row; a larger one's to `audit_term`, one row per term, after
+    /// folding what is pending (so that pending sequences stay newer than any in `audit_term`).
+    private func writePostings(_ postings: [TermKey: [Int]], first: Int64, count: Int, _ db: Database) throws {
+        if count < Self.smallCommit {
+            var blob = [UInt8]()
+            blob.reserveCapacity(postings.count * 24)
+            for (term, indices) in postings {
+                let text = Array(term.text.utf8)
+                let sequences = Postings.encode(indices, from: first)
+                Postings.appendVarint(UInt64(text.count), to: &blob)
+                blob.append(contentsOf: text)
+                Postings.appendVarint(UInt64(sequences.count), to: &blob)
+                blob.append(contentsOf: sequences)
+            }
+            try RawStatement(db, "INSERT INTO audit_term_pending (first_sequence, postings) VALUES (?, ?)").run(db) { s in
+                s.bind(first); s.bind(Data(blob))
+            }
+            pendingPostings += 1
+            if pendingPostings >= Self.foldEvery { try foldPendingPostings(db) }
+            return
+        }
+        // Another connection's pending rows count too.
+        let pending = try pendingPostings > 0 || Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM audit_term_pending)") == true
+        if pending { try foldPendingPostings(db) }
         let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
         for (term, indices) in postings {
             try posting.run(db) { s in
                 s.bind(term.text); s.bind(first + Int64(indices.last!)); s.bind(Postings.encode(indices, from: first))
             }
         }
-        try mergeRecentKeysIfDue(db)
-        return records
     }
 
-    static let sliceSize = 256
+    /// Moves every pending row into `audit_term`: one row per term over all of them.
+    func foldPendingPostings(_ db: Database) throws {
+        var byTerm: [String: [Int64]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT postings FROM audit_term_pending ORDER BY first_sequence") {
+            guard let terms = Postings.decodePending(row[0]) else { throw StoreError.corruptIndex("pending postings") }
+            for (term, sequences) in terms { byTerm[term, default: []].append(contentsOf: sequences) }
+        }
+        let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
+        for (term, sequences) in byTerm {
+            try posting.run(db) { s in s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences)) }
+        }
+        try db.execute(sql: "DELETE FROM audit_term_pending")
+        pendingPostings = 0
+    }
 
     /// One entry on its way into the chain: its subject's pseudonym and tag, the record (its chain fields
     /// filled in once chained), the hash state over its body, and its chain digests.
@@ -543,6 +598,44 @@ struct RawStatement {
         }
     }
 
+    /// Binds, then hands each row to `row` (read its columns with `Columns`) until there are no more.
+    func rows(_ db: Database, _ bind: (inout Binder) -> Void, _ row: (Columns) throws -> Void) throws {
+        var binder = Binder(statement: statement, scratch: scratch.bytes)
+        bind(&binder)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: try row(Columns(statement: statement))
+            case SQLITE_DONE: return
+            case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
+    }
+
+    /// The current row's columns, valid only inside the `rows` callback.
+    struct Columns {
+        let statement: OpaquePointer
+
+        func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+        func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+        /// The column as text (a BLOB's bytes read as UTF-8).
+        func text(_ column: Int32) -> String {
+            guard let pointer = sqlite3_column_text(statement, column) else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
+        }
+
+        /// The first byte of a text column (0 if empty or NULL): enough to tell a short closed set of words apart.
+        func firstByte(_ column: Int32) -> UInt8 {
+            guard let pointer = sqlite3_column_text(statement, column), sqlite3_column_bytes(statement, column) > 0 else { return 0 }
+            return pointer.pointee
+        }
+    }
+
     /// Binds, steps once and returns the first column of the row as bytes, or nil when there is no row.
     func blob(_ db: Database, _ bind: (inout Binder) -> Void) throws -> Data? {
         var binder = Binder(statement: statement, scratch: scratch.bytes)
@@ -655,6 +748,42 @@ enum Postings {
             } while delta != 0
         }
         return Data(out)
+    }
+
+    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var value = value
+        repeat {
+            let low = UInt8(value & 0x7F)
+            value >>= 7
+            out.append(value == 0 ? low : low | 0x80)
+        } while value != 0
+    }
+
+    /// A pending row: (term, its sequences) pairs; nil if malformed.
+    static func decodePending(_ data: Data) -> [(term: String, sequences: [Int64])]? {
+        let bytes = [UInt8](data)
+        var at = 0
+        func varint() -> Int? {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while at < bytes.count, shift < 63 {
+                let byte = bytes[at]
+                at += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value <= UInt64(bytes.count) ? Int(value) : nil }
+                shift += 7
+            }
+            return nil
+        }
+        var out: [(term: String, sequences: [Int64])] = []
+        while at < bytes.count {
+            guard let length = varint(), at + length <= bytes.count else { return nil }
+            let term = String(decoding: bytes[at..<at + length], as: UTF8.self)
+            at += length
+            guard let count = varint(), at + count <= bytes.count, let sequences = decode(Data(bytes[at..<at + count])) else { return nil }
+            at += count
+            out.append((term, sequences))
+        }
+        return out
     }
 
     /// nil if the bytes are not a valid encoding (a truncated or overlong varint).

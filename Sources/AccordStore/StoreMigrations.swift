@@ -189,11 +189,21 @@ enum StoreMigrations {
                 PRIMARY KEY (name, version, training_set)
             );
             """),
+        ("0008-pending-postings", """
+            -- The postings of small commits, one row per commit holding all its terms (term, then its sequences as
+            -- in audit_term), so that a commit of a few records writes one page here rather than one page per
+            -- term in audit_term. Folded into audit_term every few hundred commits, and before any commit that
+            -- writes audit_term itself: every sequence here is newer than every sequence there. Derived.
+            CREATE TABLE audit_term_pending (
+                first_sequence INTEGER PRIMARY KEY,
+                postings BLOB NOT NULL
+            );
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),
     /// freed bytes zeroed — and brings its schema up to date.
-    static func open(path: String, durability: Durability) throws -> DatabaseQueue {
+    static func open(path: String, durability: Durability) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -201,14 +211,21 @@ enum StoreMigrations {
             try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
             // Erased keys and terms are overwritten with zeros, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // 64 MiB for the writer, 8 for each reader.
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
             // Checkpoint the WAL every 64 MiB rather than every 4: a page rewritten by many commits is copied back once.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         configuration.busyMode = .timeout(10)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        // Checked, not assumed: some connection setups reset it after the preparation hook.
-        let synchronous = try queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        configuration.maximumReaderCount = 4
+        // One writer, and readers that read alongside it (WAL): a feature read does not wait for an audit commit.
+        let queue = try DatabasePool(path: path, configuration: configuration)
+        // A pool sets its writer to NORMAL after the preparation hook: set again, on the one connection that writes,
+        // and checked, not assumed.
+        let synchronous = try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
         guard synchronous == durability.pragmaValue else {
             throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
         }
@@ -219,7 +236,7 @@ enum StoreMigrations {
 
     /// The database, opened as `open` does, and the subject pseudonymizer keyed by `subjectKeyPath` (default
     /// `<path>.subject-key`; created only while nothing keyed by it is stored).
-    static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (DatabaseQueue, SubjectPseudonymizer) {
+    static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (DatabasePool, SubjectPseudonymizer) {
         let queue = try open(path: path, durability: durability)
         let key = try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key", mayCreate: !holdsData(queue))
         return (queue, SubjectPseudonymizer(key: key))
@@ -228,7 +245,7 @@ enum StoreMigrations {
     /// Whether anything keyed by the subject key has been written (records, consent events, budget spends),
     /// or — `signed` — anything the signing key vouches for (records, checkpoints). Key files may be created
     /// only before that.
-    static func holdsData(_ queue: DatabaseQueue, signed: Bool = false) throws -> Bool {
+    static func holdsData(_ queue: DatabasePool, signed: Bool = false) throws -> Bool {
         let sql = signed
             ? "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM audit_checkpoint)"
             : "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM consent_event) OR EXISTS (SELECT 1 FROM budget_spend) "
@@ -238,7 +255,7 @@ enum StoreMigrations {
 
     /// A trail written by a development build before the first release (hashes as hex text, the pseudonym in
     /// the record) carries a migration with the same name but another schema: refused, not misread.
-    private static func refuseEarlierSchema(_ queue: DatabaseQueue) throws {
+    private static func refuseEarlierSchema(_ queue: DatabasePool) throws {
         let columns = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('audit_record')")
         }

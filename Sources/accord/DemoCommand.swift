@@ -37,10 +37,12 @@ struct DemoCommand: ParsableCommand {
         try? FileManager.default.removeItem(atPath: workspace)
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
         let db = workspace + "/accord.sqlite"
-        let store = try SQLiteFeatureStore(path: db, durability: .normal)
-        let trail = try SQLiteAuditTrail(path: db, durability: .normal)
-        let consent = try ConsentStore(path: db, durability: .normal)
-        let lineage = try LineageStore(path: db, durability: .normal)
+        // One connection for every store in the file, as a serving process holds it.
+        let database = try StoreDatabase(path: db, durability: .normal)
+        let store = SQLiteFeatureStore(database: database)
+        let trail = try SQLiteAuditTrail(database: database)
+        let consent = ConsentStore(database: database)
+        let lineage = LineageStore(database: database)
         let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         func step(_ text: String) { print("• " + text) ; fflush(nil) }

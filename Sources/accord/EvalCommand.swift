@@ -59,13 +59,12 @@ struct EvalCommand: ParsableCommand {
         let plan = DecisionPlan.compile(set)
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let options = EvaluationOptions(explain: explain)
-        let ids = DecisionIDs()
         let consent = consentStore ? try store.openConsent() : nil
         let ledger = budgets ? try store.openBudgets() : nil
         let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent, budgets: ledger) : nil
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
-            let requests = batch.map { ($0, ids.next()) }
+            let requests = batch.map { ($0, DecisionID.next()) }
             if let recorder {
                 return zip(requests, recorder.decide(batch: requests, asOf: instant, options: options)).map { request, outcome in
                     outcome.decision.json(decisionID: request.1).serialized()
@@ -132,19 +131,3 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// Time-ordered decision ids in the UUIDv7 layout: 48 bits of Unix milliseconds, then randomness.
-final class DecisionIDs {
-    private var generator = SystemRandomNumberGenerator()
-
-    func next() -> String {
-        let millis = UInt64(Date().timeIntervalSince1970 * 1000)
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> UInt64(8 * (5 - i))) }
-        for i in 6..<16 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
-    }
-}

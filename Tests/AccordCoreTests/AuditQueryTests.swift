@@ -101,17 +101,76 @@ struct QueryFixture {
         #expect(trail.strategy(for: AuditQuery(revision: "abc")) == .scan)
     }
 
-    /// Postings are one row per term per commit: a batch of 32 records writes each term once.
-    @Test func postingsAreWrittenPerCommit() throws {
+    /// A small commit's postings wait in one row (all its terms); they are folded into one `audit_term` row per
+    /// term.
+    @Test func postingsOfSmallCommitsWaitInOneRowEach() throws {
         let fixture = try QueryFixture()
         defer { fixture.remove() }
-        let rows = try fixture.trail.queue.read { db in
+        let trail = fixture.trail
+        func trainer() throws -> [Int64] {
+            try trail.queue.read { db in try SQLiteAuditTrail.pendingPostings(db, from: 0).filter { $0.term == "a:trainer" }.flatMap(\.sequences) }
+        }
+        #expect(try trail.queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } == 32, "one row per commit")
+        #expect(try trainer() == [14, 15, 30, 31])
+        try trail.queue.write { db in try trail.foldPendingPostings(db) }
+        let rows = try trail.queue.read { db in
             try Row.fetchAll(db, sql: "SELECT term, sequences FROM audit_term WHERE term = 'a:trainer'")
         }
-        #expect(rows.count == 4, "one record per commit here: d0-14, d0-15, d1-14, d1-15")
-        #expect(rows.compactMap { Postings.decode($0["sequences"]) }.flatMap { $0 } == [14, 15, 30, 31])
+        #expect(rows.count == 1 && rows.compactMap { Postings.decode($0["sequences"]) }.first == [14, 15, 30, 31])
+        #expect(try trainer().isEmpty)
+        #expect(try trail.query(AuditQuery(actor: "trainer")).map(\.sequence) == [31, 30, 15, 14])
         #expect(Postings.decode(Postings.encode([1, 2, 300, 70_000, 70_001])) == [1, 2, 300, 70_000, 70_001])
         #expect(Postings.decode(Data([0x80])) == nil, "a truncated varint is refused")
+        #expect(Postings.decodePending(Data([5, 0x61])) == nil, "a term longer than its row is refused")
+    }
+
+    /// Small and large commits mixed: pending rows are folded every few hundred commits and before a large
+    /// commit, and queries (newest first, with limits) and stats see exactly what a scan sees throughout.
+    @Test func queriesSeePendingAndFoldedPostingsAlike() throws {
+        let directory = try Fixtures.temporaryFolder("accord-pending")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trail = try SQLiteAuditTrail(path: directory.appendingPathComponent("audit.sqlite").path, durability: .off)
+        let plan = try Fixtures.referencePlan()
+        let requests = try Fixtures.exampleRequests()
+        var count = 0
+        func commit(_ size: Int) throws {
+            _ = try trail.record(batch: (0..<size).map { _ in
+                count += 1
+                let request = requests[count % requests.count]
+                return AuditEntry(decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "m-\(count)",
+                                  instant: AuditTrailTests.asOf)
+            })
+        }
+        func pending() throws -> Int { try trail.queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } ?? -1 }
+        func check(_ stage: String) throws {
+            let all = try trail.query(AuditQuery())
+            for query in [AuditQuery(reason: "consent.missing"), AuditQuery(actor: "trainer", limit: 7), AuditQuery(effect: "permit", limit: 40),
+                          AuditQuery(from: AuditTrailTests.asOf, purpose: "personalization")] {
+                let expected = all.filter { record in
+                    (query.reason.map { record.reasonCodes.contains($0) } ?? true) && (query.actor.map { record.actor == $0 } ?? true)
+                        && (query.effect.map { record.effect == $0 } ?? true) && (query.purpose.map { record.purpose.hasPrefix($0) } ?? true)
+                }.prefix(query.limit ?? .max).map(\.sequence)
+                #expect(try trail.query(query).map(\.sequence) == Array(expected), "\(stage)")
+            }
+            var reasons: [String: Int] = [:]
+            for record in all { for code in Set(record.reasonCodes) { reasons[code, default: 0] += 1 } }
+            for (code, records) in try trail.stats(topReasons: 50).topReasons { #expect(reasons[code] == records, "\(stage): \(code)") }
+        }
+        for _ in 0..<10 { try commit(1) }
+        #expect(try pending() == 10)
+        try check("ten small commits, all pending")
+        try commit(100)
+        #expect(try pending() == 0, "a large commit folds what is pending first")
+        for _ in 0..<5 { try commit(3) }
+        try check("pending after folded")
+        for _ in 0..<SQLiteAuditTrail.foldEvery - 5 { try commit(1) }
+        #expect(try pending() == 0, "folded at \(SQLiteAuditTrail.foldEvery) pending commits")
+        for _ in 0..<2 { try commit(1) }
+        // A new connection counts what is already pending.
+        let reopened = try SQLiteAuditTrail(path: trail.path, durability: .off)
+        #expect(try reopened.queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } == 2)
+        try check("after the second fold")
+        #expect(try trail.verify().isIntact)
     }
 
     @Test func statsCountWhatTheRecordsSay() throws {
@@ -272,7 +331,8 @@ struct QueryFixture {
                       "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227",
                       "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04",
                       "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2",
-                      "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab"]
+                      "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab",
+                      "0008-pending-postings": "098443aea6f1e9317feccc19240aa597c07dc1cec76226b407516479985ea9d9"]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")

@@ -46,4 +46,40 @@ import Testing
         #expect(permittedResources > resources / 40, "permitted resources: \(permittedResources) of \(resources)")
         #expect(partials > 0)
     }
+
+    /// A request of many resources of few features (as a training set's) shares decisions between rows of a
+    /// feature that only retention or a future date could tell apart. The result must be exactly what each
+    /// resource gets decided alone — reasons, obligations and deletion deadline included — whether or not the
+    /// policies read `resource.age`.
+    @Test func sharedDecisionsOfManyRowsAreExact() throws {
+        var generator = PolicyGenerator(random: SeededGenerator(seed: 7))
+        let now = Timestamps.parse("2026-06-01T00:00:00Z")!
+        var compared = 0, shared = 0, withAge = 0, permitted = 0
+        for setIndex in 0..<120 {
+            let generated = generator.policySet()
+            guard let set = PolicySetValidator.validate(files: [("generated-\(setIndex).yaml", Array(generated.yaml.utf8))]).policySet else { continue }
+            let plan = DecisionPlan.compile(set)
+            if plan.rulesReadResourceAge { withAge += 1 } else { shared += 1 }
+            for _ in 0..<6 {
+                var request = generator.request(features: generated.features, categories: generated.categories, purposes: generated.purposes, now: now)
+                // Rows: three features, dated from the future to two years back, some undated.
+                let features = (0..<3).map { _ in generated.features.randomElement(using: &generator.random)! }
+                request.resources = (0..<60).map { n in
+                    let collected: Date? = n % 17 == 0 ? nil : now.addingTimeInterval(Double(n % 11 == 0 ? 7_200 : -(n * n) * 20_000))
+                    return ResourceReference(feature: features[n % 3], collectedAt: collected)
+                }
+                let together = plan.evaluate(request, asOf: now).resources
+                for (n, resource) in request.resources.enumerated() {
+                    var alone = request
+                    alone.resources = [resource]
+                    let expected = plan.evaluate(alone, asOf: now).resources[0]
+                    #expect(together[n] == expected, "set \(setIndex), row \(n)")
+                    compared += 1
+                    if expected.effect == .permit { permitted += 1 }
+                }
+            }
+        }
+        #expect(compared > 30_000 && shared > 20 && withAge > 5, "compared \(compared); sets sharing \(shared), reading age \(withAge)")
+        #expect(permitted > compared / 50, "permitted rows: \(permitted) of \(compared)")
+    }
 }

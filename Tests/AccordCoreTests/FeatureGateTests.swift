@@ -1,4 +1,5 @@
 import AccordCore
+import Crypto
 @testable import AccordGate
 @testable import AccordStore
 import Foundation
@@ -138,7 +139,23 @@ import Testing
         #expect(set.manifest.rowsExcluded["retention.expired"] == 1, "the 120-day-old row")
         #expect(set.manifest.rowsExcluded.values.reduce(0, +) == 3, "and the gps_last row: precise location is not for training")
         #expect(set.manifest.revision == (try Fixtures.referencePlan()).revision)
-        #expect(set.manifest.contentHash.count == 64 && set.manifest.subjectsHash.count == 64)
+        #expect(set.manifest.subjectsHash.count == 64)
+        // The content hash as documented: each row's entity, feature, event time (Unix seconds) and value, each
+        // followed by a zero byte.
+        var documented = Data()
+        for row in set.rows {
+            for part in [row.entity, row.feature, String(Int64(row.eventTime.timeIntervalSince1970)), row.value.description] {
+                documented.append(contentsOf: Array(part.utf8) + [0])
+            }
+        }
+        #expect(set.manifest.contentHash == Data(SHA256.hash(data: documented)).hexString)
+        // u-1001's decision is recorded with one resource per feature and outcome: the two recent click rows, the
+        // expired one, and gps_last — three entries for four rows.
+        let recorded = try s.trail.query(AuditQuery(subject: "u-1001", action: "train"))
+        #expect(recorded.count == 1)
+        let resources = try #require(try JSONSerialization.jsonObject(with: Data(recorded[0].resources.utf8)) as? [[String: Any]])
+        #expect(resources.map { "\($0["resource"]!) \($0["effect"]!)" } == ["clicks_7d deny", "clicks_7d permit", "gps_last deny"],
+                "oldest row first: the expired click count, the two recent ones as one entry, then gps_last")
 
         // The same request again gives the same content hash; the decisions are in the trail.
         let again = try s.gate.trainingSet(
@@ -357,5 +374,50 @@ import Testing
         let recorded = try trail.query(AuditQuery(reason: "retention.expired"))
         #expect(recorded.count >= 4_500)
         #expect(try runAccord(arguments).stdout.contains("purged: 0 rows"), "a third run has nothing to do")
+    }
+}
+
+/// Stores made from one `StoreDatabase` share its connection and see each other at once; decision ids are
+/// time-ordered UUIDv7s.
+@Suite struct StoreDatabaseTests {
+    @Test func storesOnOneConnectionSeeEachOther() throws {
+        let folder = try Fixtures.temporaryFolder("accord-database")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try StoreDatabase(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
+        let store = SQLiteFeatureStore(database: database)
+        let trail = try SQLiteAuditTrail(database: database)
+        let consent = ConsentStore(database: database)
+        let gate = FeatureGate(plan: try Fixtures.referencePlan(), store: store, trail: trail, consent: consent)
+        let asOf = FeatureGateTests.asOf
+        try store.write([FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(5), eventTime: asOf.addingTimeInterval(-86_400))])
+        func read() throws -> FeatureGate.Status? {
+            try gate.onlineFeatures(subjects: [FeatureGateTests.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
+                                    actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: asOf)[0].values[0].status
+        }
+        #expect(try read() == .denied, "no consent yet")
+        try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: asOf.addingTimeInterval(-60))],
+                           subject: "u-1001")
+        #expect(try read() == .present)
+        try consent.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: asOf.addingTimeInterval(-30))], subject: "u-1001")
+        #expect(try read() == .denied, "the withdrawal holds for the very next read")
+        #expect(try trail.query(AuditQuery(subject: "u-1001")).count == 3)
+        // A connection of its own (another process, say) sees the same.
+        #expect(try SQLiteAuditTrail(path: database.path, durability: .normal).verify().records == 3)
+        #expect(try trail.verify().isIntact)
+    }
+
+    @Test func decisionIDsAreTimeOrderedUUIDv7() {
+        let early = Date(timeIntervalSince1970: 1_700_000_000), late = early.addingTimeInterval(0.002)
+        let ids = (0..<1_000).map { _ in DecisionID.next(at: early) }
+        #expect(Set(ids).count == 1_000)
+        for id in ids.prefix(20) {
+            let parts = id.split(separator: "-")
+            #expect(parts.map(\.count) == [8, 4, 4, 4, 12], "\(id)")
+            #expect(parts[2].first == "7", "version 7")
+            #expect("89ab".contains(parts[3].first!), "RFC 9562 variant")
+            #expect(id.allSatisfy { "0123456789abcdef-".contains($0) })
+        }
+        #expect(ids[0].prefix(13) == "018bcfe5-6800", "48 bits of Unix milliseconds: 1,700,000,000,000 = 0x018bcfe56800")
+        #expect(DecisionID.next(at: late) > ids.max()!, "a later millisecond sorts after")
     }
 }

@@ -52,6 +52,9 @@ public final class DecisionPlan: Sendable {
 
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
+    /// Whether any rule's condition reads `resource.age`: if none does, a resource's age matters only for
+    /// retention (and data from the future), and resources of one feature can share a decision.
+    let rulesReadResourceAge: Bool
 
     init(
         revision: String,
@@ -99,6 +102,9 @@ public final class DecisionPlan: Sendable {
         self.jurisdictions = jurisdictions
         self.fallbackJurisdiction = fallbackJurisdiction
         self.rules = rules
+        self.rulesReadResourceAge = rules.contains { rule in
+            [rule.when, rule.unless].contains { $0?.reads(.resourceAge) ?? false }
+        }
         self.words = words
         self.purposeRuleBits = purposeRuleBits
         self.actionRuleBits = actionRuleBits

@@ -15,6 +15,20 @@ indirect enum CompiledCondition: Sendable {
     case within(CompiledCondition, CompiledCondition)
 }
 
+extension CompiledCondition {
+    /// Whether evaluating the condition may read `attribute`.
+    func reads(_ wanted: ConditionAttribute) -> Bool {
+        switch self {
+        case .literal: false
+        case .attribute(let attribute), .has(let attribute): attribute == wanted
+        case .not(let inner), .negate(let inner), .size(let inner): inner.reads(wanted)
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b), .contains(let a, let b), .startsWith(let a, let b),
+             .within(let a, let b):
+            a.reads(wanted) || b.reads(wanted)
+        }
+    }
+}
+
 enum ComparisonOperator: String, Sendable {
     case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
 }

@@ -187,15 +187,34 @@ public struct ResourceDecision: Sendable, Hashable {
 extension Decision {
     /// Names, on each resource, the consent events behind the grants its `basis.consent` reasons relied on.
     mutating func noteConsentEvents(_ consent: ConsentState) {
+        // Resources mostly share their reason lists: the events of the last list are kept for the next.
+        var last: (reasons: [Reason], events: [Int64])?
         for r in resources.indices {
-            for reason in resources[r].reasons where reason.code == .basisConsent {
-                guard let scope = reason.detail,
-                      let event = consent.grants.last(where: { $0.scope == scope && $0.event != nil })?.event,
-                      !resources[r].consentEvents.contains(event)
-                else { continue }
-                resources[r].consentEvents.append(event)
+            guard resources[r].consentEvents.isEmpty else {
+                resources[r].consentEvents = Self.events(resources[r].reasons, consent, after: resources[r].consentEvents)
+                continue
             }
+            if let last, last.reasons == resources[r].reasons {
+                resources[r].consentEvents = last.events
+                continue
+            }
+            let events = Self.events(resources[r].reasons, consent, after: [])
+            resources[r].consentEvents = events
+            last = (resources[r].reasons, events)
         }
+    }
+
+    /// `existing`, then the event of the latest grant behind each `basis.consent` reason not already named.
+    private static func events(_ reasons: [Reason], _ consent: ConsentState, after existing: [Int64]) -> [Int64] {
+        var events = existing
+        for reason in reasons where reason.code == .basisConsent {
+            guard let scope = reason.detail,
+                  let event = consent.grants.last(where: { $0.scope == scope && $0.event != nil })?.event,
+                  !events.contains(event)
+            else { continue }
+            events.append(event)
+        }
+        return events
     }
 }
 

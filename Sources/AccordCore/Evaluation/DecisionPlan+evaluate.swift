@@ -59,10 +59,41 @@ extension DecisionPlan {
                 buffer[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
             }
             let candidates = UnsafeBufferPointer(buffer)
+            // Many resources of few features (a training set's rows): when no rule reads `resource.age`, rows of a
+            // feature decide alike unless retention or a future date tells them apart — decided once per such
+            // class, the deletion deadline worked out per row. Exact: the same decision as deciding each.
+            let shared = !options.explain && !rulesReadResourceAge && request.resources.count > 32
+            var known: [Int: ResourceDecision] = [:]
             for resource in request.resources {
-                let result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
+                var key: Int?
+                var age: Int64?
+                var limit: Int64?
+                if shared, resource.category == nil, let name = resource.feature, let f = featureIndex[name] {
+                    limit = retentionLimit[purpose * categoryNames.count + features[f].category]
+                    age = resource.collectedAt.map { now - Int64($0.timeIntervalSince1970.rounded(.down)) }
+                    let ageClass = switch age {
+                    case nil: 0
+                    case let age? where age < 0: 1
+                    case let age? where limit.map({ age > $0 }) ?? false: 2
+                    default: 3
+                    }
+                    key = f * 4 + ageClass
+                }
+                var result: ResourceDecision
+                if let key, var same = known[key] {
+                    if same.effect == .permit {
+                        var by: Int64? = nil
+                        if let limit, let age, age >= 0 { by = now - age + limit }
+                        if let after = same.obligations.deleteAfter?.seconds { by = min(by ?? .max, now + after) }
+                        same.deleteBy = by.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                    }
+                    result = same
+                } else {
+                    result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
                                     candidates: candidates, requirements: requirements, consent: consent,
                                     now: now, explain: options.explain, scratch: &scratch)
+                    if let key { known[key] = result }
+                }
                 if result.effect == .permit { permitted += 1 }
                 decision.resources.append(result)
             }
