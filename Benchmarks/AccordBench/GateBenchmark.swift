@@ -26,7 +26,7 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
         let database = try! StoreDatabase(path: path, durability: durability)
         let store = SQLiteFeatureStore(database: database)
         let trail = try! SQLiteAuditTrail(database: database)
-        let consent = ConsentStore(database: database)
+        let consent = try! ConsentStore(database: database)
         for batch in stride(from: 0, to: people, by: 100) {
             try! store.write(subjects[batch..<min(batch + 100, people)].flatMap { subject in
                 features.flatMap { feature in

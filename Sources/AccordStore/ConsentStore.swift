@@ -69,6 +69,9 @@ public struct DerivedConsent: Sendable, Equatable {
 public final class ConsentStore: @unchecked Sendable {
     public let path: String
     let queue: DatabasePool
+    /// A read-only connection of the store's own for the look-up every decision makes: a plain serial
+    /// connection answers it faster than borrowing one of the pool's readers.
+    private let reader: DatabaseQueue
     private let pseudonymizer: SubjectPseudonymizer
     private let lock = NSLock()
     private var histories: [Data: [ConsentEventRecord]] = [:]
@@ -79,12 +82,14 @@ public final class ConsentStore: @unchecked Sendable {
     public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
         self.path = path
         (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+        reader = try StoreMigrations.openReader(path: path)
     }
 
-    /// The store in `database`, on its connection.
-    public init(database: StoreDatabase) {
+    /// The store in `database`, on its connection (and a reading connection of its own).
+    public init(database: StoreDatabase) throws {
         path = database.path
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
+        reader = try StoreMigrations.openReader(path: path)
     }
 
     /// Records events for one subject, in order, in one transaction; returns them with their ids.
@@ -129,7 +134,7 @@ public final class ConsentStore: @unchecked Sendable {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
         // Outside a transaction: two statements in autocommit cost less than BEGIN and COMMIT around them, and
         // an event recorded in between only makes the next look drop the cache once more.
-        return try queue.unsafeRead { db in
+        return try reader.inDatabase { db in
             let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT n FROM consent_version")) ?? 0
             lock.lock()
             if version != seenVersion {

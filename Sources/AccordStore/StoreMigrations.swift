@@ -234,6 +234,15 @@ enum StoreMigrations {
         return queue
     }
 
+    /// A read-only connection to a database `open` has already brought up to date.
+    static func openReader(path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -8192") }
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     /// The database, opened as `open` does, and the subject pseudonymizer keyed by `subjectKeyPath` (default
     /// `<path>.subject-key`; created only while nothing keyed by it is stored).
     static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (DatabasePool, SubjectPseudonymizer) {

@@ -41,7 +41,7 @@ struct DemoCommand: ParsableCommand {
         let database = try StoreDatabase(path: db, durability: .normal)
         let store = SQLiteFeatureStore(database: database)
         let trail = try SQLiteAuditTrail(database: database)
-        let consent = ConsentStore(database: database)
+        let consent = try ConsentStore(database: database)
         let lineage = LineageStore(database: database)
         let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))

@@ -386,7 +386,7 @@ import Testing
         let database = try StoreDatabase(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
         let store = SQLiteFeatureStore(database: database)
         let trail = try SQLiteAuditTrail(database: database)
-        let consent = ConsentStore(database: database)
+        let consent = try ConsentStore(database: database)
         let gate = FeatureGate(plan: try Fixtures.referencePlan(), store: store, trail: trail, consent: consent)
         let asOf = FeatureGateTests.asOf
         try store.write([FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(5), eventTime: asOf.addingTimeInterval(-86_400))])
