@@ -12,8 +12,15 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "Policy files or folders (default: policies).")
     var paths: [String] = []
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, sarif, github
+    }
+
+    @Option(help: "Output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations, then the text report).")
+    var format: Format = .text
+
+    @Flag(help: "Fail (exit 1) on warnings as well as errors.")
+    var denyWarnings = false
 
     func run() throws {
         let paths = self.paths.isEmpty ? ["policies"] : self.paths
@@ -25,6 +32,11 @@ struct ValidateCommand: ParsableCommand {
         let warnings = result.diagnostics.filter { $0.severity == .warning }.count
         let revision = result.policySet?.revision
         switch format {
+        case .sarif: print(CIReports.sarif(result.diagnostics.map(Finding.init)).serialized())
+        case .github:
+            let annotations = CIReports.github(result.diagnostics.map(Finding.init))
+            if !annotations.isEmpty { print(annotations) }
+            fallthrough
         case .text:
             let renderer = DiagnosticRenderer(sources: result.sources)
             for diagnostic in result.diagnostics { print(renderer.text(diagnostic)) }
@@ -46,6 +58,6 @@ struct ValidateCommand: ParsableCommand {
             ])
             print(report.serialized())
         }
-        if errors > 0 { throw ExitCode(AccordExit.policyProblem.rawValue) }
+        if errors > 0 || (denyWarnings && warnings > 0) { throw ExitCode(AccordExit.policyProblem.rawValue) }
     }
 }

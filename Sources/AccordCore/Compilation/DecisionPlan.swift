@@ -102,9 +102,7 @@ public final class DecisionPlan: Sendable {
         self.jurisdictions = jurisdictions
         self.fallbackJurisdiction = fallbackJurisdiction
         self.rules = rules
-        self.rulesReadResourceAge = rules.contains { rule in
-            [rule.when, rule.unless].contains { $0?.reads(.resourceAge) ?? false }
-        }
+        self.rulesReadResourceAge = rules.contains { $0.reads.contains(.resourceAge) }
         self.words = words
         self.purposeRuleBits = purposeRuleBits
         self.actionRuleBits = actionRuleBits
@@ -169,6 +167,8 @@ final class CompiledRule: Sendable {
     let when: CompiledCondition?
     let unless: CompiledCondition?
     let hasCondition: Bool
+    /// The attributes its conditions read.
+    let reads: Set<ConditionAttribute>
     let obligations: Obligations
     let hasObligations: Bool
 
@@ -178,7 +178,21 @@ final class CompiledRule: Sendable {
         self.when = when
         self.unless = unless
         self.hasCondition = when != nil || unless != nil
+        self.reads = Set(ConditionAttribute.allCases.filter { attribute in [when, unless].contains { $0?.reads(attribute) ?? false } })
         self.obligations = obligations
         self.hasObligations = !obligations.isEmpty
+    }
+}
+
+extension DecisionPlan {
+    /// The legal basis a jurisdiction (nil: the fallback) assigns to a purpose, if any.
+    public func legalBasis(jurisdiction: String?, purpose: String) -> LegalBasis? {
+        guard let j = jurisdiction.flatMap({ jurisdictionIndex[$0] }) ?? fallbackJurisdiction, let p = purposeIndex[purpose] else { return nil }
+        return jurisdictionPurpose[j * purposeNames.count + p].basis
+    }
+
+    /// Whether a rule's condition reads an attribute `DecisionSpace` does not enumerate.
+    func ruleReadsUndecided(_ id: String) -> Bool {
+        rules.contains { $0.reference.id == id && !$0.reads.isDisjoint(with: DecisionSpace.undecided) }
     }
 }

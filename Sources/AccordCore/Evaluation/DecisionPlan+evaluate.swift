@@ -4,6 +4,9 @@ import Foundation
 public struct EvaluationOptions: Sendable {
     /// Record every rule considered for each resource (`--explain`).
     public var explain: Bool
+    /// For reasoning over a space of requests rather than deciding one: a rule whose condition reads any of
+    /// these attributes is taken to apply if it permits and not to apply if it forbids.
+    public var undecided: Set<ConditionAttribute> = []
 
     public init(explain: Bool = false) { self.explain = explain }
 }
@@ -53,6 +56,7 @@ extension DecisionPlan {
         decision.resources.reserveCapacity(request.resources.count)
         // Candidate rules for this purpose, action and jurisdiction.
         var scratch = RequestScratch()
+        scratch.undecided = options.undecided
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
             let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
             for w in 0..<words {
@@ -182,6 +186,8 @@ extension DecisionPlan {
         /// The reasons of a resource permitted by exactly one rule, for the last such rule.
         var permitRule = -1
         var permitReasons: [Reason] = []
+        /// Attributes whose conditions are read permissively (`EvaluationOptions.undecided`).
+        var undecided: Set<ConditionAttribute> = []
     }
 
     private func decide(
@@ -236,7 +242,10 @@ extension DecisionPlan {
                 bits &= bits - 1
                 let rule = rules[r]
                 var outcome = RuleTrace.Outcome.applied
-                if rule.hasCondition {
+                if rule.hasCondition && !scratch.undecided.isEmpty && !rule.reads.isDisjoint(with: scratch.undecided) {
+                    // Read soundly over a space that does not fix these attributes: the most permissive reading.
+                    outcome = rule.effect == .forbid ? .conditionFalse : .applied
+                } else if rule.hasCondition {
                     if input == nil {
                         let feature = featureSlot >= 0 ? features[featureSlot] : nil
                         input = ConditionInput(jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,

@@ -8,6 +8,8 @@ public struct PolicySet: Sendable {
     public var jurisdictions: [String: Jurisdiction] = [:]
     public var rules: [Rule] = []
     public var retention: [RetentionRule] = []
+    /// The `PolicyTest` documents (not part of the policy: they do not change the revision).
+    public var tests: [PolicyTestSuite] = []
     /// The normalised text of every file, hashed into the plan's revision.
     public var sources: [String: String] = [:]
 

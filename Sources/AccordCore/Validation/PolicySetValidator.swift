@@ -57,6 +57,7 @@ public enum PolicySetValidator {
         var session = ValidationSession()
         let reader = YAMLReader(limits: limits)
         var documents: [(kind: String, root: SyntaxNode, header: FieldReader)] = []
+        var testOnly: Set<String> = []
         var sources: [String: SourceFile] = [:]
         for (path, bytes) in files.sorted(by: { $0.path < $1.path }) {
             let output = reader.read(bytes: bytes, file: path)
@@ -66,11 +67,15 @@ public enum PolicySetValidator {
                 session.set.sources[path] = source.text
             }
             session.bag.append(contentsOf: output.diagnostics)
+            var kindsHere: Set<String> = []
             for document in output.documents {
                 if let (kind, header) = session.readHeader(document.root) {
                     documents.append((kind, document.root, header))
+                    kindsHere.insert(kind)
                 }
             }
+            // A file of tests only is not policy: it does not change the revision.
+            if kindsHere == ["PolicyTest"] { testOnly.insert(path) }
         }
         for kind in kinds {
             for document in documents where document.kind == kind {
@@ -78,8 +83,10 @@ public enum PolicySetValidator {
             }
             if kind == "Jurisdiction" { session.checkJurisdictions() }
         }
-        let diagnostics = session.bag.sorted
+        for path in testOnly { session.set.sources[path] = nil }
+        var diagnostics = session.bag.sorted
         let failed = diagnostics.contains { $0.severity == .error }
+        if !failed { diagnostics = (diagnostics + PolicyLint.check(session.set)).sorted() }
         return ValidationResult(policySet: failed ? nil : session.set, diagnostics: diagnostics, sources: sources)
     }
 }

@@ -73,7 +73,7 @@ struct ValidationSession {
         case "Catalog": ["features"]
         case "Jurisdiction": ["id", "name", "extends", "fallback", "age_of_consent", "minors", "legal_bases", "opt_out", "allowed_regions"]
         case "Policy": ["rules", "retention"]
-        case "PolicyTest": ["cases", "properties"]
+        case "PolicyTest": ["defaults", "cases", "properties"]
         default: []
         }
     }
@@ -94,7 +94,8 @@ struct ValidationSession {
         case "Catalog": readCatalog(header)
         case "Jurisdiction": readJurisdiction(header)
         case "Policy": readPolicy(header)
-        default: break  // PolicyTest documents are run by `accord test`.
+        case "PolicyTest": readPolicyTest(header)
+        default: break
         }
     }
 

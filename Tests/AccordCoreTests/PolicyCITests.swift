@@ -1,0 +1,392 @@
+@testable import AccordCore
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// A small policy set, lint-clean, that the tests below vary one thing at a time.
+enum SmallSet {
+    static let taxonomy = """
+        apiVersion: accord/v1
+        kind: Taxonomy
+        metadata: { name: t }
+        categories:
+          - name: user.behavior.clicks
+          - name: user.health
+            sensitive: true
+        purposes:
+          - name: recs
+          - name: ads
+        """
+    static let scopes = """
+        apiVersion: accord/v1
+        kind: ConsentScopes
+        metadata: { name: s }
+        scopes:
+          - id: recs
+            purposes: [recs]
+            explicit_categories: [user.health]
+        """
+    static let catalog = """
+        apiVersion: accord/v1
+        kind: Catalog
+        metadata: { name: c }
+        features:
+          - { name: clicks, category: user.behavior.clicks, region: EU }
+          - { name: pulse, category: user.health, region: EU }
+        """
+    static let jurisdiction = """
+        apiVersion: accord/v1
+        kind: Jurisdiction
+        id: EU
+        fallback: true
+        age_of_consent: 16
+        legal_bases:
+          - { purposes: [recs], basis: consent }
+          - { purposes: [ads], basis: legitimate_interest }
+        allowed_regions: [EU]
+        """
+    static let policy = """
+        apiVersion: accord/v1
+        kind: Policy
+        metadata: { name: p }
+        rules:
+          - id: recs-data
+            effect: permit
+            purposes: [recs]
+            actions: [read_online]
+            categories: [user.behavior, user.health]
+          - id: ads-clicks
+            effect: permit
+            purposes: [ads]
+            actions: [read_online]
+            categories: [user.behavior.clicks]
+            when: has(subject.age) && subject.age >= 18
+        retention:
+          - { categories: [user.behavior, user.health], max_age: 90d, on_expiry: delete }
+        """
+
+    static func files(replacing: [String: String] = [:], extra: [String: String] = [:]) -> [(path: String, bytes: [UInt8])] {
+        var files = ["taxonomy.yaml": taxonomy, "scopes.yaml": scopes, "catalog.yaml": catalog, "eu.yaml": jurisdiction, "policy.yaml": policy]
+        for (name, text) in replacing { files[name] = text }
+        for (name, text) in extra { files[name] = text }
+        return files.map { ($0.key, Array(($0.value + "\n").utf8)) }
+    }
+
+    static func validate(replacing: [String: String] = [:], extra: [String: String] = [:]) -> ValidationResult {
+        PolicySetValidator.validate(files: files(replacing: replacing, extra: extra))
+    }
+
+    /// Writes the set to a new folder (for the binary).
+    static func folder(_ name: String, replacing: [String: String] = [:], extra: [String: String] = [:]) throws -> URL {
+        let folder = try Fixtures.temporaryFolder(name)
+        for (path, bytes) in files(replacing: replacing, extra: extra) { try Data(bytes).write(to: folder.appendingPathComponent(path)) }
+        return folder
+    }
+}
+
+@Suite struct PolicyLintTests {
+    func codes(_ result: ValidationResult) -> [String] { result.diagnostics.filter { $0.severity == .warning }.map(\.code.rawValue) }
+
+    @Test func theSmallSetAndTheReferencePoliciesAreClean() {
+        let small = SmallSet.validate()
+        #expect(small.policySet != nil && small.diagnostics.isEmpty, "\(small.diagnostics)")
+        let reference = PolicySetValidator.validate(paths: [Repository.path("policies")])
+        #expect(reference.policySet != nil && reference.diagnostics.isEmpty, "\(reference.diagnostics)")
+    }
+
+    /// Each lint: a variation of the clean set that triggers it — once, at the right place — and nothing else.
+    @Test(arguments: [
+        ("A0601", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "retention:", with: """
+              - id: no-ads
+                effect: forbid
+                purposes: [ads]
+                categories: ["*"]
+            retention:
+            """), "policy.yaml:10:5"),
+        ("A0602", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]"), "taxonomy.yaml:10:5"),
+        ("A0603", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "    categories: [user.behavior, user.health]\n  - id: ads-clicks",
+                                                                      with: "    categories: [user.behavior]\n  - id: ads-clicks"),
+         "catalog.yaml:6:5"),
+        ("A0604", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "[user.behavior, user.health], max_age", with: "[user.behavior], max_age"),
+         "catalog.yaml:6:5"),
+        ("A0605", "eu.yaml", SmallSet.jurisdiction.replacingOccurrences(of: "{ purposes: [recs], basis: consent }", with: "{ purposes: [recs], basis: contract }"),
+         "scopes.yaml:5:5"),
+        ("A0606", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "retention:", with: """
+              - id: recs-data-again
+                effect: permit
+                purposes: [recs]
+                actions: [read_online]
+                categories: [user.behavior, user.health]
+            retention:
+            """), "policy.yaml:16:5"),
+        ("A0607", "scopes.yaml", SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: ""), "policy.yaml:5:5"),
+        ("A0608", "taxonomy.yaml", SmallSet.taxonomy.replacingOccurrences(of: "  - name: ads", with: "  - name: ads\n    profiling: true"), "eu.yaml:8:5"),
+    ])
+    func eachLintFiresWhereItShould(code: String, file: String, text: String, location: String) {
+        let result = SmallSet.validate(replacing: [file: text])
+        #expect(result.policySet != nil, "\(result.diagnostics)")
+        #expect(codes(result) == [code], "\(result.diagnostics.map { "\($0.range) \($0.code.rawValue) \($0.message)" })")
+        #expect(result.diagnostics.first { $0.code.rawValue == code }?.range.description == location)
+    }
+
+    @Test func denyWarningsFailsTheBinaryOnAWarningOnly() throws {
+        let folder = try SmallSet.folder("accord-lint", replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]")])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = try runAccord(["validate", folder.path])
+        #expect(plain.status == 0 && plain.stdout.contains("warning[A0602]") && plain.stdout.contains("1 warning"), "\(plain.stdout)")
+        let strict = try runAccord(["validate", "--deny-warnings", folder.path])
+        #expect(strict.status == 1)
+        try SARIFChecks.check(try jsonObject(try runAccord(["validate", "--format", "sarif", folder.path]).stdout), results: 1)
+        let github = try runAccord(["validate", "--format", "github", folder.path]).stdout
+        #expect(github.hasPrefix("::warning file=taxonomy.yaml,line=10,col=5,title=A0602::") || github.contains("taxonomy.yaml,line=10,col=5,title=A0602::"), "\(github)")
+        #expect(github.contains("ok: 5 files valid"), "the full report follows the annotations")
+        let clean = try SmallSet.folder("accord-lint-clean")
+        defer { try? FileManager.default.removeItem(at: clean) }
+        #expect(try runAccord(["validate", "--deny-warnings", clean.path]).status == 0)
+    }
+}
+
+@Suite struct PolicyTestRunnerTests {
+    @Test func theReferenceSuitePassesWithFullCoverage() throws {
+        let set = try #require(PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet)
+        let run = PolicyTestRunner.run(set)
+        #expect(run.cases.count >= 40 && run.properties.count >= 5)
+        #expect(run.failed == 0, "\(run.cases.filter { !$0.passed }.map { "\($0.testCase.name): \($0.failures)" })")
+        #expect(run.coverage.percent == 100)
+        #expect((run.space?.size ?? 0) > 1_000_000, "the enumerated space is not trivially small")
+    }
+
+    static let suite = """
+        apiVersion: accord/v1
+        kind: PolicyTest
+        metadata: { name: small }
+        defaults:
+          as_of: 2026-06-01T00:00:00Z
+          actor: { id: app }
+          subject: { id: u-1, age: 30, jurisdiction: EU }
+          context: { processing_region: EU }
+        cases:
+          - name: recs read clicks with consent
+            request:
+              purpose: recs
+              action: read_online
+              resources: [{ feature: clicks, collected_at: 2026-05-30T00:00:00Z }]
+              consent: { grants: [{ scope: recs, version: 1, granted_at: 2026-01-01T00:00:00Z }] }
+            expect: { effect: permit, resources: { clicks: { effect: permit, rules: [recs-data] } } }
+          - name: ads for a minor
+            request:
+              purpose: ads
+              action: read_online
+              resources: [{ feature: clicks, collected_at: 2026-05-30T00:00:00Z }]
+              subject: { id: u-2, age: 15, jurisdiction: EU }
+            expect: { effect: permit }
+        properties:
+          - name: ads never read health
+            never_permitted: { purposes: [ads], categories: [sensitive] }
+          - name: nothing without consent
+            never_permitted: { consent: none }
+        """
+
+    @Test func casesFailWithWhatDifferedAndCoverageCounts() throws {
+        let result = SmallSet.validate(extra: ["tests.yaml": Self.suite])
+        let set = try #require(result.policySet, "\(result.diagnostics)")
+        let run = PolicyTestRunner.run(set)
+        #expect(run.cases.map(\.passed) == [true, false])
+        #expect(run.cases[1].failures == ["effect: expected permit, got deny"])
+        #expect(run.cases[1].testCase.source.description == "tests.yaml:17:11")
+        // recs-data applied; ads-clicks's condition was found false (age 15), never true.
+        #expect(run.coverage.rulesExercised == ["recs-data", "ads-clicks"])
+        #expect(run.coverage.conditionBranches == 2 && run.coverage.conditionBranchesCovered == 1)
+        #expect(run.coverage.percent == 75, "(2 rules + 1 of 2 condition outcomes) of 4")
+        // Properties: the first holds; the second does not (ads rest on legitimate interest) — the counterexample
+        // is an ads read of clicks by an adult with no consent.
+        #expect(run.properties[0].result.proven)
+        let example = try #require(run.properties[1].result.counterexamples.first)
+        #expect(example.request.purpose == "ads" && example.category == "user.behavior.clicks" && example.request.consent.grants.isEmpty)
+        #expect(example.decision.reasons.compactMap(\.rule?.id) == ["ads-clicks"])
+        #expect((example.request.subject.age ?? 0) >= 18)
+        #expect(PolicyTestRunner.run(set, only: try Regex("minor")).cases.map(\.testCase.name) == ["ads for a minor"])
+    }
+
+    @Test func aCaseThatExpectsNothingOrCannotBeReadIsAnError() {
+        let suite = """
+            apiVersion: accord/v1
+            kind: PolicyTest
+            metadata: { name: bad }
+            cases:
+              - name: hopeful
+                as_of: 2026-06-01T00:00:00Z
+                request: { actor: { id: a }, subject: { id: s }, purpose: recs, action: read_online, resources: [clicks] }
+              - name: garbled
+                as_of: 2026-06-01T00:00:00Z
+                request: { actor: { id: a }, purpose: recs, action: read_online, resources: [clicks] }
+                expect: { effect: deny }
+            """
+        let result = SmallSet.validate(extra: ["tests.yaml": suite])
+        #expect(result.policySet == nil)
+        #expect(result.diagnostics.map { "\($0.range) \($0.code.rawValue)" } == ["tests.yaml:5:11 A0502", "tests.yaml:10:14 A0501"])
+    }
+
+    @Test func aTestOnlyFileLeavesTheRevisionAlone() throws {
+        let without = try #require(SmallSet.validate().policySet)
+        let with = try #require(SmallSet.validate(extra: ["tests.yaml": Self.suite]).policySet)
+        #expect(DecisionPlan.compile(with).revision == DecisionPlan.compile(without).revision)
+    }
+
+    @Test func theBinaryInEveryFormat() throws {
+        let folder = try SmallSet.folder("accord-test-cli", extra: ["tests.yaml": Self.suite])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = try runAccord(["test", folder.path, "--coverage"])
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("tests.yaml:17:11: FAIL ads for a minor") && text.stdout.contains("- expected: permit"), "\(text.stdout)")
+        #expect(text.stdout.contains("1/2 cases passed, 1/2 properties proved") && text.stdout.contains("coverage: 75.0%"))
+
+        let json = try jsonObject(try runAccord(["test", folder.path, "--format", "json"]).stdout)
+        #expect((json["cases"] as? [[String: Any]])?.count == 2 && json["passed"] as? Bool == false)
+        #expect(((json["coverage"] as? [String: Any])?["percent"] as? Double) == 75)
+
+        // JUnit: well-formed XML, counts that add up.
+        let junit = try runAccord(["test", folder.path, "--format", "junit"]).stdout
+        final class Counter: NSObject, XMLParserDelegate {
+            var cases = 0, failures = 0, total: (tests: String?, failures: String?)
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                if name == "testcase" { cases += 1 }
+                if name == "failure" { failures += 1 }
+                if name == "testsuites" { total = (attributes["tests"], attributes["failures"]) }
+            }
+        }
+        let parser = XMLParser(data: Data(junit.utf8))
+        let counter = Counter()
+        parser.delegate = counter
+        #expect(parser.parse(), "JUnit output is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(counter.cases == 4 && counter.failures == 2 && counter.total.tests == "4" && counter.total.failures == "2")
+
+        // SARIF 2.1.0: the fields the schema requires, and locations GitHub can place.
+        let sarif = try jsonObject(try runAccord(["test", folder.path, "--format", "sarif"]).stdout)
+        try SARIFChecks.check(sarif, results: 2)
+        let github = try runAccord(["test", folder.path, "--format", "github"]).stdout
+        #expect(github.hasPrefix("::error file=") && github.contains(",line=17,col=11,title=accord-test-case::"), "\(github)")
+        #expect(try runAccord(["test", folder.path, "--threshold", "80", "--run", "recs"]).status == 1, "75% is under 80%")
+        #expect(try runAccord(["test", folder.path, "--run", "recs read"]).status == 0)
+    }
+}
+
+enum SARIFChecks {
+    /// The properties SARIF 2.1.0's schema requires (sarifLog: version, runs; run: tool; tool: driver; driver:
+    /// name; result: message), and what code scanning needs to place a result.
+    static func check(_ log: [String: Any], results count: Int) throws {
+        #expect(log["version"] as? String == "2.1.0")
+        #expect((log["$schema"] as? String)?.contains("sarif-2.1.0") == true)
+        let runs = try #require(log["runs"] as? [[String: Any]])
+        #expect(runs.count == 1)
+        let driver = try #require((runs[0]["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        #expect(driver["name"] as? String == "accord")
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        let results = try #require(runs[0]["results"] as? [[String: Any]])
+        #expect(results.count == count)
+        for result in results {
+            let ruleID = try #require(result["ruleId"] as? String)
+            let index = try #require(result["ruleIndex"] as? Int)
+            #expect(rules[index]["id"] as? String == ruleID)
+            #expect(((rules[index]["shortDescription"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
+            #expect(["error", "warning", "note"].contains(result["level"] as? String ?? ""))
+            #expect(((result["message"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
+            let location = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+            #expect(((location["artifactLocation"] as? [String: Any])?["uri"] as? String)?.isEmpty == false)
+            #expect(((location["region"] as? [String: Any])?["startLine"] as? Int ?? 0) >= 1)
+        }
+    }
+}
+
+@Suite struct PolicyDiffTests {
+    @Test func wideningNarrowingAndNoChange() throws {
+        let base = try #require(SmallSet.validate().policySet)
+        let same = try #require(SmallSet.validate(replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "metadata: { name: p }",
+                                                                                                                with: "metadata: { name: p, owner: someone }")]).policySet)
+        let unchanged = PolicyDiff(old: base, new: same)
+        #expect(unchanged.changes.isEmpty && unchanged.rules.isEmpty && unchanged.pointsCompared > 0)
+
+        // Ads may now read clicks from 16.
+        let wider = try #require(SmallSet.validate(replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "subject.age >= 18", with: "subject.age >= 16")]).policySet)
+        let widened = PolicyDiff(old: base, new: wider)
+        #expect(widened.widens)
+        #expect(widened.changes.count == 1)
+        let change = try #require(widened.changes.first)
+        #expect(change.widened && change.purpose == "ads" && change.category == "user.behavior.clicks" && change.actions == [.readOnline])
+        #expect(Set(change.ages) == [16, 17], "exactly the ages that changed")
+        #expect(widened.rules.map { "\($0.id) \($0.kind.rawValue)" } == ["ads-clicks changed"])
+
+        // The other way round narrows, and does not widen.
+        let narrowed = PolicyDiff(old: wider, new: base)
+        #expect(!narrowed.widens && narrowed.changes.count == 1 && narrowed.changes[0].widened == false)
+    }
+
+    /// The reference policies against a copy with one rule widened: the diff names exactly that change.
+    @Test func theReferenceAgainstOneWidenedRule() throws {
+        let folder = try Fixtures.temporaryFolder("accord-diff")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("policies")
+        try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: copy.path)
+        let rules = copy.appendingPathComponent("recommendations.yaml")
+        let text = try String(contentsOf: rules, encoding: .utf8)
+        let widened = text.replacingOccurrences(of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
+                                                with: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]")
+        #expect(widened != text)
+        try widened.write(to: rules, atomically: true, encoding: .utf8)
+        let output = try runAccord(["diff", Repository.path("policies"), copy.path, "--format", "json", "--fail-on-widening"])
+        #expect(output.status == 1, "widening fails with --fail-on-widening")
+        let diff = try jsonObject(output.stdout)
+        let changes = try #require(diff["changes"] as? [[String: Any]])
+        #expect(changes.map { "\($0["direction"]!) \($0["purpose"]!) \($0["category"]!)" } == ["widened ads.targeting user.behavior.purchases"])
+        #expect((diff["rules"] as? [[String: Any]])?.map { "\($0["id"]!) \($0["change"]!)" } == ["ads-targeting changed"])
+        let text2 = try runAccord(["diff", Repository.path("policies"), copy.path])
+        #expect(text2.status == 0 && text2.stdout.hasPrefix("+ ads.targeting may now read_online user.behavior.purchases"), "\(text2.stdout)")
+    }
+}
+
+/// `examples/ci/pre-commit` in a real git repository with the real binary: a clean change passes and shows its
+/// diff; a change that breaks a policy test is refused.
+@Suite struct PreCommitHookTests {
+    func sh(_ script: String, in folder: URL) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["ACCORD"] = Repository.accordBinary
+        environment["GIT_AUTHOR_NAME"] = "t"; environment["GIT_AUTHOR_EMAIL"] = "t@example.com"
+        environment["GIT_COMMITTER_NAME"] = "t"; environment["GIT_COMMITTER_EMAIL"] = "t@example.com"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func theHookPassesACleanChangeAndRefusesABrokenOne() throws {
+        let folder = try Fixtures.temporaryFolder("accord-hook")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: folder.appendingPathComponent("policies").path)
+        let hook = Repository.path("examples/ci/pre-commit")
+        #expect(try sh("git init -q . && git add policies && git commit -qm base", in: folder).status == 0)
+        // Ads measurement over smaller groups: valid, tests pass, no widening of who reads what.
+        let rules = folder.appendingPathComponent("policies/recommendations.yaml")
+        let text = try String(contentsOf: rules, encoding: .utf8)
+        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 50 }").write(to: rules, atomically: true, encoding: .utf8)
+        let clean = try sh("git add policies && sh \(hook)", in: folder)
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(clean.output.contains("54/54 cases passed") && clean.output.contains("rule changed: ads-measurement"), "\(clean.output)")
+        // Ads may now target on purchases: the reference test 'ads targeting reads no purchases' fails.
+        try text.replacingOccurrences(of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
+                                      with: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]")
+            .write(to: rules, atomically: true, encoding: .utf8)
+        let broken = try sh("git add policies && sh \(hook)", in: folder)
+        #expect(broken.status != 0)
+        #expect(broken.output.contains("FAIL ads targeting reads no purchases"), "\(broken.output)")
+    }
+}
