@@ -390,3 +390,36 @@ enum SARIFChecks {
         #expect(broken.output.contains("FAIL ads targeting reads no purchases"), "\(broken.output)")
     }
 }
+
+/// A reference property broken on purpose: the counterexample is the request that shows the hole.
+@Suite struct BrokenReferencePropertyTests {
+    @Test func adsOnHealthDataIsFoundWithTheRuleThatAllowsIt() throws {
+        let folder = try Fixtures.temporaryFolder("accord-broken-property")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("policies")
+        try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: copy.path)
+        func edit(_ file: String, _ old: String, _ new: String) throws {
+            let url = copy.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            #expect(text.contains(old), "\(file) no longer says \(old)")
+            try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
+        }
+        // An ads scope that takes explicit consent for health data, and a targeting rule that reads it.
+        try edit("consent-scopes.yaml", "    purposes: [ads]\n", "    purposes: [ads]\n    explicit_categories: [user.health]\n")
+        try edit("recommendations.yaml", "user.inferred.interests, user.location.coarse]\n    when:", "user.inferred.interests, user.location.coarse, user.health]\n    when:")
+        try edit("recommendations.yaml", "    purposes: [ads]\n    categories: [sensitive]", "    purposes: [ads.measurement]\n    categories: [sensitive]")
+        let set = try #require(PolicySetValidator.validate(paths: [copy.path]).policySet)
+        let run = PolicyTestRunner.run(set, only: try Regex("sensitive"))
+        let result = try #require(run.properties.first?.result)
+        #expect(!result.proven)
+        let example = try #require(result.counterexamples.first)
+        #expect(example.request.purpose == "ads.targeting" && example.category == "user.health")
+        #expect(example.request.consent.grants.contains { $0.scope == "ads" })
+        #expect((example.request.subject.age ?? 0) >= 18, "the rule's own condition still holds")
+        #expect(example.decision.reasons.compactMap(\.rule?.id) == ["ads-targeting"] && example.assumedConditions.isEmpty)
+        // The counterexample replays through `accord eval` to the same permit.
+        let replay = try runAccord(["eval", "--policies", copy.path, "--as-of", "2026-06-01T00:00:00Z", "--request", "-"],
+                                   stdin: Data(example.request.json.serialized().utf8))
+        #expect(replay.stdout.contains("\"effect\":\"permit\""), "\(replay.stdout) \(replay.stderr)")
+    }
+}
