@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "AccordCore", targets: ["AccordCore"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
         .library(name: "AccordGate", targets: ["AccordGate"]),
+        .library(name: "AccordReports", targets: ["AccordReports"]),
         .executable(name: "accord", targets: ["accord"]),
         .executable(name: "accord-bench", targets: ["AccordBench"]),
     ],
@@ -42,12 +43,18 @@ let package = Package(
             name: "AccordGate",
             dependencies: ["AccordCore", "AccordStore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Privacy impact assessments from the policies and the audit trail.
+        .target(
+            name: "AccordReports",
+            dependencies: ["AccordCore", "AccordStore"]
+        ),
         .executableTarget(
             name: "accord",
             dependencies: [
                 "AccordCore",
                 "AccordStore",
                 "AccordGate",
+                "AccordReports",
                 "RecsysModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -59,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordGate", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCore", "AccordStore", "AccordGate", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

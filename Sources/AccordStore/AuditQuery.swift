@@ -220,6 +220,17 @@ extension SQLiteAuditTrail {
         try query(AuditQuery(subject: subject)).reversed()
     }
 
+    /// Records in `[from, to)` by purpose, actor and effect: who used what, and how often they were refused.
+    public func activity(from: Date? = nil, to: Date? = nil) throws -> [(purpose: String, actor: String, effect: String, records: Int)] {
+        try queue.read { db in
+            let bounds = try Self.sequences(db, from: from, to: to)
+            let window = bounds == nil ? "1 = 1" : "sequence BETWEEN ? AND ?"
+            let args: StatementArguments = bounds.map { [$0.lower, $0.upper] } ?? []
+            return try Row.fetchAll(db, sql: "SELECT purpose, actor, effect, count(*) FROM audit_record WHERE \(window) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                                    arguments: args).map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+    }
+
     /// Decisions by purpose and effect, top reasons, in `[from, to)` (either end open).
     public func stats(from: Date? = nil, to: Date? = nil, topReasons: Int = 10) throws -> AuditStats {
         try queue.read { db in

@@ -129,6 +129,18 @@ public final class ConsentStore: @unchecked Sendable {
         return records
     }
 
+    /// Consent events that occurred in `[from, to)`, by kind (`grant`, `withdraw`, `expire`, `object`, `opt_out`)
+    /// and target: what a privacy impact assessment reports about consent in practice.
+    public func eventCounts(from: Date? = nil, to: Date? = nil) throws -> [(kind: String, target: String, events: Int)] {
+        let lower = from.map { Int64($0.timeIntervalSince1970.rounded(.up)) } ?? .min
+        let upper = to.map { Int64($0.timeIntervalSince1970.rounded(.up)) } ?? .max
+        return try reader.inDatabase { db in
+            try Row.fetchAll(db, sql: """
+                SELECT kind, target, count(*) FROM consent_event WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2 ORDER BY 1, 2
+                """, arguments: [lower, upper]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
     /// Every event recorded for the subject, in the order they occurred (ties in the order recorded).
     public func history(subject: String) throws -> [ConsentEventRecord] {
         let pseudonym = pseudonymizer.pseudonym(for: subject)

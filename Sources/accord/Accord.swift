@@ -11,7 +11,7 @@ struct Accord: ParsableCommand {
         discussion: "Exit codes: 0 fine, 1 policy problem, 2 usage or input error, 3 internal error.",
         version: "0.1.0",
         subcommands: [ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self,
-                      RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self]
+                      RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self, PIACommand.self]
     )
 
     /// Runs the command, mapping failures onto Accord's exit codes (ArgumentParser's own usage code is 64).

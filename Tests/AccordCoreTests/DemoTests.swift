@@ -28,5 +28,16 @@ import Testing
         let auc = try #require(summary["model_auc"] as? Double)
         #expect(auc > 0.7, "the click model learns on the guarded set (AUC \(auc))")
         #expect((summary["rows_purged"] as? Int ?? 0) > 0)
+
+        // Its privacy impact assessment, as the README shows: the evidence is the demo's own trail.
+        let pia = try runAccord(["pia", "--audit", workspace + "/accord.sqlite", "--format", "json"])
+        #expect(pia.status == 0, "\(pia.stderr)")
+        let report = try jsonObject(pia.stdout)
+        let evidence = try #require(report["evidence"] as? [String: Any])
+        #expect(evidence["records"] as? Int == summary["decisions"] as? Int)
+        #expect(evidence["retention_purges"] as? Int ?? 0 > 0, "the demo's purge is in the trail")
+        #expect((evidence["consent_events"] as? [[String: Any]])?.contains { $0["kind"] as? String == "withdraw" } == true, "the demo's withdrawal")
+        let training = (report["processing"] as? [[String: Any]])?.first { $0["purpose"] as? String == "model.training" }
+        #expect((training?["recipients"] as? [[String: Any]])?.contains { $0["actor"] as? String == "trainer" } == true)
     }
 }
