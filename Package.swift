@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AccordStore", targets: ["AccordStore"]),
         .library(name: "AccordGate", targets: ["AccordGate"]),
         .library(name: "AccordReports", targets: ["AccordReports"]),
+        .library(name: "AccordServer", targets: ["AccordServer"]),
         .executable(name: "accord", targets: ["accord"]),
         .executable(name: "accord-bench", targets: ["AccordBench"]),
     ],
@@ -18,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The decision server (issue 8).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -48,9 +55,22 @@ let package = Package(
             name: "AccordReports",
             dependencies: ["AccordCore", "AccordStore"]
         ),
+        // The decision server: AuthZEN and the native API over HTTP, on Hummingbird.
+        .target(
+            name: "AccordServer",
+            dependencies: [
+                "AccordCore", "AccordStore", "AccordGate", "AccordReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "accord",
             dependencies: [
+                "AccordServer",
                 "AccordCore",
                 "AccordStore",
                 "AccordGate",

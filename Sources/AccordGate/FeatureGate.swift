@@ -17,11 +17,17 @@ public struct FeatureGate: Sendable {
     let writer: AuditWriter
 
     public init(plan: DecisionPlan, store: any FeatureStore, trail: any AuditTrail, consent: ConsentStore? = nil) {
+        self.init(plan: plan, store: store, writer: AuditWriter(trail: trail), consent: consent)
+    }
+
+    /// A gate recording through `writer`, shared with other users of the trail (a server's requests, say), so that
+    /// they share commits.
+    public init(plan: DecisionPlan, store: any FeatureStore, writer: AuditWriter, consent: ConsentStore? = nil) {
         self.plan = plan
         self.store = store
-        self.trail = trail
+        self.trail = writer.trail
         self.consent = consent
-        self.writer = AuditWriter(trail: trail)
+        self.writer = writer
     }
 
     /// What became of one requested feature of one subject, as Feast users know it, plus `DENIED`.

@@ -4,21 +4,25 @@ import Foundation
 
 /// `accord`: validate policies and decide requests.
 @main
-struct Accord: ParsableCommand {
+struct Accord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accord",
         abstract: "Policy-as-code governance for personal data in machine learning.",
         discussion: "Exit codes: 0 fine, 1 policy problem, 2 usage or input error, 3 internal error.",
         version: "0.1.0",
         subcommands: [ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self,
-                      RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self, PIACommand.self]
+                      RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self, PIACommand.self, ServeCommand.self]
     )
 
     /// Runs the command, mapping failures onto Accord's exit codes (ArgumentParser's own usage code is 64).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch let failure as CommandFailure {

@@ -1,0 +1,409 @@
+import AccordCore
+import AccordGate
+import AccordReports
+import AccordStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+
+/// How `accord serve` runs.
+public struct ServerConfiguration: Sendable {
+    public var policies: String
+    public var database: String
+    public var host: String
+    public var port: Int
+    /// Required (as `Authorization: Bearer …`) by admin and consent-writing endpoints; nil refuses them all.
+    public var token: String?
+    public var maxBodyBytes: Int
+    public var durability: Durability
+
+    public init(policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
+                token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full) {
+        self.policies = policies
+        self.database = database
+        self.host = host
+        self.port = port
+        self.token = token
+        self.maxBodyBytes = maxBodyBytes
+        self.durability = durability
+    }
+}
+
+/// The decision server: AuthZEN 1.0 and Accord's native API over HTTP (docs/server.md).
+public struct AccordHTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let service: DecisionService
+    let registry: PrometheusCollectorRegistry
+
+    public init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        let database = try StoreDatabase(path: configuration.database, durability: configuration.durability)
+        service = try DecisionService(policies: configuration.policies, database: database)
+        registry = PrometheusCollectorRegistry()
+    }
+
+    /// An error answered as JSON with a stable code.
+    struct Failure: Error {
+        var status: HTTPResponse.Status
+        var code: String
+        var message: String
+    }
+
+    static let revisionHeader = HTTPField.Name("Accord-Revision")!
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    static let gpcHeader = HTTPField.Name("Sec-GPC")!
+
+    func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, request: Request) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[Self.revisionHeader] = service.plan.revision
+        if let id = request.headers[Self.requestIDHeader] { headers[Self.requestIDHeader] = id }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.serialized() + "\n")))
+    }
+
+    func failure(_ failure: Failure, request: Request) -> Response {
+        json(.object([("error", .object([("code", .string(failure.code)), ("message", .string(failure.message))]))]), status: failure.status, request: request)
+    }
+
+    /// The body as a JSON object, or a 400/413 with a code.
+    func body(_ request: inout Request) async throws -> [String: Any] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw Failure(status: .contentTooLarge, code: "request.too_large", message: "the body is larger than \(configuration.maxBodyBytes) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        if let duplicate = JSONDuplicateKeys.find(in: bytes) {
+            throw Failure(status: .badRequest, code: "request.duplicate_key", message: "duplicate key '\(duplicate.key)'")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw Failure(status: .badRequest, code: "request.invalid_json", message: "the body is not a JSON object")
+        }
+        return object
+    }
+
+    func requireToken(_ request: Request) throws {
+        guard let token = configuration.token else {
+            throw Failure(status: .forbidden, code: "auth.disabled", message: "no token is configured; this endpoint is closed")
+        }
+        let given = request.headers[.authorization] ?? ""
+        // Compared in constant time.
+        let expected = Array(("Bearer " + token).utf8), actual = Array(given.utf8)
+        var difference = expected.count ^ actual.count
+        for i in 0..<max(expected.count, actual.count) {
+            difference |= Int((i < expected.count ? expected[i] : 0) ^ (i < actual.count ? actual[i] : 1))
+        }
+        guard difference == 0 else {
+            throw Failure(status: .unauthorized, code: "auth.invalid_token", message: given.isEmpty ? "a bearer token is required" : "the token is not valid")
+        }
+    }
+
+    /// Runs blocking work (SQLite) off the cooperative pool.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    func handle(_ request: Request, _ work: (inout Request) async throws -> Response) async -> Response {
+        var request = request
+        let counter = Counter(label: "accord_http_requests_total", dimensions: [("path", request.uri.path)])
+        counter.increment()
+        do {
+            return try await work(&request)
+        } catch let failure as Failure {
+            return self.failure(failure, request: request)
+        } catch {
+            return self.failure(Failure(status: .internalServerError, code: "internal", message: "\(error)"), request: request)
+        }
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let service = self.service
+
+        router.get("/healthz") { request, _ in await handle(request) { request in json(.object([("status", .string("ok"))]), request: request) } }
+        router.get("/readyz") { request, _ in
+            await handle(request) { request in
+                _ = try await blocking { try service.trail.count() }
+                return json(.object([("status", .string("ready")), ("revision", .string(service.plan.revision))]), request: request)
+            }
+        }
+        router.get("/metrics") { request, _ in
+            var bytes: [UInt8] = []
+            registry.emit(into: &bytes)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+
+        // AuthZEN.
+        router.get("/.well-known/authzen-configuration") { request, _ in
+            await handle(request) { request in
+                let base = "http://\(configuration.host):\(configuration.port)"
+                return json(.object([("policy_decision_point", .string(base)),
+                                     ("access_evaluation_endpoint", .string(base + "/access/v1/evaluation")),
+                                     ("access_evaluations_endpoint", .string(base + "/access/v1/evaluations"))]), request: request)
+            }
+        }
+        router.post("/access/v1/evaluation") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                let decisionRequest = try authzen { try AuthZEN.request(object) }
+                let decided = try await blocking { service.decide([decisionRequest]) }
+                return json(AuthZEN.response(decided[0].decision, id: decided[0].id), request: request)
+            }
+        }
+        router.post("/access/v1/evaluations") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                let items = object["evaluations"] as? [[String: Any]] ?? [object]
+                let semantic = try ((object["options"] as? [String: Any])?["evaluations_semantic"] as? String).map { name in
+                    guard let semantic = AuthZEN.Semantic(rawValue: name) else {
+                        throw Failure(status: .badRequest, code: "request.invalid_value", message: "unknown evaluations_semantic '\(name)'")
+                    }
+                    return semantic
+                } ?? .executeAll
+                let requests = try items.map { item in try authzen { try AuthZEN.request(item, defaults: object) } }
+                // Short-circuit semantics decide (and record) up to the first deny or permit only.
+                var answers: [JSONValue] = []
+                if semantic == .executeAll {
+                    answers = try await blocking { service.decide(requests) }.map { AuthZEN.response($0.decision, id: $0.id) }
+                } else {
+                    for decisionRequest in requests {
+                        let decided = try await blocking { service.decide([decisionRequest]) }[0]
+                        answers.append(AuthZEN.response(decided.decision, id: decided.id))
+                        let permitted = decided.decision.resources.first?.effect == .permit
+                        if (semantic == .denyOnFirstDeny && !permitted) || (semantic == .permitOnFirstPermit && permitted) { break }
+                    }
+                }
+                return json(.object([("evaluations", .array(answers))]), request: request)
+            }
+        }
+
+        // Native decisions.
+        router.post("/v1/decide") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                let decisionRequest = try native { try DecisionRequest.decode(object: object) }
+                let decided = try await blocking { service.decide([decisionRequest]) }[0]
+                return json(decided.decision.json(decisionID: decided.id), request: request)
+            }
+        }
+        router.post("/v1/decide/batch") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                guard let list = object["requests"] as? [Any] else {
+                    throw Failure(status: .badRequest, code: "request.invalid_value", message: "'requests' must be a list of requests")
+                }
+                let requests = try list.enumerated().map { n, item in try native(index: n) { try DecisionRequest.decode(object: item) } }
+                let decided = try await blocking { service.decide(requests) }
+                return json(.object([("revision", .string(service.plan.revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
+                            request: request)
+            }
+        }
+
+        // Consent.
+        router.get("/v1/consent/:subject") { request, context in
+            await handle(request) { request in
+                let subject = context.parameters.get("subject") ?? ""
+                let state = try await blocking { try service.consent.consent(subject: subject, asOf: Date()) }.state
+                return json(.object([("subject", .string(subject)), ("grants", .array(state.grants.map { grant in
+                    .object([("scope", .string(grant.scope)), ("version", .int(grant.version)), ("granted_at", .string(Timestamps.format(grant.grantedAt))),
+                             ("by_guardian", .bool(grant.byGuardian))])
+                })), ("objections", .array(state.objections.map(JSONValue.string))), ("opt_outs", .array(state.optOuts.map(JSONValue.string)))]), request: request)
+            }
+        }
+        router.get("/v1/consent/:subject/history") { request, context in
+            await handle(request) { request in
+                let subject = context.parameters.get("subject") ?? ""
+                let history = try await blocking { try service.consent.history(subject: subject) }
+                return json(.object([("subject", .string(subject)), ("events", .array(history.map { record in
+                    .object([("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)), ("target", .string(record.event.target)),
+                             ("occurred_at", .string(Timestamps.format(record.event.occurredAt))), ("source", .string(record.event.source.rawValue))])
+                }))]), request: request)
+            }
+        }
+        for kind in [ConsentEvent.Kind.grant, .withdraw, .object, .optOut] {
+            let path = kind == .optOut ? "opt-out" : kind.rawValue
+            router.post("/v1/consent/:subject/\(path)") { request, context in
+                await handle(request) { request in
+                    try requireToken(request)
+                    let subject = context.parameters.get("subject") ?? ""
+                    let object = try await body(&request)
+                    guard let target = (object["scope"] ?? object["purpose"] ?? object["target"]) as? String else {
+                        throw Failure(status: .badRequest, code: "request.missing_field", message: "'scope' (or 'purpose' for objections and opt-outs) is required")
+                    }
+                    let event = ConsentEvent(kind: kind, target: target, version: object["version"] as? Int, byGuardian: object["by_guardian"] as? Bool ?? false,
+                                             source: .api, occurredAt: Date())
+                    let gpc = request.headers[Self.gpcHeader] == "1"
+                    let records = try await blocking {
+                        var records = try service.consent.record([event], subject: subject)
+                        // A browser's Global Privacy Control signal, sent along, is recorded too.
+                        if gpc { records.append(try service.consent.recordGPC(subject: subject)) }
+                        return records
+                    }
+                    return json(.object([("recorded", .array(records.map { .object([("id", .int(Int($0.id))), ("kind", .string($0.event.kind.rawValue)),
+                                                                                     ("target", .string($0.event.target))]) }))]), status: .created, request: request)
+                }
+            }
+        }
+
+        // Audit.
+        router.get("/v1/audit/stats") { request, _ in
+            await handle(request) { request in
+                let stats = try await blocking { try service.trail.stats() }
+                return json(.object([("records", .int(stats.records)), ("by_purpose", .array(stats.byPurpose.map {
+                    .object([("purpose", .string($0.purpose)), ("permit", .int($0.permit)), ("partial", .int($0.partial)), ("deny", .int($0.deny))])
+                })), ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
+                ("checkpoints", .int(stats.checkpoints))]), request: request)
+            }
+        }
+        router.get("/v1/audit/verify") { request, _ in
+            await handle(request) { request in
+                let verification = try await blocking { try service.trail.verify() }
+                return json(.object([("intact", .bool(verification.isIntact)), ("records", .int(verification.records)),
+                                     ("checkpoints", .int(verification.checkpoints)), ("problems", .array(verification.problems.map { .string($0.description) }))]),
+                            request: request)
+            }
+        }
+        router.get("/v1/audit/records") { request, _ in
+            await handle(request) { request in
+                let parameters = request.uri.queryParameters
+                func value(_ key: String) -> String? { parameters[Substring(key)].map(String.init) }
+                let query = AuditQuery(subject: value("subject"), purpose: value("purpose"), action: value("action"), effect: value("effect"),
+                                       rule: value("rule"), reason: value("reason"), actor: value("actor"), decisionID: value("decision"),
+                                       limit: value("limit").flatMap(Int.init) ?? 100)
+                let records = try await blocking { try service.trail.query(query) }
+                return json(.object([("records", .array(records.map { record in
+                    .object([("sequence", .int(Int(record.sequence))), ("decision_id", .string(record.decisionID)),
+                             ("recorded_at", .string(Timestamps.format(record.recordedAt))), ("actor", .string(record.actor)), ("purpose", .string(record.purpose)),
+                             ("action", .string(record.action)), ("effect", .string(record.effect)), ("revision", .string(record.revision))])
+                }))]), request: request)
+            }
+        }
+        router.get("/v1/pia") { request, _ in
+            await handle(request) { request in
+                let plan = service.plan
+                let report = try await blocking {
+                    try PrivacyImpactAssessment(policies: plan.policySet, sources: PIASources(trail: service.trail, consent: service.consent),
+                                                asOf: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
+                }
+                return json(report.json, request: request)
+            }
+        }
+
+        // The gate: guarded online reads and training sets from the embedded feature store.
+        router.post("/v1/features/online") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                let (subjects, purpose, actor, context) = try gateRequest(object, subjectsKey: "subjects")
+                guard let features = object["features"] as? [String], !features.isEmpty else {
+                    throw Failure(status: .badRequest, code: "request.missing_field", message: "'features' must be a non-empty list of feature names")
+                }
+                let served = try await blocking {
+                    try service.gate.onlineFeatures(subjects: subjects, features: features, purpose: purpose, actor: actor, context: context)
+                }
+                return json(.object([("results", .array(served.map { subject in
+                    .object([("subject", .string(subject.subject)), ("decision_id", .string(subject.decisionID)), ("effect", .string(subject.effect.rawValue)),
+                             ("values", .array(subject.values.map { value in
+                                 .object([("feature", .string(value.feature)), ("status", .string(value.status.rawValue)), ("value", value.value?.json ?? .null),
+                                          ("event_time", value.eventTime.map { .string(Timestamps.format($0)) } ?? .null),
+                                          ("reasons", .array(value.reasons.map { .string($0.code.rawValue) }))])
+                             }))])
+                }))]), request: request)
+            }
+        }
+        router.post("/v1/training-sets") { request, _ in
+            await handle(request) { request in
+                let object = try await body(&request)
+                let (population, purpose, actor, context) = try gateRequest(object, subjectsKey: "population")
+                guard let features = object["features"] as? [String], !features.isEmpty,
+                      let from = (object["from"] as? String).flatMap(Timestamps.parse), let to = (object["to"] as? String).flatMap(Timestamps.parse)
+                else {
+                    throw Failure(status: .badRequest, code: "request.missing_field", message: "'features', 'from' and 'to' (RFC 3339) are required")
+                }
+                let set = try await blocking {
+                    try service.gate.trainingSet(features: features, purpose: purpose, actor: actor, population: population, from: from, to: to,
+                                                 context: context, lineage: service.lineage)
+                }
+                return json(.object([("manifest", set.manifest.json), ("rows", .array(set.rows.map { row in
+                    .object([("entity", .string(row.entity)), ("feature", .string(row.feature)), ("event_time", .string(Timestamps.format(row.eventTime))),
+                             ("value", row.value.json)])
+                }))]), request: request)
+            }
+        }
+
+        // Operations.
+        router.post("/admin/reload") { request, _ in
+            await handle(request) { request in
+                try requireToken(request)
+                switch try await blocking({ service.reload() }) {
+                case .success(let revision): return json(.object([("reloaded", .bool(true)), ("revision", .string(revision))]), request: request)
+                case .failure(let problem):
+                    return failure(Failure(status: .unprocessableContent, code: "policies.invalid",
+                                           message: "the new policies are invalid; still serving the running set: \(problem)"), request: request)
+                }
+            }
+        }
+        return router
+    }
+
+    /// The subjects, purpose, actor and context of a gate request.
+    func gateRequest(_ object: [String: Any], subjectsKey: String) throws -> ([Subject], String, Actor, AccordCore.RequestContext) {
+        guard let list = object[subjectsKey] as? [[String: Any]], !list.isEmpty else {
+            throw Failure(status: .badRequest, code: "request.missing_field", message: "'\(subjectsKey)' must be a non-empty list of {id, age, jurisdiction}")
+        }
+        let subjects = try list.map { item -> Subject in
+            guard let id = item["id"] as? String else { throw Failure(status: .badRequest, code: "request.missing_field", message: "every subject needs an 'id'") }
+            return Subject(id: id, age: item["age"] as? Int, jurisdiction: item["jurisdiction"] as? String)
+        }
+        guard let purpose = object["purpose"] as? String else { throw Failure(status: .badRequest, code: "request.missing_field", message: "'purpose' is required") }
+        let actorObject = object["actor"] as? [String: Any] ?? [:]
+        let actor = Actor(id: actorObject["id"] as? String ?? "http", roles: actorObject["roles"] as? [String] ?? [], type: actorObject["type"] as? String)
+        let contextObject = object["context"] as? [String: Any] ?? [:]
+        let context = AccordCore.RequestContext(processingRegion: contextObject["processing_region"] as? String, gpc: contextObject["gpc"] as? Bool ?? false,
+                                     environment: contextObject["environment"] as? String)
+        return (subjects, purpose, actor, context)
+    }
+
+    func authzen<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let problem as AuthZEN.Problem {
+            throw Failure(status: .badRequest, code: "request.invalid", message: problem.message)
+        }
+    }
+
+    func native<T>(index: Int? = nil, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            throw Failure(status: .badRequest, code: "request.invalid", message: (index.map { "requests[\($0)]: " } ?? "") + "\(error)")
+        }
+    }
+
+    /// Serves until SIGTERM or SIGINT (then finishes the requests in flight: each answered decision is already
+    /// committed). SIGHUP reloads the policies.
+    public func run(logger: Logger = Logger(label: "accord")) async throws {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let service = self.service
+        hangup.setEventHandler {
+            switch service.reload() {
+            case .success(let revision): logger.info("policies reloaded", metadata: ["revision": .string(revision)])
+            case .failure(let problem): logger.error("reload refused: the new policies are invalid; still serving the running set", metadata: ["problems": .string(problem.description)])
+            }
+        }
+        hangup.resume()
+        let app = Application(
+            router: router(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
+            onServerRunning: { channel in
+                logger.info("serving", metadata: ["address": .string("\(channel.localAddress.map { "\($0)" } ?? "")"), "revision": .string(service.plan.revision)])
+            },
+            logger: logger)
+        try await app.runService()
+        hangup.cancel()
+    }
+}

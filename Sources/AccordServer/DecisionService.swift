@@ -1,0 +1,83 @@
+import AccordCore
+import AccordGate
+import AccordStore
+import Foundation
+
+/// What the server decides with: the current policies (reloadable; a set that fails validation is refused and
+/// the running one keeps serving), the store database, and group commit for the audit trail. Every decision
+/// is recorded before it is answered; one that cannot be recorded is a deny.
+public final class DecisionService: @unchecked Sendable {
+    public let policies: String
+    public let database: StoreDatabase
+    public let trail: SQLiteAuditTrail
+    public let consent: ConsentStore
+    let writer: AuditWriter
+    public let features: SQLiteFeatureStore
+    public let lineage: LineageStore
+    private let lock = NSLock()
+    private var current: DecisionPlan
+
+    public init(policies: String, database: StoreDatabase) throws {
+        self.policies = policies
+        self.database = database
+        trail = try SQLiteAuditTrail(database: database)
+        consent = try ConsentStore(database: database)
+        writer = AuditWriter(trail: trail)
+        features = SQLiteFeatureStore(database: database)
+        lineage = LineageStore(database: database)
+        switch Self.load(policies) {
+        case .success(let plan): current = plan
+        case .failure(let problem): throw problem
+        }
+    }
+
+    public var plan: DecisionPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    public struct PolicyProblem: Error, CustomStringConvertible {
+        public var diagnostics: [Diagnostic]
+        public var description: String { diagnostics.filter { $0.severity == .error }.map { "\($0.range): \($0.code.rawValue): \($0.message)" }.joined(separator: "\n") }
+    }
+
+    static func load(_ path: String) -> Result<DecisionPlan, PolicyProblem> {
+        let result = PolicySetValidator.validate(paths: [path])
+        guard let set = result.policySet else { return .failure(PolicyProblem(diagnostics: result.diagnostics)) }
+        return .success(DecisionPlan.compile(set))
+    }
+
+    /// Reads the policies again; a valid set replaces the running one, an invalid one is refused and the
+    /// running one keeps serving. Returns the revision in force.
+    @discardableResult
+    public func reload() -> Result<String, PolicyProblem> {
+        switch Self.load(policies) {
+        case .success(let plan):
+            lock.lock()
+            current = plan
+            lock.unlock()
+            return .success(plan.revision)
+        case .failure(let problem):
+            return .failure(problem)
+        }
+    }
+
+    /// The gate in front of the embedded feature store, with the policies in force and the server's shared commits.
+    public var gate: FeatureGate { FeatureGate(plan: plan, store: features, writer: writer, consent: consent) }
+
+    /// Decides `requests` (consent from the store when a request brings none) and records them all in one
+    /// commit, shared with other callers'. If the trail cannot record them, every one is a deny.
+    public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) -> [(decision: Decision, id: String)] {
+        let plan = self.plan
+        let decided = requests.map { request in
+            (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant))
+        }
+        do {
+            _ = try writer.record(batch: decided.map { AuditEntry(decision: $0.1, request: $0.0, decisionID: $0.2, instant: instant) })
+            return decided.map { ($0.1, $0.2) }
+        } catch {
+            return decided.map { ($0.1.denyingEverything(because: Reason(.auditUnavailable, detail: "\(error)")), $0.2) }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import AccordServer
+import AccordStore
+import ArgumentParser
+import Foundation
+
+/// `accord serve`: the decision server (AuthZEN and the native API over HTTP).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve decisions over HTTP: OpenID AuthZEN 1.0 and the native API, every decision recorded (docs/server.md)."
+    )
+
+    @Option(help: "The policy folder or file.")
+    var policies = "policies"
+
+    @Option(help: "The SQLite database of the audit trail and the consent store.")
+    var db = "accord.sqlite"
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port = 8181
+
+    @Option(help: "A file holding the bearer token that admin and consent-writing endpoints require (or set ACCORD_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "Largest request body accepted, in bytes.")
+    var maxBody = 1 << 20
+
+    @Option(help: "full (default), normal or off: how hard each commit is pushed to disk.")
+    var durability = "full"
+
+    func run() async throws {
+        var token = ProcessInfo.processInfo.environment["ACCORD_TOKEN"]
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw CommandFailure(code: .usage, message: "\(tokenFile): error: cannot read the token file")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let given = token, given.count < 16 {
+            throw CommandFailure(code: .usage, message: "error: the token must be at least 16 characters")
+        }
+        guard let durability = Durability(rawValue: durability) else {
+            throw CommandFailure(code: .usage, message: "--durability: error: full, normal or off")
+        }
+        let server: AccordHTTPServer
+        do {
+            server = try AccordHTTPServer(configuration: ServerConfiguration(policies: policies, database: db, host: host, port: port, token: token,
+                                                                            maxBodyBytes: maxBody, durability: durability))
+        } catch let problem as DecisionService.PolicyProblem {
+            throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
+        }
+        try await server.run()
+    }
+}

@@ -1,0 +1,286 @@
+import AccordCore
+import AccordStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRDB
+import Testing
+
+/// `accord serve`, the real binary, on a loopback port: requests over real HTTP.
+final class RunningServer: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let folder: URL
+    let token = "test-token-0123456789"
+    var base: String { "http://127.0.0.1:\(port)" }
+    var db: String { folder.appendingPathComponent("accord.sqlite").path }
+    var policies: String { folder.appendingPathComponent("policies").path }
+
+    init(_ name: String, arguments: [String] = []) throws {
+        folder = try Fixtures.temporaryFolder(name)
+        try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: folder.appendingPathComponent("policies").path)
+        port = 20_000 + Int.random(in: 0..<20_000)
+        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+        process.arguments = ["serve", "--policies", policies, "--db", db, "--port", "\(port)", "--durability", "normal"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["ACCORD_TOKEN"] = token
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        // Up within ten seconds, or the test fails.
+        for _ in 0..<100 {
+            if (try? get("/healthz").status) == 200 { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        stop()
+        throw CorpusError("the server did not start on port \(port)")
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: [String: Any]
+    }
+
+    func send(_ method: String, _ path: String, body: Any? = nil, raw: Data? = nil, headers: [String: String] = [:]) throws -> Reply {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
+        if let raw { request.httpBody = raw }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.timeoutInterval = 30
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<(Data, HTTPURLResponse), Error> = .failure(CorpusError("no reply"))
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { result = .failure(error) } else { result = .success((data ?? Data(), response as! HTTPURLResponse)) }
+            done.signal()
+        }.resume()
+        done.wait()
+        let (data, response) = try result.get()
+        var fields: [String: String] = [:]
+        for (key, value) in response.allHeaderFields { fields[String(describing: key).lowercased()] = String(describing: value) }
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return Reply(status: response.statusCode, headers: fields, body: object)
+    }
+
+    func get(_ path: String, headers: [String: String] = [:]) throws -> Reply { try send("GET", path, headers: headers) }
+    func post(_ path: String, _ body: Any, headers: [String: String] = [:]) throws -> Reply { try send("POST", path, body: body, headers: headers) }
+    var auth: [String: String] { ["Authorization": "Bearer \(token)"] }
+}
+
+@Suite(.serialized) struct ServerTests {
+    static let fresh = Timestamps.format(Date().addingTimeInterval(-86_400))
+    static var granted: [String: Any] { ["grants": [["scope": "personalization", "version": 3, "granted_at": Timestamps.format(Date().addingTimeInterval(-30 * 86_400))]]] }
+
+    static func item(_ feature: String, consent: [String: Any]? = granted) -> [String: Any] {
+        var context: [String: Any] = ["purpose": "personalization.recommendations", "processing_region": "EU", "actor": ["id": "recsys"]]
+        if let consent { context["consent"] = consent }
+        return ["subject": ["type": "user", "id": "u-1", "properties": ["age": 34, "jurisdiction": "EU"]], "action": ["name": "read_online"],
+                "resource": ["type": "feature", "id": feature, "properties": ["collected_at": fresh]], "context": context]
+    }
+
+    @Test func authzenSingleAndBatchWithEachSemantic() throws {
+        let server = try RunningServer("accord-serve-authzen")
+        let permit = try server.post("/access/v1/evaluation", Self.item("clicks_7d"), headers: ["X-Request-ID": "req-42"])
+        #expect(permit.status == 200 && permit.body["decision"] as? Bool == true)
+        #expect(permit.headers["x-request-id"] == "req-42")
+        let plan = try Fixtures.referencePlan()
+        #expect(permit.headers["accord-revision"] == plan.revision)
+        let context = try #require(permit.body["context"] as? [String: Any])
+        #expect((context["reasons"] as? [[String: Any]])?.contains { $0["rule"] as? String == "recs-behavioural" && ($0["location"] as? String)?.hasSuffix("recommendations.yaml:6:5") == true } == true)
+        let deny = try server.post("/access/v1/evaluation", Self.item("gps_last"))
+        #expect(deny.body["decision"] as? Bool == false)
+
+        // Defaults at the top, per-item overrides, results in order.
+        var batch = Self.item("clicks_7d")
+        batch["evaluations"] = [["resource": ["type": "feature", "id": "views_30d", "properties": ["collected_at": Self.fresh]]],
+                                ["resource": ["type": "feature", "id": "gps_last", "properties": ["collected_at": Self.fresh]]],
+                                [:]]
+        func decisions(_ semantic: String?) throws -> [Bool] {
+            var body = batch
+            if let semantic { body["options"] = ["evaluations_semantic": semantic] }
+            let reply = try server.post("/access/v1/evaluations", body)
+            #expect(reply.status == 200, "\(reply.body)")
+            return (reply.body["evaluations"] as? [[String: Any]] ?? []).compactMap { $0["decision"] as? Bool }
+        }
+        #expect(try decisions(nil) == [true, false, true])
+        #expect(try decisions("execute_all") == [true, false, true])
+        #expect(try decisions("deny_on_first_deny") == [true, false])
+        #expect(try decisions("permit_on_first_permit") == [true])
+        #expect(try server.post("/access/v1/evaluations", ["options": ["evaluations_semantic": "sometimes"]].merging(Self.item("clicks_7d")) { a, _ in a }).status == 400)
+        let configuration = try server.get("/.well-known/authzen-configuration")
+        #expect((configuration.body["access_evaluation_endpoint"] as? String)?.hasSuffix("/access/v1/evaluation") == true)
+    }
+
+    @Test func nativeDecisionsAreRecordedAndNamed() throws {
+        let server = try RunningServer("accord-serve-native")
+        let request: [String: Any] = ["actor": ["id": "recsys"], "subject": ["id": "u-7", "age": 30, "jurisdiction": "EU"],
+                                      "purpose": "personalization.recommendations", "action": "read_online",
+                                      "resources": [["feature": "clicks_7d", "collected_at": Self.fresh], ["feature": "gps_last", "collected_at": Self.fresh]],
+                                      "context": ["processing_region": "EU"], "consent": Self.granted]
+        let reply = try server.post("/v1/decide", request)
+        #expect(reply.status == 200 && reply.body["effect"] as? String == "partial", "\(reply.body)")
+        let id = try #require(reply.body["decision_id"] as? String)
+        let found = try server.get("/v1/audit/records?decision=\(id)")
+        #expect((found.body["records"] as? [[String: Any]])?.map { $0["decision_id"] as? String } == [id])
+        let batch = try server.post("/v1/decide/batch", ["requests": [request, request]])
+        #expect((batch.body["decisions"] as? [[String: Any]])?.count == 2)
+        #expect(try server.get("/v1/audit/stats").body["records"] as? Int == 3)
+        #expect(try server.get("/v1/audit/verify").body["intact"] as? Bool == true)
+        // Malformed input: a JSON error with a code, never a decision.
+        let garbled = try server.send("POST", "/v1/decide", raw: Data("{\"actor\": ".utf8))
+        #expect(garbled.status == 400 && (garbled.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_json")
+        let invalid = try server.post("/v1/decide", ["actor": ["id": "x"]])
+        #expect(invalid.status == 400 && (invalid.body["error"] as? [String: Any])?["code"] as? String == "request.invalid")
+        #expect(try server.get("/readyz").status == 200)
+        let metrics = try String(contentsOf: URL(string: server.base + "/metrics")!, encoding: .utf8)
+        #expect(metrics.contains("accord_http_requests_total"))
+    }
+
+    @Test func consentRoundTripWithTokensAndAWithdrawalInForceAtOnce() throws {
+        let server = try RunningServer("accord-serve-consent")
+        let grant: [String: Any] = ["scope": "personalization", "version": 3]
+        #expect(try server.post("/v1/consent/u-9/grant", grant).status == 401, "no token")
+        #expect(try server.post("/v1/consent/u-9/grant", grant, headers: ["Authorization": "Bearer wrong-token-0000000"]).status == 401)
+        #expect(try server.post("/v1/consent/u-9/grant", grant, headers: server.auth).status == 201)
+        var item = Self.item("clicks_7d", consent: nil)
+        item["subject"] = ["type": "user", "id": "u-9", "properties": ["age": 40, "jurisdiction": "EU"]]
+        #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == true, "consent from the store")
+        #expect(try server.post("/v1/consent/u-9/withdraw", ["scope": "personalization"], headers: server.auth).status == 201)
+        #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "the withdrawal holds for the very next decision")
+        let history = try server.get("/v1/consent/u-9/history")
+        #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"])
+        // A browser's Global Privacy Control, sent with a consent request, is recorded as an opt-out.
+        let gpc = try server.post("/v1/consent/u-9/object", ["purpose": "analytics.product"], headers: server.auth.merging(["Sec-GPC": "1"]) { a, _ in a })
+        #expect((gpc.body["recorded"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["object", "opt_out"])
+        #expect((try server.get("/v1/consent/u-9").body["opt_outs"] as? [String]) == ["sale_or_share"])
+        #expect(try server.post("/admin/reload", [:] as [String: Any], headers: ["Authorization": "Bearer nope-nope-nope-nope"]).status == 401)
+    }
+
+    @Test func aBrokenReloadIsRefusedAndTheRunningSetKeepsServing() throws {
+        let server = try RunningServer("accord-serve-reload")
+        let before = try server.get("/healthz").headers["accord-revision"]
+        let rules = URL(fileURLWithPath: server.policies).appendingPathComponent("recommendations.yaml")
+        let text = try String(contentsOf: rules, encoding: .utf8)
+        try (text + "\n  - id: broken\n    effect: perhaps\n").write(to: rules, atomically: true, encoding: .utf8)
+        let refused = try server.post("/admin/reload", [:] as [String: Any], headers: server.auth)
+        #expect(refused.status == 422 && (refused.body["error"] as? [String: Any])?["code"] as? String == "policies.invalid")
+        let still = try server.post("/access/v1/evaluation", Self.item("clicks_7d"))
+        #expect(still.body["decision"] as? Bool == true && still.headers["accord-revision"] == before)
+        // A valid change by SIGHUP: the next response names the new revision.
+        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 200 }").write(to: rules, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        var after = before
+        for _ in 0..<50 where after == before {
+            Thread.sleep(forTimeInterval: 0.1)
+            after = try server.get("/healthz").headers["accord-revision"]
+        }
+        #expect(after != before && after != nil)
+    }
+
+    @Test func oversizedBodiesAreRefused() throws {
+        let server = try RunningServer("accord-serve-limits", arguments: ["--max-body", "2048"])
+        let big = try server.send("POST", "/v1/decide", raw: Data(repeating: UInt8(ascii: " "), count: 10_000))
+        #expect(big.status == 413 && (big.body["error"] as? [String: Any])?["code"] as? String == "request.too_large")
+        #expect(try server.post("/access/v1/evaluation", Self.item("clicks_7d")).status == 200, "a normal request still passes")
+    }
+
+    @Test func aDecisionThatCannotBeRecordedIsADeny() throws {
+        let server = try RunningServer("accord-serve-failclosed")
+        #expect(try server.post("/access/v1/evaluation", Self.item("clicks_7d")).body["decision"] as? Bool == true)
+        // The trail refuses every new record from now on (as a full disk would).
+        try DatabaseQueue(path: server.db).write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        let refused = try server.post("/access/v1/evaluation", Self.item("clicks_7d"))
+        #expect(refused.body["decision"] as? Bool == false)
+        let reasons = (refused.body["context"] as? [String: Any])?["reasons"] as? [[String: Any]]
+        #expect(reasons?.contains { $0["code"] as? String == "audit.unavailable" } == true, "\(refused.body)")
+    }
+
+    @Test func gracefulShutdownLosesNoAnsweredDecision() throws {
+        let server = try RunningServer("accord-serve-shutdown")
+        final class Answers: @unchecked Sendable {
+            let lock = NSLock()
+            var ids: [String] = []
+        }
+        let answers = Answers()
+        let group = DispatchGroup()
+        for t in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                for _ in 0..<200 {
+                    guard let reply = try? server.post("/access/v1/evaluation", Self.item(t % 2 == 0 ? "clicks_7d" : "gps_last")),
+                          let id = (reply.body["context"] as? [String: Any])?["decision_id"] as? String
+                    else { break }
+                    answers.lock.lock()
+                    answers.ids.append(id)
+                    answers.lock.unlock()
+                }
+                group.leave()
+            }
+        }
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(server.process.processIdentifier, SIGTERM)
+        group.wait()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationReason == .exit)
+        #expect(answers.ids.count > 20, "requests were answered before the shutdown (\(answers.ids.count))")
+        let trail = try SQLiteAuditTrail(path: server.db, durability: .normal)
+        let recorded = Set(try trail.records().map(\.decisionID))
+        #expect(answers.ids.allSatisfy(recorded.contains), "every answered decision is in the trail")
+        #expect(try trail.verify().isIntact)
+    }
+
+    @Test func thePythonClientAgainstTheRealServer() throws {
+        let server = try RunningServer("accord-serve-python")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Repository.path("examples/python/test_client.py"), server.base, server.token]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.hasPrefix("ok: 10 checks"), "\(output)")
+    }
+
+    @Test func guardedReadsAndTrainingSetsThroughTheGate() throws {
+        let server = try RunningServer("accord-serve-gate")
+        let day = 86_400.0, now = Date()
+        let store = try SQLiteFeatureStore(path: server.db, durability: .normal)
+        try store.write([FeatureRow(entity: "g-1", feature: "clicks_7d", value: .int(7), eventTime: now.addingTimeInterval(-day)),
+                         FeatureRow(entity: "g-1", feature: "gps_last", value: .string("52.5,13.4"), eventTime: now.addingTimeInterval(-day)),
+                         FeatureRow(entity: "g-2", feature: "clicks_7d", value: .int(3), eventTime: now.addingTimeInterval(-day))])
+        #expect(try server.post("/v1/consent/g-1/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
+        let people: [[String: Any]] = [["id": "g-1", "age": 30, "jurisdiction": "EU"], ["id": "g-2", "age": 30, "jurisdiction": "EU"]]
+        let read = try server.post("/v1/features/online", ["subjects": people, "features": ["clicks_7d", "gps_last"], "purpose": "personalization.recommendations",
+                                                           "actor": ["id": "recsys"], "context": ["processing_region": "EU"]])
+        #expect(read.status == 200, "\(read.body)")
+        let results = try #require(read.body["results"] as? [[String: Any]])
+        func statuses(_ n: Int) -> [String] { (results[n]["values"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String } }
+        #expect(statuses(0) == ["PRESENT", "DENIED"] && statuses(1) == ["DENIED", "DENIED"], "g-2 gave no consent")
+        #expect(((results[0]["values"] as? [[String: Any]])?.first?["value"] as? Int) == 7)
+        let training = try server.post("/v1/training-sets", ["population": people, "features": ["clicks_7d"], "purpose": "model.training",
+                                                            "actor": ["id": "trainer"], "context": ["processing_region": "EU"],
+                                                            "from": Timestamps.format(now.addingTimeInterval(-30 * day)), "to": Timestamps.format(now)])
+        #expect(training.status == 200, "\(training.body)")
+        let manifest = try #require(training.body["manifest"] as? [String: Any])
+        #expect(manifest["rows_included"] as? Int == 1 && (manifest["rows_excluded"] as? [String: Any])?["consent.missing"] as? Int == 1)
+        #expect((training.body["rows"] as? [[String: Any]])?.map { $0["entity"] as? String } == ["g-1"])
+        #expect(try server.get("/v1/audit/records?action=train").body["records"].map { ($0 as? [Any])?.count } == 2)
+    }
+}
