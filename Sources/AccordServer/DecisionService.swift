@@ -12,6 +12,7 @@ public final class DecisionService: @unchecked Sendable {
     public let trail: SQLiteAuditTrail
     public let consent: ConsentStore
     let writer: AuditWriter
+    let recorder: AsyncRecorder
     public let features: SQLiteFeatureStore
     public let lineage: LineageStore
     private let lock = NSLock()
@@ -23,6 +24,7 @@ public final class DecisionService: @unchecked Sendable {
         trail = try SQLiteAuditTrail(database: database)
         consent = try ConsentStore(database: database)
         writer = AuditWriter(trail: trail)
+        recorder = AsyncRecorder(trail: trail)
         features = SQLiteFeatureStore(database: database)
         lineage = LineageStore(database: database)
         switch Self.load(policies) {
@@ -60,6 +62,21 @@ public final class DecisionService: @unchecked Sendable {
             return .success(plan.revision)
         case .failure(let problem):
             return .failure(problem)
+        }
+    }
+
+    /// `decide` for async callers: the commit is shared with whatever other requests are waiting, and the caller
+    /// suspends rather than holding a thread while it happens.
+    public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) async -> [(decision: Decision, id: String)] {
+        let plan = self.plan
+        let decided = requests.map { request in
+            (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant))
+        }
+        do {
+            try await recorder.record(decided.map { AuditEntry(decision: $0.1, request: $0.0, decisionID: $0.2, instant: instant) })
+            return decided.map { ($0.1, $0.2) }
+        } catch {
+            return decided.map { ($0.1.denyingEverything(because: Reason(.auditUnavailable, detail: "\(error)")), $0.2) }
         }
     }
 
