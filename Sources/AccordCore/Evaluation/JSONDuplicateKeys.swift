@@ -39,9 +39,15 @@ public enum JSONDuplicateKeys {
                 }
                 i += 1
             case UInt8(ascii: "\""):
+                guard let top = stack.last, top.isObject, top.expectingKey else {
+                    // A value: only its end matters.
+                    guard let end = stringEnd(bytes, from: i) else { return nil }
+                    i = end
+                    continue
+                }
                 guard let (text, end) = readString(bytes, from: i) else { return nil }
                 i = end
-                if let top = stack.last, top.isObject, top.expectingKey {
+                do {
                     if top.keys.contains(text) { return (text, path()) }
                     stack[stack.count - 1].keys.insert(text)
                     stack[stack.count - 1].lastKey = text
@@ -53,8 +59,25 @@ public enum JSONDuplicateKeys {
         return nil
     }
 
+    /// The index after a string's closing quote; nil if it never closes.
+    private static func stringEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var i = start + 1
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\\"): i += 2
+            case UInt8(ascii: "\""): return i + 1
+            default: i += 1
+            }
+        }
+        return nil
+    }
+
     /// A string's decoded text and the index after its closing quote; nil if it never closes.
     private static func readString(_ bytes: [UInt8], from start: Int) -> (String, Int)? {
+        // Most keys have no escapes: their bytes are their text.
+        if let end = stringEnd(bytes, from: start), !bytes[(start + 1)..<(end - 1)].contains(UInt8(ascii: "\\")) {
+            return (String(decoding: bytes[(start + 1)..<(end - 1)], as: UTF8.self), end)
+        }
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
         var i = start + 1
