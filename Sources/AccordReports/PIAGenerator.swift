@@ -112,7 +112,7 @@ struct PolicyFacts {
     func readable(_ purpose: String) -> [String] {
         if let known = readableCache.value[purpose] { return known }
         var found: Set<String> = []
-        let grants = set.scopes.values.map { ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant.addingTimeInterval(-86_400)) }
+        let grants = set.scopes.values.map { ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant) }
         for jurisdiction in jurisdictions {
             for region in set.jurisdictions[jurisdiction]?.allowedRegions ?? [jurisdiction] {
                 for action in Action.allCases {

@@ -76,9 +76,10 @@ public struct AccordHTTPServer: Sendable {
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
     static let gpcHeader = HTTPField.Name("Sec-GPC")!
 
-    func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, request: Request) -> Response {
+    /// `revision`: the policy revision that decided what the response carries (default: the one in force).
+    func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, request: Request, revision: String? = nil) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
-        headers[Self.revisionHeader] = service.plan.revision
+        headers[Self.revisionHeader] = revision ?? service.plan.revision
         if let id = request.headers[Self.requestIDHeader] { headers[Self.requestIDHeader] = id }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.serialized() + "\n")))
     }
@@ -96,6 +97,10 @@ public struct AccordHTTPServer: Sendable {
             throw Failure(status: .contentTooLarge, code: "request.too_large", message: "the body is larger than \(configuration.maxBodyBytes) bytes")
         }
         let bytes = Array(buffer.readableBytesView)
+        // UTF-8 only: the duplicate-key check reads bytes as UTF-8, and JSON exchanged between systems is UTF-8 (RFC 8259).
+        guard !bytes.contains(0), String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) != nil else {
+            throw Failure(status: .badRequest, code: "request.invalid_json", message: "the body is not UTF-8 JSON")
+        }
         if let duplicate = JSONDuplicateKeys.find(in: bytes) {
             throw Failure(status: .badRequest, code: "request.duplicate_key", message: "duplicate key '\(duplicate.key)'")
         }
@@ -173,13 +178,20 @@ public struct AccordHTTPServer: Sendable {
                 let object = try await body(&request)
                 let decisionRequest = try authzen { try AuthZEN.request(object) }
                 let decided = await service.decide([decisionRequest])
-                return json(AuthZEN.response(decided[0].decision, id: decided[0].id), request: request)
+                return json(AuthZEN.response(decided[0].decision, id: decided[0].id), request: request, revision: decided[0].decision.revision)
             }
         }
         router.post("/access/v1/evaluations") { request, _ in
             await handle(request) { request in
                 let object = try await body(&request)
-                let items = object["evaluations"] as? [[String: Any]] ?? [object]
+                // No list (or an empty one) is one evaluation of the top-level fields; anything else must be a list of objects.
+                let items: [[String: Any]]
+                switch object["evaluations"] {
+                case nil: items = [object]
+                case let list as [Any] where list.isEmpty: items = [object]
+                case let list as [[String: Any]]: items = list
+                default: throw Failure(status: .badRequest, code: "request.invalid_value", message: "'evaluations' must be a list of objects")
+                }
                 let semantic = try ((object["options"] as? [String: Any])?["evaluations_semantic"] as? String).map { name in
                     guard let semantic = AuthZEN.Semantic(rawValue: name) else {
                         throw Failure(status: .badRequest, code: "request.invalid_value", message: "unknown evaluations_semantic '\(name)'")
@@ -209,7 +221,7 @@ public struct AccordHTTPServer: Sendable {
                 let object = try await body(&request)
                 let decisionRequest = try native { try DecisionRequest.decode(object: object) }
                 let decided = await service.decide([decisionRequest])[0]
-                return json(decided.decision.json(decisionID: decided.id), request: request)
+                return json(decided.decision.json(decisionID: decided.id), request: request, revision: decided.decision.revision)
             }
         }
         router.post("/v1/decide/batch") { request, _ in
@@ -220,14 +232,16 @@ public struct AccordHTTPServer: Sendable {
                 }
                 let requests = try list.enumerated().map { n, item in try native(index: n) { try DecisionRequest.decode(object: item) } }
                 let decided = await service.decide(requests)
-                return json(.object([("revision", .string(service.plan.revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
-                            request: request)
+                let revision = decided.first?.decision.revision ?? service.plan.revision
+                return json(.object([("revision", .string(revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
+                            request: request, revision: revision)
             }
         }
 
         // Consent.
         router.get("/v1/consent/:subject") { request, context in
             await handle(request) { request in
+                try requireToken(request)
                 let subject = context.parameters.get("subject") ?? ""
                 let state = try await blocking { try service.consent.consent(subject: subject, asOf: Date()) }.state
                 return json(.object([("subject", .string(subject)), ("grants", .array(state.grants.map { grant in
@@ -238,6 +252,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.get("/v1/consent/:subject/history") { request, context in
             await handle(request) { request in
+                try requireToken(request)
                 let subject = context.parameters.get("subject") ?? ""
                 let history = try await blocking { try service.consent.history(subject: subject) }
                 return json(.object([("subject", .string(subject)), ("events", .array(history.map { record in
@@ -283,6 +298,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.get("/v1/audit/verify") { request, _ in
             await handle(request) { request in
+                try requireToken(request)
                 let verification = try await blocking { try service.trail.verify() }
                 return json(.object([("intact", .bool(verification.isIntact)), ("records", .int(verification.records)),
                                      ("checkpoints", .int(verification.checkpoints)), ("problems", .array(verification.problems.map { .string($0.description) }))]),
@@ -291,6 +307,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.get("/v1/audit/records") { request, _ in
             await handle(request) { request in
+                try requireToken(request)
                 let parameters = request.uri.queryParameters
                 func value(_ key: String) -> String? { parameters[Substring(key)].map(String.init) }
                 let query = AuditQuery(subject: value("subject"), purpose: value("purpose"), action: value("action"), effect: value("effect"),
@@ -306,6 +323,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.get("/v1/pia") { request, _ in
             await handle(request) { request in
+                try requireToken(request)
                 let plan = service.plan
                 let report = try await blocking {
                     try PrivacyImpactAssessment(policies: plan.policySet, sources: PIASources(trail: service.trail, consent: service.consent),
@@ -318,6 +336,7 @@ public struct AccordHTTPServer: Sendable {
         // The gate: guarded online reads and training sets from the embedded feature store.
         router.post("/v1/features/online") { request, _ in
             await handle(request) { request in
+                try requireToken(request)
                 let object = try await body(&request)
                 let (subjects, purpose, actor, context) = try gateRequest(object, subjectsKey: "subjects")
                 guard let features = object["features"] as? [String], !features.isEmpty else {
@@ -338,6 +357,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.post("/v1/training-sets") { request, _ in
             await handle(request) { request in
+                try requireToken(request)
                 let object = try await body(&request)
                 let (population, purpose, actor, context) = try gateRequest(object, subjectsKey: "population")
                 guard let features = object["features"] as? [String], !features.isEmpty,

@@ -12,12 +12,19 @@ final class AsyncRecorder: @unchecked Sendable {
 
     init(trail: any AuditTrail) {
         self.trail = trail
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the recorder only while it commits, so a recorder no one uses any more goes away (and
+        // its thread with it, within a second).
+        let thread = Thread { [weak self] in
+            while let recorder = self {
+                recorder.commitPending(waitingUpTo: .now() + 1)
+            }
+        }
         thread.name = "accord.audit.commit"
         thread.start()
     }
 
     func record(_ entries: [AuditEntry]) async throws {
+        guard !entries.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             lock.lock()
             pending.append((entries, continuation))
@@ -26,20 +33,18 @@ final class AsyncRecorder: @unchecked Sendable {
         }
     }
 
-    private func run() {
-        while true {
-            wake.wait()
-            lock.lock()
-            let batch = pending
-            pending = []
-            lock.unlock()
-            guard !batch.isEmpty else { continue }
-            do {
-                _ = try trail.record(batch: batch.flatMap(\.entries))
-                for item in batch { item.continuation.resume() }
-            } catch {
-                for item in batch { item.continuation.resume(throwing: error) }
-            }
+    private func commitPending(waitingUpTo deadline: DispatchTime) {
+        guard wake.wait(timeout: deadline) == .success else { return }
+        lock.lock()
+        let batch = pending
+        pending = []
+        lock.unlock()
+        guard !batch.isEmpty else { return }
+        do {
+            _ = try trail.record(batch: batch.flatMap(\.entries))
+            for item in batch { item.continuation.resume() }
+        } catch {
+            for item in batch { item.continuation.resume(throwing: error) }
         }
     }
 }

@@ -69,8 +69,13 @@ public final class DecisionService: @unchecked Sendable {
     /// suspends rather than holding a thread while it happens.
     public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) async -> [(decision: Decision, id: String)] {
         let plan = self.plan
-        let decided = requests.map { request in
-            (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant))
+        let consent = self.consent
+        let decide = { @Sendable in
+            requests.map { request in (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant)) }
+        }
+        // Consent read from the store is a database read: off the async threads. Consent in the request is not.
+        let decided = requests.allSatisfy(\.consentIsInline) ? decide() : await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: decide()) }
         }
         do {
             try await recorder.record(decided.map { AuditEntry(decision: $0.1, request: $0.0, decisionID: $0.2, instant: instant) })

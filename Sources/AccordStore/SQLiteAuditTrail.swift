@@ -73,6 +73,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// already known, chains it too (seal, hash, MAC), in order, one slice ahead. This thread resolves seal keys
     /// that are not (from the database, or new), chains what the worker could not, and inserts.
     public func record(batch entries: [AuditEntry]) throws -> [AuditRecord] {
+        // Nothing to record is no commit at all (an empty commit would take the next commit's first sequence).
+        guard !entries.isEmpty else { return [] }
         // A short first slice, done on this thread; the rest by the worker, ahead of the inserts.
         let head = min(entries.count, 64)
         let slices = [0..<head].filter { !$0.isEmpty }

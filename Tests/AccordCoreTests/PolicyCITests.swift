@@ -423,3 +423,45 @@ enum SARIFChecks {
         #expect(replay.stdout.contains("\"effect\":\"permit\""), "\(replay.stdout) \(replay.stderr)")
     }
 }
+
+/// Found in review: two ways a proof could hold vacuously.
+@Suite struct ProofSoundnessTests {
+    func property(_ filter: String, replacing: [String: String]) throws -> DecisionSpace.PropertyResult {
+        let suite = """
+            apiVersion: accord/v1
+            kind: PolicyTest
+            metadata: { name: p }
+            properties:
+              - name: checked
+                never_permitted: \(filter)
+            """
+        let result = SmallSet.validate(replacing: replacing, extra: ["tests.yaml": suite])
+        let set = try #require(result.policySet, "\(result.diagnostics)")
+        return try #require(PolicyTestRunner.run(set).properties.first?.result)
+    }
+
+    /// Consent that lasts an hour is still consent at the instant the space is decided.
+    @Test func shortLivedConsentStillCounts() throws {
+        let scopes = SmallSet.scopes + "\n    expires_after: 1h"
+        let result = try property("{ purposes: [recs] }", replacing: ["scopes.yaml": scopes])
+        #expect(!result.proven, "recs is permitted with consent, however short-lived")
+        #expect(result.counterexamples.first?.request.consent.grants.isEmpty == false)
+    }
+
+    /// A condition on the processing region that is not a comparison with literals cannot be decided by the
+    /// literals the policies name: it is read permissively, and the counterexample says so.
+    @Test func aRegionPrefixIsReadPermissively() throws {
+        let policy = SmallSet.policy.replacingOccurrences(of: "when: has(subject.age) && subject.age >= 18",
+                                                          with: "when: has(subject.age) && subject.age >= 18 && starts_with(context.processing_region, \"eu-\")")
+        let result = try property("{ purposes: [ads] }", replacing: ["policy.yaml": policy])
+        #expect(!result.proven, "a request processed in eu-west-1 is permitted, so ads are not never permitted")
+        #expect(result.counterexamples.first?.assumedConditions == ["ads-clicks"])
+        // The same rule comparing with a literal is decided: only the region named is tried, and it matches.
+        let plain = SmallSet.policy.replacingOccurrences(of: "when: has(subject.age) && subject.age >= 18",
+                                                         with: "when: has(subject.age) && subject.age >= 18 && context.processing_region == \"EU\"")
+        let decided = try property("{ purposes: [ads] }", replacing: ["policy.yaml": plain])
+        #expect(!decided.proven && decided.counterexamples.first?.assumedConditions.isEmpty == true)
+        #expect(decided.counterexamples.allSatisfy { $0.request.context.processingRegion == "EU" })
+    }
+}
+

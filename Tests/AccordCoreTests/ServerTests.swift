@@ -132,12 +132,13 @@ final class RunningServer: @unchecked Sendable {
         let reply = try server.post("/v1/decide", request)
         #expect(reply.status == 200 && reply.body["effect"] as? String == "partial", "\(reply.body)")
         let id = try #require(reply.body["decision_id"] as? String)
-        let found = try server.get("/v1/audit/records?decision=\(id)")
+        let found = try server.get("/v1/audit/records?decision=\(id)", headers: server.auth)
         #expect((found.body["records"] as? [[String: Any]])?.map { $0["decision_id"] as? String } == [id])
         let batch = try server.post("/v1/decide/batch", ["requests": [request, request]])
         #expect((batch.body["decisions"] as? [[String: Any]])?.count == 2)
         #expect(try server.get("/v1/audit/stats").body["records"] as? Int == 3)
-        #expect(try server.get("/v1/audit/verify").body["intact"] as? Bool == true)
+        #expect(try server.get("/v1/audit/verify").status == 401, "audit reads need the token")
+        #expect(try server.get("/v1/audit/verify", headers: server.auth).body["intact"] as? Bool == true)
         // Malformed input: a JSON error with a code, never a decision.
         let garbled = try server.send("POST", "/v1/decide", raw: Data("{\"actor\": ".utf8))
         #expect(garbled.status == 400 && (garbled.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_json")
@@ -159,12 +160,13 @@ final class RunningServer: @unchecked Sendable {
         #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == true, "consent from the store")
         #expect(try server.post("/v1/consent/u-9/withdraw", ["scope": "personalization"], headers: server.auth).status == 201)
         #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "the withdrawal holds for the very next decision")
-        let history = try server.get("/v1/consent/u-9/history")
+        #expect(try server.get("/v1/consent/u-9/history").status == 401, "a person's consent is not public")
+        let history = try server.get("/v1/consent/u-9/history", headers: server.auth)
         #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"])
         // A browser's Global Privacy Control, sent with a consent request, is recorded as an opt-out.
         let gpc = try server.post("/v1/consent/u-9/object", ["purpose": "analytics.product"], headers: server.auth.merging(["Sec-GPC": "1"]) { a, _ in a })
         #expect((gpc.body["recorded"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["object", "opt_out"])
-        #expect((try server.get("/v1/consent/u-9").body["opt_outs"] as? [String]) == ["sale_or_share"])
+        #expect((try server.get("/v1/consent/u-9", headers: server.auth).body["opt_outs"] as? [String]) == ["sale_or_share"])
         #expect(try server.post("/admin/reload", [:] as [String: Any], headers: ["Authorization": "Bearer nope-nope-nope-nope"]).status == 401)
     }
 
@@ -267,8 +269,10 @@ final class RunningServer: @unchecked Sendable {
                          FeatureRow(entity: "g-2", feature: "clicks_7d", value: .int(3), eventTime: now.addingTimeInterval(-day))])
         #expect(try server.post("/v1/consent/g-1/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
         let people: [[String: Any]] = [["id": "g-1", "age": 30, "jurisdiction": "EU"], ["id": "g-2", "age": 30, "jurisdiction": "EU"]]
-        let read = try server.post("/v1/features/online", ["subjects": people, "features": ["clicks_7d", "gps_last"], "purpose": "personalization.recommendations",
-                                                           "actor": ["id": "recsys"], "context": ["processing_region": "EU"]])
+        let readBody: [String: Any] = ["subjects": people, "features": ["clicks_7d", "gps_last"], "purpose": "personalization.recommendations",
+                                       "actor": ["id": "recsys"], "context": ["processing_region": "EU"]]
+        #expect(try server.post("/v1/features/online", readBody).status == 401, "feature values need the token")
+        let read = try server.post("/v1/features/online", readBody, headers: server.auth)
         #expect(read.status == 200, "\(read.body)")
         let results = try #require(read.body["results"] as? [[String: Any]])
         func statuses(_ n: Int) -> [String] { (results[n]["values"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String } }
@@ -276,11 +280,29 @@ final class RunningServer: @unchecked Sendable {
         #expect(((results[0]["values"] as? [[String: Any]])?.first?["value"] as? Int) == 7)
         let training = try server.post("/v1/training-sets", ["population": people, "features": ["clicks_7d"], "purpose": "model.training",
                                                             "actor": ["id": "trainer"], "context": ["processing_region": "EU"],
-                                                            "from": Timestamps.format(now.addingTimeInterval(-30 * day)), "to": Timestamps.format(now)])
+                                                            "from": Timestamps.format(now.addingTimeInterval(-30 * day)), "to": Timestamps.format(now)],
+                                         headers: server.auth)
         #expect(training.status == 200, "\(training.body)")
         let manifest = try #require(training.body["manifest"] as? [String: Any])
         #expect(manifest["rows_included"] as? Int == 1 && (manifest["rows_excluded"] as? [String: Any])?["consent.missing"] as? Int == 1)
         #expect((training.body["rows"] as? [[String: Any]])?.map { $0["entity"] as? String } == ["g-1"])
-        #expect(try server.get("/v1/audit/records?action=train").body["records"].map { ($0 as? [Any])?.count } == 2)
+        #expect(try server.get("/v1/audit/records?action=train", headers: server.auth).body["records"].map { ($0 as? [Any])?.count } == 2)
+    }
+
+    /// Found in review: an empty batch once wrote an empty commit that took the next commit's first sequence, so
+    /// every later small commit failed (and every decision became a deny).
+    @Test func emptyBatchesAndMalformedBodiesLeaveTheServerDeciding() throws {
+        let server = try RunningServer("accord-serve-empty")
+        #expect(try server.post("/v1/decide/batch", ["requests": [] as [Any]]).body["decisions"].map { ($0 as? [Any])?.count } == 0)
+        var empty = Self.item("clicks_7d")
+        empty["evaluations"] = [] as [Any]
+        #expect((try server.post("/access/v1/evaluations", empty).body["evaluations"] as? [[String: Any]])?.count == 1, "no list is one evaluation")
+        var bad = Self.item("clicks_7d")
+        bad["evaluations"] = [["resource": ["type": "feature", "id": "views_30d"]], 1] as [Any]
+        #expect(try server.post("/access/v1/evaluations", bad).status == 400)
+        let utf16 = try server.send("POST", "/access/v1/evaluation", raw: Data("{\"a\":1}".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        #expect(utf16.status == 400 && (utf16.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_json", "UTF-16 is refused")
+        for _ in 0..<3 { #expect(try server.post("/access/v1/evaluation", Self.item("clicks_7d")).body["decision"] as? Bool == true) }
+        #expect(try server.get("/v1/audit/verify", headers: server.auth).body["intact"] as? Bool == true)
     }
 }

@@ -88,7 +88,7 @@ class AccordClient:
         return self._call("POST", f"/v1/consent/{subject}/withdraw", {"scope": scope}, auth=True)
 
     def consent(self, subject):
-        return self._call("GET", f"/v1/consent/{subject}")
+        return self._call("GET", f"/v1/consent/{subject}", auth=True)
 
 
 class GuardedFeatureStore:

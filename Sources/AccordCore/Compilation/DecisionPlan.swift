@@ -169,6 +169,9 @@ final class CompiledRule: Sendable {
     let hasCondition: Bool
     /// The attributes its conditions read.
     let reads: Set<ConditionAttribute>
+    /// Whether its conditions read an attribute of open range (subject age, processing region) other than by
+    /// comparing it with literals: a space of requests built from those literals cannot decide them.
+    let readsOpenAttributeOpaquely: Bool
     let obligations: Obligations
     let hasObligations: Bool
 
@@ -179,6 +182,9 @@ final class CompiledRule: Sendable {
         self.unless = unless
         self.hasCondition = when != nil || unless != nil
         self.reads = Set(ConditionAttribute.allCases.filter { attribute in [when, unless].contains { $0?.reads(attribute) ?? false } })
+        self.readsOpenAttributeOpaquely = [ConditionAttribute.subjectAge, .contextProcessingRegion].contains { attribute in
+            [when, unless].contains { $0?.readsOpaquely(attribute) ?? false }
+        }
         self.obligations = obligations
         self.hasObligations = !obligations.isEmpty
     }
@@ -193,6 +199,6 @@ extension DecisionPlan {
 
     /// Whether a rule's condition reads an attribute `DecisionSpace` does not enumerate.
     func ruleReadsUndecided(_ id: String) -> Bool {
-        rules.contains { $0.reference.id == id && !$0.reads.isDisjoint(with: DecisionSpace.undecided) }
+        rules.contains { $0.reference.id == id && (!$0.reads.isDisjoint(with: DecisionSpace.undecided) || $0.readsOpenAttributeOpaquely) }
     }
 }

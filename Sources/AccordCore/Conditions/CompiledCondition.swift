@@ -29,6 +29,29 @@ extension CompiledCondition {
     }
 }
 
+extension CompiledCondition {
+    /// Whether `attribute` is read anywhere other than compared with a literal (`==`, `!=`, ordering), tested
+    /// against a literal list (`in`) or tested for presence (`has`): such a use (a prefix, a `within`, arithmetic)
+    /// is not decided by trying the literals a condition names.
+    func readsOpaquely(_ attribute: ConditionAttribute) -> Bool {
+        switch self {
+        case .literal, .has: return false
+        case .attribute(let found): return found == attribute
+        case .compare(_, let a, let b):
+            if case .attribute = a, case .literal = b { return false }
+            if case .literal = a, case .attribute = b { return false }
+            return a.readsOpaquely(attribute) || b.readsOpaquely(attribute)
+        case .contains(let element, let list):
+            if case .attribute = element, case .literal = list { return false }
+            return element.readsOpaquely(attribute) || list.readsOpaquely(attribute)
+        case .not(let inner): return inner.readsOpaquely(attribute)
+        case .negate(let inner), .size(let inner): return inner.reads(attribute)
+        case .and(let a, let b), .or(let a, let b): return a.readsOpaquely(attribute) || b.readsOpaquely(attribute)
+        case .startsWith(let a, let b), .within(let a, let b): return a.reads(attribute) || b.reads(attribute)
+        }
+    }
+}
+
 enum ComparisonOperator: String, Sendable {
     case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
 }

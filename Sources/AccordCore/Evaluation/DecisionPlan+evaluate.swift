@@ -5,7 +5,8 @@ public struct EvaluationOptions: Sendable {
     /// Record every rule considered for each resource (`--explain`).
     public var explain: Bool
     /// For reasoning over a space of requests rather than deciding one: a rule whose condition reads any of
-    /// these attributes is taken to apply if it permits and not to apply if it forbids.
+    /// these attributes — or reads subject age or processing region other than against literals — is taken to
+    /// apply if it permits and not to apply if it forbids.
     public var undecided: Set<ConditionAttribute> = []
 
     public init(explain: Bool = false) { self.explain = explain }
@@ -242,7 +243,8 @@ extension DecisionPlan {
                 bits &= bits - 1
                 let rule = rules[r]
                 var outcome = RuleTrace.Outcome.applied
-                if rule.hasCondition && !scratch.undecided.isEmpty && !rule.reads.isDisjoint(with: scratch.undecided) {
+                if rule.hasCondition && !scratch.undecided.isEmpty
+                    && (!rule.reads.isDisjoint(with: scratch.undecided) || rule.readsOpenAttributeOpaquely) {
                     // Read soundly over a space that does not fix these attributes: the most permissive reading.
                     outcome = rule.effect == .forbid ? .conditionFalse : .applied
                 } else if rule.hasCondition {

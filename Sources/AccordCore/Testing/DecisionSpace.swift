@@ -53,7 +53,7 @@ public struct DecisionSpace: Sendable {
                 }
             }
         }
-        ages = [nil] + Set(thresholds.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (0...150).contains($0) }).sorted()
+        ages = [nil] + Set(thresholds.filter { (0...151).contains($0) }.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (0...150).contains($0) }).sorted()
         regions = [nil] + regionNames.sorted()
     }
 
@@ -88,11 +88,12 @@ public struct DecisionSpace: Sendable {
         return keys
     }
 
-    /// The request for `key`, its consent built from `set`'s scopes (each granted at its current version a day
-    /// before the instant), with `categories` as resources (collected at the instant).
+    /// The request for `key`, its consent built from `set`'s scopes (each granted at its current version at the
+    /// instant itself, so that no expiry, however short, has run), with `categories` as resources (collected at
+    /// the instant).
     public func request(_ key: Key, in set: PolicySet, categories: [String]? = nil) -> DecisionRequest {
         let grants: [ConsentGrant] = key.consent == .none ? [] : set.scopes.values.sorted { $0.id < $1.id }.map {
-            ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant.addingTimeInterval(-86_400), byGuardian: key.consent == .guardian)
+            ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant, byGuardian: key.consent == .guardian)
         }
         return DecisionRequest(
             actor: Actor(id: "accord-space"), subject: Subject(id: "subject", age: key.age, jurisdiction: key.jurisdiction),
