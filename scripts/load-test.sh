@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test of `accord serve` on loopback with wrk (Debian's package), audit on: single AuthZEN decisions from
-# many connections, then one native request of 100 resources at a time. Prints wrk's figures (requests/s,
-# latency percentiles). Usage: scripts/load-test.sh [DURABILITY] [SECONDS]   (full by default; 15 s each)
+# many connections, then one native request of 100 resources at a time, then /healthz for the HTTP stack alone.
+# Prints wrk's figures (requests/s, latency percentiles). Usage: scripts/load-test.sh [DURABILITY] [SECONDS]   (full by default; 15 s each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 durability="${1:-full}"
@@ -37,4 +37,6 @@ echo "== one request of 100 resources at a time, 1 connection"
 wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/batch.lua" "http://127.0.0.1:$port/v1/decide" | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors"
 echo "== the same, 4 connections"
 wrk -t2 -c4 -d"${seconds}s" --latency -s "$work/batch.lua" "http://127.0.0.1:$port/v1/decide" | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors"
+echo "== GET /healthz, for the HTTP stack alone, 64 connections"
+wrk -t2 -c64 -d"${seconds}s" --latency "http://127.0.0.1:$port/healthz" | grep -E "Requests/sec|50%|99%"
 echo "== recorded: $(curl -s "http://127.0.0.1:$port/v1/audit/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])') decisions; verify: $(curl -s "http://127.0.0.1:$port/v1/audit/verify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["intact"])')"
