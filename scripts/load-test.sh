@@ -10,7 +10,8 @@ command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq
 swift build -c release --product accord > /dev/null
 work="$(mktemp -d)"
 port=8189
-.build/release/accord serve --policies policies --db "$work/accord.sqlite" --port "$port" --durability "$durability" > "$work/server.log" 2>&1 &
+token="load-test-token-$RANDOM$RANDOM$RANDOM"
+ACCORD_TOKEN="$token" .build/release/accord serve --policies policies --db "$work/accord.sqlite" --port "$port" --durability "$durability" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
@@ -39,4 +40,4 @@ echo "== the same, 4 connections"
 wrk -t2 -c4 -d"${seconds}s" --latency -s "$work/batch.lua" "http://127.0.0.1:$port/v1/decide" | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors"
 echo "== GET /healthz, for the HTTP stack alone, 64 connections"
 wrk -t2 -c64 -d"${seconds}s" --latency "http://127.0.0.1:$port/healthz" | grep -E "Requests/sec|50%|99%"
-echo "== recorded: $(curl -s "http://127.0.0.1:$port/v1/audit/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])') decisions; verify: $(curl -s "http://127.0.0.1:$port/v1/audit/verify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["intact"])')"
+echo "== recorded: $(curl -s "http://127.0.0.1:$port/v1/audit/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])') decisions; verify: $(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/audit/verify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["intact"])')"
