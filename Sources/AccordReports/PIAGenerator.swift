@@ -99,10 +99,7 @@ struct PolicyFacts {
         jurisdictions = set.jurisdictions.keys.sorted()
     }
 
-    func grants(_ rule: Rule, _ category: String) -> Bool {
-        let sensitive = set.isSensitive(category: category)
-        return rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
-    }
+    func grants(_ rule: Rule, _ category: String) -> Bool { set.rule(rule, grants: category) }
 
     func permits(_ purpose: String) -> [Rule] { set.rules.filter { $0.effect == .permit && $0.purposes.contains { $0.matches(purpose) } } }
 

@@ -11,6 +11,7 @@ public final class DecisionService: @unchecked Sendable {
     public let database: StoreDatabase
     public let trail: SQLiteAuditTrail
     public let consent: ConsentStore
+    /// Group commit for the gate's synchronous reads and training sets; decisions go through `recorder`.
     let writer: AuditWriter
     let recorder: AsyncRecorder
     public let features: SQLiteFeatureStore
@@ -65,8 +66,9 @@ public final class DecisionService: @unchecked Sendable {
         }
     }
 
-    /// `decide` for async callers: the commit is shared with whatever other requests are waiting, and the caller
-    /// suspends rather than holding a thread while it happens.
+    /// Decides `requests` (consent from the store when a request brings none) and records them all in one commit,
+    /// shared with whatever other requests are waiting; the caller suspends rather than holding a thread while it
+    /// happens. If the trail cannot record them, every one is a deny.
     public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) async -> [(decision: Decision, id: String)] {
         let plan = self.plan
         let consent = self.consent
@@ -87,19 +89,4 @@ public final class DecisionService: @unchecked Sendable {
 
     /// The gate in front of the embedded feature store, with the policies in force and the server's shared commits.
     public var gate: FeatureGate { FeatureGate(plan: plan, store: features, writer: writer, consent: consent) }
-
-    /// Decides `requests` (consent from the store when a request brings none) and records them all in one
-    /// commit, shared with other callers'. If the trail cannot record them, every one is a deny.
-    public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) -> [(decision: Decision, id: String)] {
-        let plan = self.plan
-        let decided = requests.map { request in
-            (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant))
-        }
-        do {
-            _ = try writer.record(batch: decided.map { AuditEntry(decision: $0.1, request: $0.0, decisionID: $0.2, instant: instant) })
-            return decided.map { ($0.1, $0.2) }
-        } catch {
-            return decided.map { ($0.1.denyingEverything(because: Reason(.auditUnavailable, detail: "\(error)")), $0.2) }
-        }
-    }
 }

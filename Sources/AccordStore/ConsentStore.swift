@@ -79,10 +79,8 @@ public final class ConsentStore: @unchecked Sendable {
 
     /// Opens (or creates) the store in the database at `path` (the audit trail's, by default), with subject
     /// pseudonyms keyed by `<path>.subject-key` unless another key file is named.
-    public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
-        self.path = path
-        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
-        reader = try StoreMigrations.openReader(path: path)
+    public convenience init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
+        try self.init(database: StoreDatabase(path: path, subjectKeyPath: subjectKeyPath, durability: durability))
     }
 
     /// The store in `database`, on its connection (and a reading connection of its own).

@@ -11,9 +11,8 @@ public final class PrivacyBudgetLedger: Sendable {
     let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
 
-    public init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
-        self.path = path
-        (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    public convenience init(path: String, subjectKeyPath: String? = nil, durability: Durability = .full) throws {
+        try self.init(database: StoreDatabase(path: path, subjectKeyPath: subjectKeyPath, durability: durability))
     }
 
     /// The ledger in `database`, on its connection.

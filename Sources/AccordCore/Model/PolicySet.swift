@@ -41,6 +41,12 @@ public struct PolicySet: Sendable {
         return hasher.finalize().prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
+    /// Whether `rule` names `category` (a pattern matches it and no exception does).
+    public func rule(_ rule: Rule, grants category: String) -> Bool {
+        let sensitive = isSensitive(category: category)
+        return rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+    }
+
     /// The jurisdiction marked as fallback.
     public var fallbackJurisdiction: String? {
         jurisdictions.values.filter(\.fallback).map(\.id).sorted().first

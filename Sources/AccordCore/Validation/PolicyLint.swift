@@ -10,11 +10,7 @@ public enum PolicyLint {
         let purposes = set.purposes.keys.sorted()
         let categories = set.categories.keys.sorted()
         let permits = set.rules.filter { $0.effect == .permit }
-        func grants(_ rule: Rule, _ category: String) -> Bool {
-            let sensitive = set.isSensitive(category: category)
-            return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
-                && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
-        }
+        func grants(_ rule: Rule, _ category: String) -> Bool { set.rule(rule, grants: category) }
         func covers(_ patterns: [NamePattern], _ purpose: String) -> Bool { patterns.contains { $0.matches(purpose) } }
         func leaves(_ names: [String]) -> [String] { names.filter { name in !names.contains { $0 != name && Names.isWithin($0, name) } } }
         let leafPurposes = leaves(purposes)
