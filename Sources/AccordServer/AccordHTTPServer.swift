@@ -81,7 +81,9 @@ public struct AccordHTTPServer: Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[Self.revisionHeader] = revision ?? service.plan.revision
         if let id = request.headers[Self.requestIDHeader] { headers[Self.requestIDHeader] = id }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.serialized() + "\n")))
+        var bytes = value.serializedBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     func failure(_ failure: Failure, request: Request) -> Response {
@@ -89,25 +91,28 @@ public struct AccordHTTPServer: Sendable {
     }
 
     /// The body as a JSON object, or a 400/413 with a code.
-    func body(_ request: inout Request) async throws -> [String: Any] {
+    func body(_ request: inout Request) async throws -> JSONValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw Failure(status: .contentTooLarge, code: "request.too_large", message: "the body is larger than \(configuration.maxBodyBytes) bytes")
         }
-        let bytes = Array(buffer.readableBytesView)
-        // UTF-8 only: the duplicate-key check reads bytes as UTF-8, and JSON exchanged between systems is UTF-8 (RFC 8259).
-        guard !bytes.contains(0), String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) != nil else {
-            throw Failure(status: .badRequest, code: "request.invalid_json", message: "the body is not UTF-8 JSON")
+        // Strict JSON, UTF-8 only (RFC 8259 for JSON exchanged between systems), each key once per object.
+        let value: JSONValue
+        do {
+            value = try JSONReader.parse(Array(buffer.readableBytesView))
+        } catch {
+            if case .duplicateKey(let key) = error.kind {
+                throw Failure(status: .badRequest, code: "request.duplicate_key",
+                              message: "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)") + " at \(error.line):\(error.column)")
+            }
+            throw Failure(status: .badRequest, code: "request.invalid_json", message: "the body is not valid JSON: \(error)")
         }
-        if let duplicate = JSONDuplicateKeys.find(in: bytes) {
-            throw Failure(status: .badRequest, code: "request.duplicate_key", message: "duplicate key '\(duplicate.key)'")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        guard case .object = value else {
             throw Failure(status: .badRequest, code: "request.invalid_json", message: "the body is not a JSON object")
         }
-        return object
+        return value
     }
 
     func requireToken(_ request: Request) throws {
@@ -185,14 +190,16 @@ public struct AccordHTTPServer: Sendable {
             await handle(request) { request in
                 let object = try await body(&request)
                 // No list (or an empty one) is one evaluation of the top-level fields; anything else must be a list of objects.
-                let items: [[String: Any]]
+                let items: [JSONValue]
                 switch object["evaluations"] {
-                case nil: items = [object]
-                case let list as [Any] where list.isEmpty: items = [object]
-                case let list as [[String: Any]]: items = list
+                case nil, .null?, .array([])?: items = [object]
+                case .array(let list)? where list.allSatisfy({ $0.objectValue != nil }): items = list
                 default: throw Failure(status: .badRequest, code: "request.invalid_value", message: "'evaluations' must be a list of objects")
                 }
-                let semantic = try ((object["options"] as? [String: Any])?["evaluations_semantic"] as? String).map { name in
+                let semantic = try object["options"]?["evaluations_semantic"].map { value in
+                    guard let name = value.stringValue else {
+                        throw Failure(status: .badRequest, code: "request.invalid_value", message: "evaluations_semantic must be a string")
+                    }
                     guard let semantic = AuthZEN.Semantic(rawValue: name) else {
                         throw Failure(status: .badRequest, code: "request.invalid_value", message: "unknown evaluations_semantic '\(name)'")
                     }
@@ -219,7 +226,7 @@ public struct AccordHTTPServer: Sendable {
         router.post("/v1/decide") { request, _ in
             await handle(request) { request in
                 let object = try await body(&request)
-                let decisionRequest = try native { try DecisionRequest.decode(object: object) }
+                let decisionRequest = try native { try DecisionRequest.decode(value: object) }
                 let decided = await service.decide([decisionRequest])[0]
                 return json(decided.decision.json(decisionID: decided.id), request: request, revision: decided.decision.revision)
             }
@@ -227,10 +234,10 @@ public struct AccordHTTPServer: Sendable {
         router.post("/v1/decide/batch") { request, _ in
             await handle(request) { request in
                 let object = try await body(&request)
-                guard let list = object["requests"] as? [Any] else {
+                guard let list = object["requests"]?.arrayValue else {
                     throw Failure(status: .badRequest, code: "request.invalid_value", message: "'requests' must be a list of requests")
                 }
-                let requests = try list.enumerated().map { n, item in try native(index: n) { try DecisionRequest.decode(object: item) } }
+                let requests = try list.enumerated().map { n, item in try native(index: n) { try DecisionRequest.decode(value: item) } }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
                 return json(.object([("revision", .string(revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
@@ -268,10 +275,10 @@ public struct AccordHTTPServer: Sendable {
                     try requireToken(request)
                     let subject = context.parameters.get("subject") ?? ""
                     let object = try await body(&request)
-                    guard let target = (object["scope"] ?? object["purpose"] ?? object["target"]) as? String else {
+                    guard let target = (object["scope"] ?? object["purpose"] ?? object["target"])?.stringValue else {
                         throw Failure(status: .badRequest, code: "request.missing_field", message: "'scope' (or 'purpose' for objections and opt-outs) is required")
                     }
-                    let event = ConsentEvent(kind: kind, target: target, version: object["version"] as? Int, byGuardian: object["by_guardian"] as? Bool ?? false,
+                    let event = ConsentEvent(kind: kind, target: target, version: object["version"]?.intValue, byGuardian: object["by_guardian"]?.boolValue ?? false,
                                              source: .api, occurredAt: Date())
                     let gpc = request.headers[Self.gpcHeader] == "1"
                     let records = try await blocking {
@@ -339,7 +346,8 @@ public struct AccordHTTPServer: Sendable {
                 try requireToken(request)
                 let object = try await body(&request)
                 let (subjects, purpose, actor, context) = try gateRequest(object, subjectsKey: "subjects")
-                guard let features = object["features"] as? [String], !features.isEmpty else {
+                guard let features = object["features"]?.arrayValue?.compactMap(\.stringValue), features.count == object["features"]?.arrayValue?.count,
+                      !features.isEmpty else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features' must be a non-empty list of feature names")
                 }
                 let served = try await blocking {
@@ -360,8 +368,9 @@ public struct AccordHTTPServer: Sendable {
                 try requireToken(request)
                 let object = try await body(&request)
                 let (population, purpose, actor, context) = try gateRequest(object, subjectsKey: "population")
-                guard let features = object["features"] as? [String], !features.isEmpty,
-                      let from = (object["from"] as? String).flatMap(Timestamps.parse), let to = (object["to"] as? String).flatMap(Timestamps.parse)
+                guard let features = object["features"]?.arrayValue?.compactMap(\.stringValue), features.count == object["features"]?.arrayValue?.count,
+                      !features.isEmpty,
+                      let from = object["from"]?.stringValue.flatMap(Timestamps.parse), let to = object["to"]?.stringValue.flatMap(Timestamps.parse)
                 else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features', 'from' and 'to' (RFC 3339) are required")
                 }
@@ -392,20 +401,21 @@ public struct AccordHTTPServer: Sendable {
     }
 
     /// The subjects, purpose, actor and context of a gate request.
-    func gateRequest(_ object: [String: Any], subjectsKey: String) throws -> ([Subject], String, Actor, AccordCore.RequestContext) {
-        guard let list = object[subjectsKey] as? [[String: Any]], !list.isEmpty else {
+    func gateRequest(_ object: JSONValue, subjectsKey: String) throws -> ([Subject], String, Actor, AccordCore.RequestContext) {
+        guard let list = object[subjectsKey]?.arrayValue, !list.isEmpty else {
             throw Failure(status: .badRequest, code: "request.missing_field", message: "'\(subjectsKey)' must be a non-empty list of {id, age, jurisdiction}")
         }
         let subjects = try list.map { item -> Subject in
-            guard let id = item["id"] as? String else { throw Failure(status: .badRequest, code: "request.missing_field", message: "every subject needs an 'id'") }
-            return Subject(id: id, age: item["age"] as? Int, jurisdiction: item["jurisdiction"] as? String)
+            guard let id = item["id"]?.stringValue else { throw Failure(status: .badRequest, code: "request.missing_field", message: "every subject needs an 'id'") }
+            return Subject(id: id, age: item["age"]?.intValue, jurisdiction: item["jurisdiction"]?.stringValue)
         }
-        guard let purpose = object["purpose"] as? String else { throw Failure(status: .badRequest, code: "request.missing_field", message: "'purpose' is required") }
-        let actorObject = object["actor"] as? [String: Any] ?? [:]
-        let actor = Actor(id: actorObject["id"] as? String ?? "http", roles: actorObject["roles"] as? [String] ?? [], type: actorObject["type"] as? String)
-        let contextObject = object["context"] as? [String: Any] ?? [:]
-        let context = AccordCore.RequestContext(processingRegion: contextObject["processing_region"] as? String, gpc: contextObject["gpc"] as? Bool ?? false,
-                                     environment: contextObject["environment"] as? String)
+        guard let purpose = object["purpose"]?.stringValue else { throw Failure(status: .badRequest, code: "request.missing_field", message: "'purpose' is required") }
+        let actorObject = object["actor"] ?? .object([])
+        let actor = Actor(id: actorObject["id"]?.stringValue ?? "http", roles: actorObject["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                          type: actorObject["type"]?.stringValue)
+        let contextObject = object["context"] ?? .object([])
+        let context = AccordCore.RequestContext(processingRegion: contextObject["processing_region"]?.stringValue, gpc: contextObject["gpc"]?.boolValue ?? false,
+                                     environment: contextObject["environment"]?.stringValue)
         return (subjects, purpose, actor, context)
     }
 

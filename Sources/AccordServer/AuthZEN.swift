@@ -19,28 +19,31 @@ enum AuthZEN {
     }
 
     /// An evaluation's fields: the item's own, else the request's defaults.
-    static func request(_ item: [String: Any], defaults: [String: Any] = [:]) throws -> DecisionRequest {
-        func part(_ key: String) -> [String: Any]? { (item[key] ?? defaults[key]) as? [String: Any] }
-        guard let subject = part("subject"), let subjectID = subject["id"] as? String else { throw Problem(message: "subject.id is required") }
-        guard let action = part("action"), let actionName = action["name"] as? String else { throw Problem(message: "action.name is required") }
-        guard let resource = part("resource"), let resourceID = resource["id"] as? String else { throw Problem(message: "resource.id is required") }
-        let context = part("context") ?? [:]
-        guard let purpose = context["purpose"] as? String else { throw Problem(message: "context.purpose is required: the purpose the data is used for") }
-        let properties = subject["properties"] as? [String: Any] ?? [:]
-        var object: [String: Any] = [
-            "actor": context["actor"] ?? ["id": "authzen"],
-            "subject": ["id": subjectID, "age": properties["age"], "jurisdiction": properties["jurisdiction"]].compactMapValues { $0 },
-            "purpose": purpose, "action": actionName,
+    static func request(_ item: JSONValue, defaults: JSONValue = .object([])) throws -> DecisionRequest {
+        func part(_ key: String) -> JSONValue? {
+            guard let value = item[key] ?? defaults[key], !value.isNull else { return nil }
+            return value
+        }
+        guard let subject = part("subject"), let subjectID = subject["id"]?.stringValue else { throw Problem(message: "subject.id is required") }
+        guard let action = part("action"), let actionName = action["name"]?.stringValue else { throw Problem(message: "action.name is required") }
+        guard let resource = part("resource"), let resourceID = resource["id"]?.stringValue else { throw Problem(message: "resource.id is required") }
+        let context = part("context") ?? .object([])
+        guard let purpose = context["purpose"]?.stringValue else { throw Problem(message: "context.purpose is required: the purpose the data is used for") }
+        // Mapped onto Accord's request, which is then read as strictly as any other.
+        var person: [(String, JSONValue)] = [("id", .string(subjectID))]
+        for key in ["age", "jurisdiction"] { if let value = subject["properties"]?[key] { person.append((key, value)) } }
+        var reference: [(String, JSONValue)] = [(resource["type"]?.stringValue == "category" ? "category" : "feature", .string(resourceID))]
+        if let collected = resource["properties"]?["collected_at"] { reference.append(("collected_at", collected)) }
+        var requestContext: [(String, JSONValue)] = []
+        for key in ["processing_region", "gpc", "environment"] { if let value = context[key] { requestContext.append((key, value)) } }
+        var object: [(String, JSONValue)] = [
+            ("actor", context["actor"] ?? .object([("id", .string("authzen"))])), ("subject", .object(person)),
+            ("purpose", .string(purpose)), ("action", .string(actionName)), ("resources", .array([.object(reference)])),
+            ("context", .object(requestContext)),
         ]
-        var reference: [String: Any] = [(resource["type"] as? String) == "category" ? "category" : "feature": resourceID]
-        if let collected = (resource["properties"] as? [String: Any])?["collected_at"] { reference["collected_at"] = collected }
-        object["resources"] = [reference]
-        var requestContext: [String: Any] = [:]
-        for key in ["processing_region", "gpc", "environment"] { if let value = context[key] { requestContext[key] = value } }
-        object["context"] = requestContext
-        if let consent = context["consent"] { object["consent"] = consent }
+        if let consent = context["consent"] { object.append(("consent", consent)) }
         do {
-            return try DecisionRequest.decode(object: object)
+            return try DecisionRequest.decode(value: .object(object))
         } catch {
             throw Problem(message: "\(error)")
         }

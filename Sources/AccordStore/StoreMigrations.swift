@@ -213,7 +213,8 @@ enum StoreMigrations {
             try db.execute(sql: "PRAGMA secure_delete = ON")
             // 64 MiB for the writer, 8 for each reader.
             try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
-            // Checkpoint the WAL every 64 MiB rather than every 4: a page rewritten by many commits is copied back once.
+            // Connections that write without the pool's writer (other processes) checkpoint the WAL every 64 MiB rather
+            // than every 4: a page rewritten by many commits is copied back once. The pool's writer does not (WALCheckpointer).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         configuration.busyMode = .timeout(10)
@@ -224,6 +225,8 @@ enum StoreMigrations {
         // and checked, not assumed.
         let synchronous = try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
+            // The writer's commits leave WAL checkpoints to a background thread.
+            WALCheckpointer.install(on: db, path: path)
             return try Int.fetchOne(db, sql: "PRAGMA synchronous")
         }
         guard synchronous == durability.pragmaValue else {

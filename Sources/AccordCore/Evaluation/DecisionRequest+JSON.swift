@@ -9,29 +9,37 @@ public struct RequestError: Error, Sendable, CustomStringConvertible {
 }
 
 extension DecisionRequest {
-    /// Reads a request from its JSON form (see `docs/requests.md`). Strict: unknown keys and wrong types are errors.
+    /// Reads a request from its JSON form (see `docs/requests.md`). Strict: unknown keys, wrong types and keys
+    /// said twice are errors.
     public static func decode(json data: Data) throws(RequestError) -> DecisionRequest {
-        if let duplicate = JSONDuplicateKeys.find(in: [UInt8](data)) {
-            let path = duplicate.path.isEmpty ? duplicate.key : "\(duplicate.path).\(duplicate.key)"
-            throw RequestError(path: path, message: "duplicate key; a request must say each thing once")
-        }
-        let object: Any
+        try decode(json: [UInt8](data))
+    }
+
+    public static func decode(json bytes: [UInt8]) throws(RequestError) -> DecisionRequest {
+        try decode(value: try parse(bytes))
+    }
+
+    /// Reads JSON as `JSONReader` does, with its failures as request errors (a repeated key at its path).
+    public static func parse(_ bytes: [UInt8]) throws(RequestError) -> JSONValue {
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return try JSONReader.parse(bytes)
         } catch {
-            throw RequestError(path: "", message: "invalid JSON: \(Self.describe(error))")
+            if case .duplicateKey(let key) = error.kind {
+                throw RequestError(path: error.path.isEmpty ? key : "\(error.path).\(key)", message: "duplicate key; a request must say each thing once")
+            }
+            throw RequestError(path: "", message: "invalid JSON: \(error)")
         }
-        return try decode(object: object)
     }
 
-    private static func describe(_ error: Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
-    }
-
-    /// Reads a request from a `JSONSerialization` object.
+    /// Reads a request from a `JSONSerialization` or YAML object (strings, numbers, booleans, null, lists, maps).
     public static func decode(object: Any) throws(RequestError) -> DecisionRequest {
-        let root = try JSONObject(object, path: "")
+        guard let value = JSONValue(any: object) else { throw RequestError(path: "", message: "holds a value JSON cannot") }
+        return try decode(value: value)
+    }
+
+    /// Reads a request from its JSON value.
+    public static func decode(value: JSONValue) throws(RequestError) -> DecisionRequest {
+        let root = try JSONObject(value, path: "")
         try root.allow(["id", "actor", "subject", "purpose", "action", "resources", "context", "consent"])
         let actorObject = try root.object("actor", required: true)!
         try actorObject.allow(["id", "roles", "type"])
@@ -42,19 +50,19 @@ extension DecisionRequest {
         let subject = Subject(id: try subjectObject.string("id", required: true)!, age: try subjectObject.int("age", in: 0...150),
                               jurisdiction: try subjectObject.string("jurisdiction"))
         var resources: [ResourceReference] = []
-        guard let list = root.values["resources"] as? [Any] else {
-            throw RequestError(path: root.child("resources"), message: root.values["resources"] == nil ? "required" : "must be a list")
+        guard let list = root["resources"]?.arrayValue else {
+            throw RequestError(path: root.child("resources"), message: root["resources"] == nil ? "required" : "must be a list")
         }
+        resources.reserveCapacity(list.count)
         for (i, item) in list.enumerated() {
-            let path = root.child("resources") + "[\(i)]"
-            if let name = item as? String {
+            if case .string(let name) = item {
                 resources.append(ResourceReference(feature: name))
                 continue
             }
-            let resource = try JSONObject(item, path: path)
+            let resource = try JSONObject(item, path: root.child("resources") + "[\(i)]")
             try resource.allow(["feature", "category", "collected_at"])
             let feature = try resource.string("feature"), category = try resource.string("category")
-            if feature == nil && category == nil { throw RequestError(path: path, message: "needs 'feature' or 'category'") }
+            if feature == nil && category == nil { throw RequestError(path: resource.path, message: "needs 'feature' or 'category'") }
             resources.append(ResourceReference(feature: feature, category: category, collectedAt: try resource.date("collected_at")))
         }
         var context = RequestContext()
@@ -67,8 +75,8 @@ extension DecisionRequest {
         if let consentObject = try root.object("consent") {
             try consentObject.allow(["grants", "objections", "opt_outs"])
             var grants: [ConsentGrant] = []
-            if let list = consentObject.values["grants"] {
-                guard let items = list as? [Any] else { throw RequestError(path: consentObject.child("grants"), message: "must be a list") }
+            if let list = consentObject["grants"], !list.isNull {
+                guard let items = list.arrayValue else { throw RequestError(path: consentObject.child("grants"), message: "must be a list") }
                 for (i, item) in items.enumerated() {
                     let grant = try JSONObject(item, path: consentObject.child("grants") + "[\(i)]")
                     try grant.allow(["scope", "version", "granted_at", "by_guardian"])
@@ -87,68 +95,102 @@ extension DecisionRequest {
     }
 }
 
+extension JSONValue {
+    /// The JSON value of what `JSONSerialization` or the YAML reader produced; nil if it holds anything else.
+    public init?(any: Any) {
+        switch any {
+        case is NSNull: self = .null
+        case let text as String: self = .string(text)
+        case let number as NSNumber:
+            if String(cString: number.objCType) == "c" {
+                self = .bool(number.boolValue)
+            } else if let int = Int(exactly: number.doubleValue), number.doubleValue == number.doubleValue.rounded(),
+                      !["f", "d"].contains(String(cString: number.objCType)) {
+                self = .int(int)
+            } else {
+                self = .double(number.doubleValue)
+            }
+        case let list as [Any]:
+            var items: [JSONValue] = []
+            for item in list {
+                guard let value = JSONValue(any: item) else { return nil }
+                items.append(value)
+            }
+            self = .array(items)
+        case let map as [String: Any]:
+            var pairs: [(String, JSONValue)] = []
+            for key in map.keys.sorted() {
+                guard let value = JSONValue(any: map[key]!) else { return nil }
+                pairs.append((key, value))
+            }
+            self = .object(pairs)
+        default:
+            return nil
+        }
+    }
+}
+
 /// Strict reading of one JSON object.
 struct JSONObject {
-    let values: [String: Any]
+    let pairs: [(String, JSONValue)]
     let path: String
 
-    init(_ any: Any, path: String) throws(RequestError) {
-        guard let values = any as? [String: Any] else { throw RequestError(path: path, message: "must be an object") }
-        self.values = values
+    init(_ value: JSONValue, path: String) throws(RequestError) {
+        guard case .object(let pairs) = value else { throw RequestError(path: path, message: "must be an object") }
+        self.pairs = pairs
         self.path = path
     }
+
+    subscript(key: String) -> JSONValue? { pairs.first { $0.0 == key }?.1 }
 
     func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     func allow(_ keys: [String]) throws(RequestError) {
-        for key in values.keys.sorted() where !keys.contains(key) {
+        for key in pairs.map(\.0).sorted() where !keys.contains(key) {
             let hint = Suggestion.closest(to: key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""
             throw RequestError(path: child(key), message: "unknown field\(hint)")
         }
     }
 
-    func object(_ key: String, required: Bool = false) throws(RequestError) -> JSONObject? {
-        guard let value = values[key], !(value is NSNull) else {
+    /// The value under `key`, null counting as absent.
+    private func present(_ key: String, required: Bool = false) throws(RequestError) -> JSONValue? {
+        guard let value = self[key], !value.isNull else {
             if required { throw RequestError(path: child(key), message: "required") }
             return nil
         }
+        return value
+    }
+
+    func object(_ key: String, required: Bool = false) throws(RequestError) -> JSONObject? {
+        guard let value = try present(key, required: required) else { return nil }
         return try JSONObject(value, path: child(key))
     }
 
     func string(_ key: String, required: Bool = false) throws(RequestError) -> String? {
-        guard let value = values[key], !(value is NSNull) else {
-            if required { throw RequestError(path: child(key), message: "required") }
-            return nil
-        }
-        guard let text = value as? String else { throw RequestError(path: child(key), message: "must be a string") }
+        guard let value = try present(key, required: required) else { return nil }
+        guard let text = value.stringValue else { throw RequestError(path: child(key), message: "must be a string") }
         return text
     }
 
     func strings(_ key: String) throws(RequestError) -> [String]? {
-        guard let value = values[key], !(value is NSNull) else { return nil }
-        guard let list = value as? [Any], list.allSatisfy({ $0 is String }) else {
-            throw RequestError(path: child(key), message: "must be a list of strings")
+        guard let value = try present(key) else { return nil }
+        var texts: [String] = []
+        for item in value.arrayValue ?? [.null] {
+            guard let text = item.stringValue else { throw RequestError(path: child(key), message: "must be a list of strings") }
+            texts.append(text)
         }
-        return list as? [String]
+        return texts
     }
 
     func bool(_ key: String) throws(RequestError) -> Bool? {
-        guard let value = values[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, Self.isBool(number) else {
-            throw RequestError(path: child(key), message: "must be true or false")
-        }
-        return number.boolValue
-    }
-
-    private static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
+        guard let value = try present(key) else { return nil }
+        guard let bool = value.boolValue else { throw RequestError(path: child(key), message: "must be true or false") }
+        return bool
     }
 
     func int(_ key: String, in range: ClosedRange<Int>) throws(RequestError) -> Int? {
-        guard let value = values[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !Self.isBool(number), number.doubleValue == number.doubleValue.rounded(),
-              let int = Int(exactly: number.doubleValue)
-        else { throw RequestError(path: child(key), message: "must be a whole number") }
+        guard let value = try present(key) else { return nil }
+        guard let int = value.intValue else { throw RequestError(path: child(key), message: "must be a whole number") }
         guard range.contains(int) else {
             throw RequestError(path: child(key), message: "must be between \(range.lowerBound) and \(range.upperBound)")
         }
