@@ -58,7 +58,7 @@ enum AuthZEN {
                 ("reason_admin", .object([("en", .string((resource?.reasons ?? decision.reasons).map { $0.code.explanation }.joined(separator: "; ")))])),
                 ("reasons", .array((resource?.reasons ?? decision.reasons).map { reason in
                     var fields: [(String, JSONValue)] = [("code", .string(reason.code.rawValue))]
-                    if let rule = reason.rule { fields.append(("rule", .string(rule.id))); fields.append(("location", .string(rule.source.description))) }
+                    if let rule = reason.rule { fields.append(("rule", .string(rule.id))); fields.append(("location", .string(rule.location))) }
                     if let detail = reason.detail { fields.append(("detail", .string(detail))) }
                     return .object(fields)
                 })),

@@ -147,6 +147,15 @@ final class RunningServer: @unchecked Sendable {
         #expect(try server.get("/readyz").status == 200)
         let metrics = try String(contentsOf: URL(string: server.base + "/metrics")!, encoding: .utf8)
         #expect(metrics.contains("accord_http_requests_total"))
+        // Every /v1/decide request so far (one decision, two errors) is in the duration histogram, in order of bucket.
+        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("accord_http_request_duration_seconds_bucket{path=\"/v1/decide\"") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        #expect(buckets.count == 10 && buckets.last == 3 && buckets == buckets.sorted(), "\(buckets)")
+        // A duplicate key is refused with where it is.
+        let repeated = try server.send("POST", "/v1/decide", raw: Data(#"{"actor": {"id": "a"},\#n "subject": {"id": "u", "age": 12, "age": 30}}"#.utf8))
+        let error = try #require(repeated.body["error"] as? [String: Any])
+        #expect(repeated.status == 400 && error["code"] as? String == "request.duplicate_key")
+        #expect(error["message"] as? String == "duplicate key 'age' in subject at 2:36", "\(error)")
     }
 
     @Test func consentRoundTripWithTokensAndAWithdrawalInForceAtOnce() throws {

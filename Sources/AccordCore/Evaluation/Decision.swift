@@ -110,12 +110,18 @@ public final class RuleReference: Sendable, Hashable {
     public let policy: String
     public let effect: Effect
     public let source: SourceRange
+    /// `source` as `file:line:col`, and the reference's JSON form: made once, with the plan, not in every
+    /// decision that cites the rule.
+    public let location: String
+    let json: JSONValue
 
     init(id: String, policy: String, effect: Effect, source: SourceRange) {
         self.id = id
         self.policy = policy
         self.effect = effect
         self.source = source
+        location = source.description
+        json = .object([("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(location))])
     }
 
     public static func == (lhs: RuleReference, rhs: RuleReference) -> Bool { lhs === rhs || (lhs.id == rhs.id && lhs.source == rhs.source) }

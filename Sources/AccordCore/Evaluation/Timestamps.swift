@@ -56,6 +56,25 @@ public enum Timestamps {
         var second = total % 86_400
         if second < 0 { second += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
+        if (0...9_999).contains(year) {
+            // The usual case, written digit by digit into one string (decisions carry one per resource).
+            return String(unsafeUninitializedCapacity: 20) { text in
+                func put(_ value: Int, at start: Int, width: Int) {
+                    var value = value
+                    for index in stride(from: start + width - 1, through: start, by: -1) {
+                        text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                }
+                put(year, at: 0, width: 4); text[4] = UInt8(ascii: "-")
+                put(month, at: 5, width: 2); text[7] = UInt8(ascii: "-")
+                put(day, at: 8, width: 2); text[10] = UInt8(ascii: "T")
+                put(second / 3600, at: 11, width: 2); text[13] = UInt8(ascii: ":")
+                put(second / 60 % 60, at: 14, width: 2); text[16] = UInt8(ascii: ":")
+                put(second % 60, at: 17, width: 2); text[19] = UInt8(ascii: "Z")
+                return 20
+            }
+        }
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let yearText = year >= 0 && year < 1_000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
         return "\(yearText)-\(two(month))-\(two(day))T\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))Z"

@@ -48,12 +48,6 @@ extension Reason {
     }
 }
 
-extension RuleReference {
-    var json: JSONValue {
-        .object([("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(source.description))])
-    }
-}
-
 extension Obligations {
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = []
