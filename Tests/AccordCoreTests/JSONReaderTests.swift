@@ -102,3 +102,35 @@ import Testing
         #expect(first?.line == 1 && first?.column == 7)
     }
 }
+
+/// Requests read through it keep docs/requests.md's reading rules.
+@Suite struct RequestReadingTests {
+    private func problem(_ json: String) -> String? {
+        do {
+            _ = try DecisionRequest.decode(json: Data(json.utf8))
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    private let base = #""actor":{"id":"a"},"subject":{"id":"u","age":30},"purpose":"p","action":"train""#
+
+    @Test func nullIsAbsentExceptForTheTwoListsThatMustBeLists() throws {
+        #expect(problem("{\(base),\"resources\":null}") == "resources: must be a list")
+        #expect(problem("{\(base),\"resources\":[\"f\"],\"consent\":{\"grants\":null}}") == "consent.grants: must be a list")
+        #expect(problem("{\(base),\"resources\":[\"f\"],\"context\":null,\"consent\":{\"objections\":null}}") == nil)
+        #expect(problem(#"{"actor":{"id":"a"},"subject":null,"purpose":"p","action":"train","resources":["f"]}"#) == "subject: required")
+    }
+
+    @Test func wholeNumbersAndTypesAreChecked() throws {
+        let decoded = try DecisionRequest.decode(json: Data("{\(base.replacingOccurrences(of: "30", with: "30.0")),\"resources\":[\"f\"]}".utf8))
+        #expect(decoded.subject.age == 30)
+        #expect(problem("{\(base.replacingOccurrences(of: "30", with: "30.5")),\"resources\":[\"f\"]}") == "subject.age: must be a whole number")
+        #expect(problem("{\(base.replacingOccurrences(of: "30", with: "\"30\"")),\"resources\":[\"f\"]}") == "subject.age: must be a whole number")
+        #expect(problem("{\(base),\"resources\":[\"f\"],\"context\":{\"gpc\":1}}") == "context.gpc: must be true or false")
+        #expect(problem("{\(base),\"resources\":[\"f\"],\"consent\":{\"objections\":[\"x\",2]}}") == "consent.objections: must be a list of strings")
+        #expect(problem("{\(base),\"resources\":[\"f\"],\"subjet\":{}}") == "subjet: unknown field (did you mean 'subject'?)")
+        #expect(problem("{\(base),\"resources\":[\"f\"]") == "invalid JSON: 1:99: unexpected end of input; ',' or '}' was expected")
+    }
+}

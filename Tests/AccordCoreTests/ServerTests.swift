@@ -315,3 +315,38 @@ final class RunningServer: @unchecked Sendable {
         #expect(try server.get("/v1/audit/verify", headers: server.auth).body["intact"] as? Bool == true)
     }
 }
+
+/// docs/openapi.yaml describes exactly the server's routes, and each of them answers.
+@Suite(.serialized) struct OpenAPITests {
+    @Test func theOpenAPIDescriptionMatchesTheServer() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let spec = try String(contentsOf: root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        var described: Set<String> = []
+        var inPaths = false
+        var current: String?
+        for line in spec.split(separator: "\n") {
+            if line == "paths:" { inPaths = true; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()) }
+            if let current, line == "    get:" || line == "    post:" { described.insert("\(line.dropFirst(4).dropLast().uppercased()) \(current)") }
+        }
+        // The routes as the server registers them.
+        let source = try String(contentsOf: root.appendingPathComponent("Sources/AccordServer/AccordHTTPServer.swift"), encoding: .utf8)
+        var registered: Set<String> = []
+        for match in source.matches(of: /router\.(get|post)\("([^"]+)"\)/) {
+            let method = match.output.1.uppercased(), path = String(match.output.2).replacingOccurrences(of: ":subject", with: "{subject}")
+            let expanded = path.contains(#"\(path)"#) ? ["grant", "withdraw", "object", "opt-out"].map { path.replacingOccurrences(of: #"\(path)"#, with: $0) } : [path]
+            for path in expanded { registered.insert("\(method) \(path)") }
+        }
+        #expect(described.count == 21)
+        #expect(described == registered, "described only: \(described.subtracting(registered)); registered only: \(registered.subtracting(described))")
+        // Each answers on the real server (a 400 or 401 without a proper body or token, but not 404); an unknown path is 404.
+        let server = try RunningServer("accord-serve-openapi")
+        for operation in described.sorted() {
+            let parts = operation.split(separator: " ")
+            let reply = try server.send(String(parts[0]), parts[1].replacingOccurrences(of: "{subject}", with: "u-1"), raw: parts[0] == "POST" ? Data("{}".utf8) : nil)
+            #expect(reply.status != 404, "\(operation)")
+        }
+        #expect(try server.get("/v1/nothing-here").status == 404)
+    }
+}

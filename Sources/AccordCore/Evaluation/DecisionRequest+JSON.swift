@@ -75,7 +75,7 @@ extension DecisionRequest {
         if let consentObject = try root.object("consent") {
             try consentObject.allow(["grants", "objections", "opt_outs"])
             var grants: [ConsentGrant] = []
-            if let list = consentObject["grants"], !list.isNull {
+            if let list = consentObject["grants"] {
                 guard let items = list.arrayValue else { throw RequestError(path: consentObject.child("grants"), message: "must be a list") }
                 for (i, item) in items.enumerated() {
                     let grant = try JSONObject(item, path: consentObject.child("grants") + "[\(i)]")
