@@ -46,16 +46,22 @@ public enum ConsentImport {
                 }
                 values = Dictionary(zip(columns, cells).filter { !$0.1.isEmpty }, uniquingKeysWith: { first, _ in first })
             } else {
-                let bytes = Array(line.utf8)
-                if let duplicate = JSONDuplicateKeys.find(in: bytes) {
-                    problems.append(Problem(line: number, message: "duplicate key '\(duplicate.key)'"))
+                let value: JSONValue
+                do {
+                    value = try JSONReader.parse(Array(line.utf8))
+                } catch {
+                    if case .duplicateKey(let key) = error.kind {
+                        problems.append(Problem(line: number, message: "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)")))
+                    } else {
+                        problems.append(Problem(line: number, message: "not JSON: column \(error.column): \(error.message)"))
+                    }
                     continue
                 }
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                guard let object = value.objectValue else {
                     problems.append(Problem(line: number, message: "not a JSON object"))
                     continue
                 }
-                values = object
+                values = Dictionary(object.map { ($0.0, $0.1.any) }, uniquingKeysWith: { first, _ in first })
             }
             switch event(values, line: number, file: file) {
             case .success(let event): events.append(event)
@@ -87,7 +93,8 @@ public enum ConsentImport {
         guard let occurredAt = Timestamps.parse(occurredText) else { return fail("'occurred_at' is not an RFC 3339 timestamp: \(occurredText)") }
         var version: Int?
         if let raw = values["version"] {
-            guard let number = (raw as? Int) ?? (raw as? String).flatMap({ Int($0) }), (1...1_000_000).contains(number) else {
+            guard let number = (raw as? Int) ?? (raw as? Double).flatMap({ Int(exactly: $0) }) ?? (raw as? String).flatMap({ Int($0) }),
+                  (1...1_000_000).contains(number) else {
                 return fail("'version' must be a whole number between 1 and 1000000")
             }
             guard kind == .grant else { return fail("'version' belongs to grants only") }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A strict JSON reader (RFC 8259) straight into `JSONValue`, for requests that arrive over the wire.
 ///
 /// It refuses what a lenient parser would quietly settle: a key repeated within one object (a gateway that keeps
@@ -356,6 +358,20 @@ extension JSONValue {
     public var objectValue: [(String, JSONValue)]? {
         if case .object(let pairs) = self { return pairs }
         return nil
+    }
+
+    /// The value as `JSONSerialization` would give it (`NSNull`, `Bool`, `Int`, `Double`, `String`, `[Any]`,
+    /// `[String: Any]`), for code written against that.
+    public var any: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .int(let value): value
+        case .double(let value): value
+        case .string(let value): value
+        case .array(let items): items.map(\.any)
+        case .object(let pairs): Dictionary(pairs.map { ($0.0, $0.1.any) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     public var isNull: Bool {
