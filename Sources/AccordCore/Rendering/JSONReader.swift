@@ -360,6 +360,39 @@ extension JSONValue {
         return nil
     }
 
+    /// The JSON value of what `JSONSerialization` or the YAML reader produced; nil if it holds anything else.
+    public init?(any: Any) {
+        switch any {
+        case is NSNull: self = .null
+        case let text as String: self = .string(text)
+        case let number as NSNumber:
+            if String(cString: number.objCType) == "c" {
+                self = .bool(number.boolValue)
+            } else if let int = Int(exactly: number.doubleValue), number.doubleValue == number.doubleValue.rounded(),
+                      !["f", "d"].contains(String(cString: number.objCType)) {
+                self = .int(int)
+            } else {
+                self = .double(number.doubleValue)
+            }
+        case let list as [Any]:
+            var items: [JSONValue] = []
+            for item in list {
+                guard let value = JSONValue(any: item) else { return nil }
+                items.append(value)
+            }
+            self = .array(items)
+        case let map as [String: Any]:
+            var pairs: [(String, JSONValue)] = []
+            for key in map.keys.sorted() {
+                guard let value = JSONValue(any: map[key]!) else { return nil }
+                pairs.append((key, value))
+            }
+            self = .object(pairs)
+        default:
+            return nil
+        }
+    }
+
     /// The value as `JSONSerialization` would give it (`NSNull`, `Bool`, `Int`, `Double`, `String`, `[Any]`,
     /// `[String: Any]`), for code written against that.
     public var any: Any {
