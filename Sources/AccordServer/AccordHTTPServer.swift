@@ -352,8 +352,7 @@ public struct AccordHTTPServer: Sendable {
                 try requireToken(request)
                 let object = try await body(&request)
                 let (subjects, purpose, actor, context) = try gateRequest(object, subjectsKey: "subjects")
-                guard let features = object["features"]?.arrayValue?.compactMap(\.stringValue), features.count == object["features"]?.arrayValue?.count,
-                      !features.isEmpty else {
+                guard let features = object["features"]?.stringsValue, !features.isEmpty else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features' must be a non-empty list of feature names")
                 }
                 let served = try await blocking {
@@ -374,8 +373,7 @@ public struct AccordHTTPServer: Sendable {
                 try requireToken(request)
                 let object = try await body(&request)
                 let (population, purpose, actor, context) = try gateRequest(object, subjectsKey: "population")
-                guard let features = object["features"]?.arrayValue?.compactMap(\.stringValue), features.count == object["features"]?.arrayValue?.count,
-                      !features.isEmpty,
+                guard let features = object["features"]?.stringsValue, !features.isEmpty,
                       let from = object["from"]?.stringValue.flatMap(Timestamps.parse), let to = object["to"]?.stringValue.flatMap(Timestamps.parse)
                 else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features', 'from' and 'to' (RFC 3339) are required")
@@ -417,7 +415,7 @@ public struct AccordHTTPServer: Sendable {
         }
         guard let purpose = object["purpose"]?.stringValue else { throw Failure(status: .badRequest, code: "request.missing_field", message: "'purpose' is required") }
         let actorObject = object["actor"] ?? .object([])
-        let actor = Actor(id: actorObject["id"]?.stringValue ?? "http", roles: actorObject["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+        let actor = Actor(id: actorObject["id"]?.stringValue ?? "http", roles: actorObject["roles"]?.stringsValue ?? [],
                           type: actorObject["type"]?.stringValue)
         let contextObject = object["context"] ?? .object([])
         let context = AccordCore.RequestContext(processingRegion: contextObject["processing_region"]?.stringValue, gpc: contextObject["gpc"]?.boolValue ?? false,

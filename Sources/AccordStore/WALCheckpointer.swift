@@ -5,8 +5,8 @@ import GRDBSQLite
 /// Keeps WAL checkpoints off the commit path.
 ///
 /// SQLite's automatic checkpoint runs inside the commit that crosses its threshold: that commit — and every
-/// request waiting on it — pays for copying the whole WAL back into the database and syncing it (27 ms at
-/// 64 MiB on the machine the server's load test ran on, against under a millisecond for a commit). Here the
+/// request waiting on it — pays for copying the whole WAL back into the database and syncing it (tens of
+/// milliseconds at 64 MiB, against under a millisecond for a commit). Here the
 /// writer's commits instead ask one background thread to checkpoint (PASSIVE: it never waits for, or blocks,
 /// readers and the writer) once the WAL holds `backgroundFrames`; the thread uses a connection of its own. A
 /// checkpoint that keeps up leaves little for anyone else, but the WAL only starts again from its beginning

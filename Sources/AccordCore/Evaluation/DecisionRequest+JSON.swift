@@ -15,20 +15,18 @@ extension DecisionRequest {
         try decode(json: [UInt8](data))
     }
 
+    /// The same, from bytes: `JSONReader`'s failures become request errors (a repeated key at its path).
     public static func decode(json bytes: [UInt8]) throws(RequestError) -> DecisionRequest {
-        try decode(value: try parse(bytes))
-    }
-
-    /// Reads JSON as `JSONReader` does, with its failures as request errors (a repeated key at its path).
-    public static func parse(_ bytes: [UInt8]) throws(RequestError) -> JSONValue {
+        let value: JSONValue
         do {
-            return try JSONReader.parse(bytes)
+            value = try JSONReader.parse(bytes)
         } catch {
             if case .duplicateKey(let key) = error.kind {
                 throw RequestError(path: error.path.isEmpty ? key : "\(error.path).\(key)", message: "duplicate key; a request must say each thing once")
             }
             throw RequestError(path: "", message: "invalid JSON: \(error)")
         }
+        return try decode(value: value)
     }
 
     /// Reads a request from a `JSONSerialization` or YAML object (strings, numbers, booleans, null, lists, maps).
@@ -139,11 +137,7 @@ struct JSONObject {
 
     func strings(_ key: String) throws(RequestError) -> [String]? {
         guard let value = try present(key) else { return nil }
-        var texts: [String] = []
-        for item in value.arrayValue ?? [.null] {
-            guard let text = item.stringValue else { throw RequestError(path: child(key), message: "must be a list of strings") }
-            texts.append(text)
-        }
+        guard let texts = value.stringsValue else { throw RequestError(path: child(key), message: "must be a list of strings") }
         return texts
     }
 

@@ -355,6 +355,18 @@ extension JSONValue {
         return nil
     }
 
+    /// A list of strings (empty included); nil if this is not a list or holds anything else.
+    public var stringsValue: [String]? {
+        guard case .array(let items) = self else { return nil }
+        var texts: [String] = []
+        texts.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let text) = item else { return nil }
+            texts.append(text)
+        }
+        return texts
+    }
+
     public var objectValue: [(String, JSONValue)]? {
         if case .object(let pairs) = self { return pairs }
         return nil
