@@ -55,12 +55,12 @@ public struct RetentionPlanner: Sendable {
             let action = item.action == .anonymise ? "anonymise" : "delete"
             let reason = Reason(.retentionExpired, detail: "\(item.rule): \(item.maxAge) then \(item.action.rawValue)")
             let entries = affected.map { entity, rows in
-                let request = DecisionRequest(actor: Actor(id: actor), subject: Subject(id: entity), purpose: "accord.retention", action: action,
+                let request = DecisionRequest(actor: Actor(id: actor), subject: Subject(id: entity), purpose: AuditRecord.retentionPurpose, action: action,
                                               resources: [ResourceReference(feature: item.feature)], consent: ConsentState())
-                let decision = Decision(effect: .deny, revision: policies.revision, purpose: "accord.retention", action: action, instant: instant,
+                let decision = Decision(effect: .deny, revision: policies.revision, purpose: AuditRecord.retentionPurpose, action: action, instant: instant,
                                         resources: [ResourceDecision(resource: item.feature, category: item.category, effect: .deny,
                                                                      reasons: [reason])])
-                return AuditEntry(decision: decision, request: request, decisionID: "retention-\(DecisionID.next())",
+                return AuditEntry(decision: decision, request: request, decisionID: AuditRecord.retentionIDPrefix + DecisionID.next(),
                                   instant: instant)
             }
             _ = try trail.record(batch: entries)

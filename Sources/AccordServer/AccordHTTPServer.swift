@@ -255,7 +255,7 @@ public struct AccordHTTPServer: Sendable {
         router.get("/v1/consent/:subject") { request, context in
             await handle(request) { request in
                 try requireToken(request)
-                let subject = context.parameters.get("subject") ?? ""
+                let subject = try pathParameter("subject", context)
                 let state = try await blocking { try service.consent.consent(subject: subject, asOf: Date()) }.state
                 return json(.object([("subject", .string(subject)), ("grants", .array(state.grants.map { grant in
                     .object([("scope", .string(grant.scope)), ("version", .int(grant.version)), ("granted_at", .string(Timestamps.format(grant.grantedAt))),
@@ -266,7 +266,7 @@ public struct AccordHTTPServer: Sendable {
         router.get("/v1/consent/:subject/history") { request, context in
             await handle(request) { request in
                 try requireToken(request)
-                let subject = context.parameters.get("subject") ?? ""
+                let subject = try pathParameter("subject", context)
                 let history = try await blocking { try service.consent.history(subject: subject) }
                 return json(.object([("subject", .string(subject)), ("events", .array(history.map { record in
                     .object([("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)), ("target", .string(record.event.target)),
@@ -279,7 +279,7 @@ public struct AccordHTTPServer: Sendable {
             router.post("/v1/consent/:subject/\(path)") { request, context in
                 await handle(request) { request in
                     try requireToken(request)
-                    let subject = context.parameters.get("subject") ?? ""
+                    let subject = try pathParameter("subject", context)
                     let object = try await body(&request)
                     guard let target = (object["scope"] ?? object["purpose"] ?? object["target"])?.stringValue else {
                         throw Failure(status: .badRequest, code: "request.missing_field", message: "'scope' (or 'purpose' for objections and opt-outs) is required")
@@ -321,11 +321,16 @@ public struct AccordHTTPServer: Sendable {
         router.get("/v1/audit/records") { request, _ in
             await handle(request) { request in
                 try requireToken(request)
-                let parameters = request.uri.queryParameters
-                func value(_ key: String) -> String? { parameters[Substring(key)].map(String.init) }
+                let parameters = try queryParameters(request)
+                func value(_ key: String) -> String? { parameters[key] }
                 let query = AuditQuery(subject: value("subject"), purpose: value("purpose"), action: value("action"), effect: value("effect"),
                                        rule: value("rule"), reason: value("reason"), actor: value("actor"), decisionID: value("decision"),
-                                       limit: value("limit").flatMap(Int.init) ?? 100)
+                                       limit: try value("limit").map { text in
+                                           guard let limit = Int(text), limit > 0 else {
+                                               throw Failure(status: .badRequest, code: "request.invalid_query", message: "'limit' must be a positive whole number")
+                                           }
+                                           return limit
+                                       } ?? 100)
                 let records = try await blocking { try service.trail.query(query) }
                 return json(.object([("records", .array(records.map { record in
                     .object([("sequence", .int(Int(record.sequence))), ("decision_id", .string(record.decisionID)),

@@ -104,11 +104,15 @@ public struct AuditStats: Sendable, Equatable {
     public var topReasons: [(code: String, records: Int)]
     public var checkpoints: Int
     public var erasures: Int
+    /// Records written by retention purges (`AuditRecord.Kind.retentionPurge`): counted here, not as decisions.
+    public var retentionPurges: Int = 0
+    /// Decisions about uses of personal data: `records` less the purge records.
+    public var decisions: Int { records - retentionPurges }
 
     public static func == (lhs: AuditStats, rhs: AuditStats) -> Bool {
         lhs.records == rhs.records && lhs.first == rhs.first && lhs.last == rhs.last && lhs.byPurpose == rhs.byPurpose
             && lhs.topReasons.map(\.code) == rhs.topReasons.map(\.code) && lhs.topReasons.map(\.records) == rhs.topReasons.map(\.records)
-            && lhs.checkpoints == rhs.checkpoints && lhs.erasures == rhs.erasures
+            && lhs.checkpoints == rhs.checkpoints && lhs.erasures == rhs.erasures && lhs.retentionPurges == rhs.retentionPurges
     }
 }
 
@@ -238,29 +242,37 @@ extension SQLiteAuditTrail {
             let window = bounds == nil ? "1 = 1" : "r.sequence BETWEEN ? AND ?"
             let args: StatementArguments = bounds.map { [$0.lower, $0.upper] } ?? []
             var byPurpose: [String: AuditStats.PurposeCount] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT r.purpose, r.effect, count(*) FROM audit_record r WHERE \(window) GROUP BY 1, 2",
-                                        arguments: args) {
+            // Retention purges are their own kind, not refused uses: counted apart, and their reason left out of the top reasons.
+            let purgeCondition = "r.purpose = '\(AuditRecord.retentionPurpose)' AND r.decision_id GLOB '\(AuditRecord.retentionIDPrefix)*'"
+            var purges = 0
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.purpose, r.effect, \(purgeCondition), count(*) FROM audit_record r WHERE \(window) GROUP BY 1, 2, 3
+                """, arguments: args) {
+                if row[2] as Bool { purges += row[3]; continue }
                 let purpose: String = row[0]
                 var entry = byPurpose[purpose] ?? AuditStats.PurposeCount(purpose: purpose, permit: 0, partial: 0, deny: 0)
                 switch row[1] as String {
-                case "permit": entry.permit += row[2]
-                case "partial": entry.partial += row[2]
-                default: entry.deny += row[2]
+                case "permit": entry.permit += row[3]
+                case "partial": entry.partial += row[3]
+                default: entry.deny += row[3]
                 }
                 byPurpose[purpose] = entry
             }
             let span = try Row.fetchOne(db, sql: "SELECT count(*), min(r.recorded_at), max(r.recorded_at) FROM audit_record r WHERE \(window)",
                                         arguments: args)
-            // Reason codes from their postings: each record counted once per code.
+            let purgeSequences = purges == 0 ? [] : Set(try Int64.fetchAll(db, sql: "SELECT r.sequence FROM audit_record r WHERE \(window) AND \(purgeCondition)",
+                                                                         arguments: args))
+            // Reason codes from their postings: each record counted once per code, purges left out.
             var reasons: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT term, sequences FROM audit_term WHERE term >= 'r:' AND term < 'r;' AND last_sequence >= ?",
                                         arguments: [bounds?.lower ?? 0]) {
                 guard let sequences = Postings.decode(row[1]) else { throw StoreError.corruptIndex("postings of \(row[0] as String)") }
-                let inside = bounds.map { b in sequences.filter { (b.lower...b.upper).contains($0) }.count } ?? sequences.count
+                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true }.count
+                    - (purgeSequences.isEmpty ? 0 : sequences.filter { purgeSequences.contains($0) }.count)
                 if inside > 0 { reasons[String((row[0] as String).dropFirst(2)), default: 0] += inside }
             }
             for (term, sequences) in try Self.pendingPostings(db, from: bounds?.lower ?? 0) where term.hasPrefix("r:") {
-                let inside = bounds.map { b in sequences.filter { (b.lower...b.upper).contains($0) }.count } ?? sequences.count
+                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true && !purgeSequences.contains(s) }.count
                 if inside > 0 { reasons[String(term.dropFirst(2)), default: 0] += inside }
             }
             let top = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(topReasons).map { (code: $0.key, records: $0.value) }
@@ -270,7 +282,7 @@ extension SQLiteAuditTrail {
                 byPurpose: byPurpose.values.sorted { ($0.total, $1.purpose) > ($1.total, $0.purpose) },
                 topReasons: Array(top),
                 checkpoints: try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_checkpoint") ?? 0,
-                erasures: try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_erasure") ?? 0)
+                erasures: try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_erasure") ?? 0, retentionPurges: purges)
         }
     }
 }

@@ -2,6 +2,22 @@ import AccordCore
 import Foundation
 
 extension AuditRecord {
+    /// What a record is: a decision about a use of personal data, or the record a retention purge writes before
+    /// it deletes or anonymises expired values (`accord retention purge`). A purge is not a refused use: exports,
+    /// statistics and assessments count it apart.
+    public enum Kind: String, Sendable {
+        case decision
+        case retentionPurge = "retention_purge"
+    }
+
+    /// The purpose under which retention purges are recorded, and the prefix of their decision ids.
+    public static let retentionPurpose = "accord.retention"
+    public static let retentionIDPrefix = "retention-"
+
+    public var kind: Kind {
+        purpose == Self.retentionPurpose && decisionID.hasPrefix(Self.retentionIDPrefix) ? .retentionPurge : .decision
+    }
+
     /// The per-resource outcomes, parsed from the stored JSON (empty if it does not parse).
     public var resourceOutcomes: [ResourceOutcome] {
         guard let data = resources.data(using: .utf8),
@@ -23,7 +39,7 @@ extension AuditRecord {
 
     public var json: JSONValue {
         .object([
-            ("sequence", .int(Int(sequence))), ("decision_id", .string(decisionID)),
+            ("sequence", .int(Int(sequence))), ("kind", .string(kind.rawValue)), ("decision_id", .string(decisionID)),
             ("recorded_at", .string(Timestamps.format(recordedAt))), ("revision", .string(revision)), ("actor", .string(actor)),
             ("purpose", .string(purpose)), ("action", .string(action)), ("jurisdiction", jurisdiction.map(JSONValue.string) ?? .null),
             ("effect", .string(effect)), ("processing_region", processingRegion.map(JSONValue.string) ?? .null),

@@ -140,7 +140,7 @@ struct AuditStatsCommand: ParsableCommand {
         switch format {
         case .json:
             print(JSONValue.object([
-                ("records", .int(stats.records)),
+                ("records", .int(stats.records)), ("decisions", .int(stats.decisions)), ("retention_purges", .int(stats.retentionPurges)),
                 ("first", stats.first.map { .string(Timestamps.format($0)) } ?? .null),
                 ("last", stats.last.map { .string(Timestamps.format($0)) } ?? .null),
                 ("by_purpose", .array(stats.byPurpose.map { p in
@@ -152,7 +152,8 @@ struct AuditStatsCommand: ParsableCommand {
             ]).serialized())
         case .text:
             let span = stats.first.map { "from \(Timestamps.format($0)) to \(Timestamps.format(stats.last!))" } ?? "none"
-            print("\(stats.records) decisions (\(span)); \(stats.checkpoints) checkpoints; \(stats.erasures) erasures\n")
+            print("\(stats.decisions) decisions (\(span)); \(stats.retentionPurges) retention purge records; \(stats.checkpoints) checkpoints; "
+                  + "\(stats.erasures) erasures\n")
             print(table(header: ["PURPOSE", "PERMIT", "PARTIAL", "DENY", "TOTAL"],
                         rows: stats.byPurpose.map { [$0.purpose, "\($0.permit)", "\($0.partial)", "\($0.deny)", "\($0.total)"] }))
             print(table(header: ["REASON", "RECORDS"], rows: stats.topReasons.map { [$0.code, "\($0.records)"] }), terminator: "")
@@ -222,7 +223,7 @@ struct AccessReport {
 struct AuditEraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Erase a subject: their seal key, consent history and own budget spends go; their records stay, no longer tied to them."
+        abstract: "Erase a subject: their seal key, consent history, own budget spends, lineage entries and stored feature values go; their records stay, no longer tied to them."
     )
 
     @OptionGroup var store: StoreOptions
@@ -230,8 +231,15 @@ struct AuditEraseCommand: ParsableCommand {
     var subject: String
 
     func run() throws {
-        let count = try store.openExistingTrail().erase(subject: subject)
-        print("erased: \(count) record\(count == 1 ? "" : "s") can no longer be tied to the subject, and their consent history and "
-              + "own budget spends are gone; the trail still verifies")
+        let receipt = try store.openExistingTrail().erasure(of: subject)
+        func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        print("""
+            erased: what this database held about the subject, store by store
+              audit trail:    \(plural(receipt.records, "record")) can no longer be found or tied to them (they stay in the chain; it still verifies)
+              consent store:  \(plural(receipt.consentEvents, "event")) removed
+              budget ledger:  \(plural(receipt.budgetSpends, "spend")) of their own removed
+              lineage:        \(plural(receipt.trainingSetMemberships, "training-set membership")) removed
+              feature store:  \(plural(receipt.featureValues, "value")) removed
+            """)
     }
 }

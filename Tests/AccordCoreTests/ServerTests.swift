@@ -266,7 +266,7 @@ final class RunningServer: @unchecked Sendable {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(output)")
-        #expect(output.hasPrefix("ok: 10 checks"), "\(output)")
+        #expect(output.hasPrefix("ok: 31 checks"), "\(output)")
     }
 
     @Test func guardedReadsAndTrainingSetsThroughTheGate() throws {

@@ -17,6 +17,7 @@ Every answer is a decision Accord recorded; a value comes back only if its featu
 import datetime
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -78,17 +79,26 @@ class AccordClient:
     def decide_batch(self, requests):
         return self._call("POST", "/v1/decide/batch", {"requests": requests})["decisions"]
 
+    @staticmethod
+    def _subject_path(subject):
+        # Every byte but unreserved ones percent-encoded (RFC 3986), so that ids with '/', '?', '%', '+', spaces
+        # or non-ASCII letters name the same person on the server.
+        return "/v1/consent/" + urllib.parse.quote(str(subject), safe="")
+
     def grant(self, subject, scope, version=None, by_guardian=False):
         body = {"scope": scope, "by_guardian": by_guardian}
         if version is not None:
             body["version"] = version
-        return self._call("POST", f"/v1/consent/{subject}/grant", body, auth=True)
+        return self._call("POST", self._subject_path(subject) + "/grant", body, auth=True)
 
     def withdraw(self, subject, scope):
-        return self._call("POST", f"/v1/consent/{subject}/withdraw", {"scope": scope}, auth=True)
+        return self._call("POST", self._subject_path(subject) + "/withdraw", {"scope": scope}, auth=True)
 
     def consent(self, subject):
-        return self._call("GET", f"/v1/consent/{subject}", auth=True)
+        return self._call("GET", self._subject_path(subject), auth=True)
+
+    def consent_history(self, subject):
+        return self._call("GET", self._subject_path(subject) + "/history", auth=True)["events"]
 
 
 class GuardedFeatureStore:

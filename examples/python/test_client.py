@@ -59,6 +59,17 @@ rows = guard.get_online_features(["clicks_7d"], [{"user_id": "py-1", "age": 34, 
                                  purpose="personalization.recommendations", processing_region="EU")
 check(rows[0]["status"]["clicks_7d"] == "DENIED" and "consent.missing" in rows[0]["reasons"]["clicks_7d"], "withdrawal in force")
 
+# Ids that a URL would otherwise mangle: each is percent-encoded by the client and decoded once by the server.
+for odd in ["José Díaz", "a@b.example", "team/u-7", "100%", "u+1", "who?", "Jos%C3%A9"]:
+    person = {"id": odd, "properties": {"age": 34, "jurisdiction": "EU"}}
+    resource = {"type": "feature", "id": "clicks_7d", "properties": {"collected_at": fresh}}
+    client.grant(odd, "personalization", version=3)
+    check(client.evaluate(person, "read_online", resource, context)["decision"] is True, f"{odd!r}: permitted after the grant")
+    client.withdraw(odd, "personalization")
+    check(client.evaluate(person, "read_online", resource, context)["decision"] is False, f"{odd!r}: denied after the withdrawal")
+    kinds = [event["kind"] for event in client.consent_history(odd)]
+    check(kinds == ["grant", "withdraw"], f"{odd!r}: history {kinds}")
+
 try:
     AccordClient(base, token="wrong-token-1234567").grant("py-1", "ads")
     check(False, "a wrong token is refused")

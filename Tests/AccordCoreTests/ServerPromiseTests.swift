@@ -1,0 +1,84 @@
+import AccordCore
+import AccordStore
+import Foundation
+import GRDB
+import Testing
+
+/// Promises of the server that once did not hold (issue 14), each through the real binary on loopback.
+@Suite(.serialized) struct ServerPromiseTests {
+    static func evaluation(subject: String) -> [String: Any] {
+        var item = ServerTests.item("clicks_7d", consent: nil)
+        item["subject"] = ["type": "user", "id": subject, "properties": ["age": 40, "jurisdiction": "EU"]]
+        return item
+    }
+
+    /// Subject ids in a path are percent-decoded exactly once: a withdrawal through an encoded URL reaches the
+    /// person the decisions name (it once answered 201 and changed nothing).
+    @Test func encodedSubjectIdsInPathsNameTheSamePerson() throws {
+        let server = try RunningServer("accord-serve-ids")
+        let ids: [(raw: String, encoded: String)] = [
+            ("José Díaz", "Jos%C3%A9%20D%C3%ADaz"), ("a@b.example", "a%40b.example"), ("team/u-7", "team%2Fu-7"),
+            ("100%", "100%25"), ("u+1", "u+1"), ("u 2", "u%202"), ("who?", "who%3F"), ("Jos%C3%A9", "Jos%25C3%25A9"),
+        ]
+        for (raw, encoded) in ids {
+            let item = Self.evaluation(subject: raw)
+            #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "\(raw): nothing granted yet")
+            #expect(try server.post("/v1/consent/\(encoded)/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
+            #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == true, "\(raw): permitted after the grant")
+            #expect(try server.post("/v1/consent/\(encoded)/withdraw", ["scope": "personalization"], headers: server.auth).status == 201)
+            #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "\(raw): denied after the withdrawal")
+            let history = try server.get("/v1/consent/\(encoded)/history", headers: server.auth)
+            #expect(history.body["subject"] as? String == raw)
+            #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"], "\(raw)")
+        }
+        // "José" and "Jos%C3%A9" are two people: decoding happens once, never twice.
+        let store = try ConsentStore(path: server.db, durability: .normal)
+        #expect(try store.history(subject: "José Díaz").count == 2)
+        #expect(try store.history(subject: "Jos%C3%A9").count == 2)
+        #expect(try store.history(subject: "José").isEmpty)
+        // Not UTF-8 once decoded, or a broken escape: 400 with a code, nothing recorded.
+        // (Sent over a plain socket: URLSession would re-encode a malformed escape before sending it.)
+        for bad in ["%FF%FE", "%C3", "u%2", "u%zz"] {
+            let reply = try server.raw("POST", "/v1/consent/\(bad)/grant", body: #"{"scope":"personalization"}"#)
+            #expect(reply.status == 400 && reply.body.contains(#""code":"request.invalid_path""#), "\(bad): \(reply)")
+        }
+        // Query parameters are decoded the same way.
+        let records = try server.get("/v1/audit/records?subject=Jos%C3%A9%20D%C3%ADaz&limit=50", headers: server.auth)
+        #expect((records.body["records"] as? [Any])?.count == 3, "\(records.body)")
+        let badQuery = try server.get("/v1/audit/records?subject=%FF", headers: server.auth)
+        #expect(badQuery.status == 400 && (badQuery.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_query")
+        let badLimit = try server.get("/v1/audit/records?limit=many", headers: server.auth)
+        #expect(badLimit.status == 400, "a limit that is not a number is refused, not defaulted")
+    }
+}
+
+extension RunningServer {
+    /// One HTTP/1.1 request written byte for byte on a socket (the path exactly as given), and its status and body.
+    func raw(_ method: String, _ path: String, body: String = "", headers: [String: String]? = nil) throws -> (status: Int, body: String) {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw CorpusError("no socket") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw CorpusError("cannot connect to port \(port)") }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        for (name, value) in headers ?? auth { head += "\(name): \(value)\r\n" }
+        let request = Array((head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+        guard write(socket, request, request.count) == request.count else { throw CorpusError("short write") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(socket, &buffer, buffer.count)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+        return (status, text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+    }
+}
