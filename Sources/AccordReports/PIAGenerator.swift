@@ -31,11 +31,11 @@ extension PrivacyImpactAssessment {
             let verification = try trail.verify()
             let last = try trail.checkpoints().filter { $0.createdAt <= instant }.max { $0.size < $1.size }
             evidence = Evidence(
-                from: sources.from, to: instant, records: stats.records,
+                from: sources.from, to: instant, records: stats.decisions,
                 byPurpose: stats.byPurpose.map { ($0.purpose, $0.permit, $0.partial, $0.deny) }.sorted { $0.purpose < $1.purpose },
                 topReasons: stats.topReasons,
                 consentEvents: try sources.consent?.eventCounts(from: sources.from, to: instant) ?? [],
-                retentionPurges: activity.filter { $0.purpose == "accord.retention" }.reduce(0) { $0 + $1.records },
+                retentionPurges: stats.retentionPurges,
                 erasures: stats.erasures, intact: verification.isIntact, problems: verification.problems.map(\.description),
                 checkpoint: last.map { ($0.size, $0.root, $0.createdAt) })
         }
@@ -68,8 +68,8 @@ extension PrivacyImpactAssessment {
                 + "decision, from any process (a counter the database keeps invalidates every cache). Training sets record who they "
                 + "included, so `accord lineage --subject` names the models to retrain after a withdrawal.",
             rights: [
-                "Access (Art. 15): `accord audit export --subject ID` lists every decision about a person, each checked against their seal.",
-                "Erasure (Art. 17): `accord audit erase --subject ID` deletes the person's key, index entries, consent history, budget spends and lineage; the records stay, unreadable as theirs, and the trail still verifies.",
+                "Access (Art. 15): `accord audit export --subject ID` lists the feature values, consent history and training sets held about a person and every decision and retention purge recorded about them, each record checked against their seal.",
+                "Erasure (Art. 17): `accord audit erase --subject ID` deletes the person's stored feature values, key, index entries, consent history, budget spends and lineage; the records stay, unreadable as theirs, and the trail still verifies.",
                 "Objection (Art. 21) and opt-outs (CCPA §1798.120, GPC) are honoured in every decision where the jurisdiction provides them.",
             ])
         risks = RiskRegister.findings(set: set, plan: plan, facts: facts, activity: activity)

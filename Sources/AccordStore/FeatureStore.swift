@@ -167,6 +167,19 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
         }
     }
 
+    /// What the store holds for one entity, per feature: how many values and the span of their event times (an
+    /// access request's answer to "what data do you hold about me").
+    public func held(entity: String) throws -> [(feature: String, values: Int, oldest: Date, newest: Date)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT feature, count(*), min(event_timestamp), max(event_timestamp) FROM feature_value WHERE entity_key = ?
+                GROUP BY feature ORDER BY feature
+                """, arguments: [entity]).map { row in
+                (row[0], row[1], Date(timeIntervalSince1970: Double(row[2] as Int64)), Date(timeIntervalSince1970: Double(row[3] as Int64)))
+            }
+        }
+    }
+
     /// For one feature, the entities with values older than `cutoff`, and how many each.
     public func expired(feature: String, before cutoff: Date) throws -> [(entity: String, rows: Int)] {
         try queue.read { db in

@@ -56,6 +56,26 @@ struct StoreOptions: ParsableArguments {
         return try openTrail()
     }
 
+    /// The existing database, for the stores kept in it.
+    func openExistingDatabase() throws -> StoreDatabase {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw CommandFailure(code: .usage, message: "\(db): error: no such database")
+        }
+        do {
+            return try StoreDatabase(path: db, subjectKeyPath: subjectKey)
+        } catch {
+            throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the database: \(error)")
+        }
+    }
+
+    func openTrail(in database: StoreDatabase) throws -> SQLiteAuditTrail {
+        do {
+            return try SQLiteAuditTrail(database: database, signingKeyPath: signingKey)
+        } catch {
+            throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the audit trail: \(error)")
+        }
+    }
+
     func openTrail() throws -> SQLiteAuditTrail {
         do {
             return try SQLiteAuditTrail(path: db, subjectKeyPath: subjectKey, signingKeyPath: signingKey)

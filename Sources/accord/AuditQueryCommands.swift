@@ -161,65 +161,6 @@ struct AuditStatsCommand: ParsableCommand {
     }
 }
 
-struct AuditExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export",
-        abstract: "Everything recorded about one person, in plain language (a GDPR Art. 15 access request)."
-    )
-
-    @OptionGroup var store: StoreOptions
-    @Option(help: "The subject's id, as the requests named it.")
-    var subject: String
-    @Option(help: "Output format: text (for the person) or json.")
-    var format: OutputFormat = .text
-
-    func run() throws {
-        let trail = try store.openExistingTrail()
-        let records = try trail.export(subject: subject)
-        switch format {
-        case .json:
-            print(JSONValue.object([("subject", .string(subject)), ("generated_at", .string(Timestamps.format(Date()))),
-                                    ("records", .array(records.map(\.json)))]).serialized())
-        case .text:
-            print(AccessReport(subject: subject, records: records).text, terminator: "")
-        }
-    }
-}
-
-/// The access export in words a person can read.
-struct AccessReport {
-    let subject: String
-    let records: [AuditRecord]
-
-    var text: String {
-        var out = "Uses of the personal data of \(subject) recorded by Accord\n"
-        out += "Generated \(Timestamps.format(Date())). \(records.count) decision\(records.count == 1 ? "" : "s") found.\n"
-        if records.isEmpty { out += "\nNothing is recorded about this person (or their records were erased).\n" }
-        for (i, record) in records.enumerated() {
-            let outcome = ["permit": "allowed", "deny": "refused", "partial": "partly allowed"][record.effect] ?? record.effect
-            out += "\n\(i + 1). On \(humanTime(record.recordedAt)), \(record.actor) asked to \(record.action) data for the purpose "
-                + "\"\(record.purpose)\". It was \(outcome).\n"
-            for resource in record.resourceOutcomes {
-                let what = resource.category.map { "\(resource.resource) (\($0))" } ?? resource.resource
-                let why = resource.reasons.map { ReasonCode(rawValue: $0)?.explanation ?? $0 }.joined(separator: "; ")
-                out += "   - \(what): \(resource.effect == "permit" ? "allowed" : "refused") — \(why)\n"
-            }
-            var context: [String] = []
-            if let jurisdiction = record.jurisdiction { context.append("rules of \(jurisdiction)") }
-            if let region = record.processingRegion { context.append("processed in \(region)") }
-            context.append("policy version \(record.revision.prefix(12))")
-            context.append("decision \(record.decisionID)")
-            out += "   (\(context.joined(separator: ", ")))\n"
-        }
-        return out
-    }
-
-    private func humanTime(_ date: Date) -> String {
-        let text = Timestamps.format(date)
-        return text.replacingOccurrences(of: "T", with: " at ").replacingOccurrences(of: "Z", with: " UTC")
-    }
-}
-
 struct AuditEraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",

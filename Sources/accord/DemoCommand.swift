@@ -100,7 +100,7 @@ struct DemoCommand: ParsableCommand {
         let stats = try trail.stats(topReasons: 5)
 
         let summary = JSONValue.object([
-            ("decisions", .int(stats.records)),
+            ("records", .int(stats.records)), ("decisions", .int(stats.decisions)), ("retention_purge_records", .int(stats.retentionPurges)),
             ("by_effect", .object([("permit", .int(stats.byPurpose.map(\.permit).reduce(0, +))),
                                    ("partial", .int(stats.byPurpose.map(\.partial).reduce(0, +))),
                                    ("deny", .int(stats.byPurpose.map(\.deny).reduce(0, +)))])),
@@ -118,14 +118,15 @@ struct DemoCommand: ParsableCommand {
         print("""
 
             Summary (\(workspace)/summary.json; the trail is \(db))
-              decisions recorded: \(stats.records) — \(stats.byPurpose.map(\.permit).reduce(0, +)) permit, \
-            \(stats.byPurpose.map(\.partial).reduce(0, +)) partial, \(stats.byPurpose.map(\.deny).reduce(0, +)) deny
+              decisions recorded: \(stats.decisions) — \(stats.byPurpose.map(\.permit).reduce(0, +)) permit, \
+            \(stats.byPurpose.map(\.partial).reduce(0, +)) partial, \(stats.byPurpose.map(\.deny).reduce(0, +)) deny \
+            (and \(stats.retentionPurges) retention purge records)
               top reasons: \(stats.topReasons.map { "\($0.code) \($0.records)" }.joined(separator: ", "))
               online values: \(statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               training set: \(training.manifest.rowsIncluded) rows kept; excluded \(training.manifest.rowsExcluded.sorted { $0.key < $1.key }
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               click model AUC on held-out people: \(quality.map { String(format: "%.3f", $0) } ?? "n/a")
-              retention purge: \(purged.reduce(0) { $0 + $1.rows }) rows
+              retention purge: \(purged.reduce(0) { $0 + $1.rows }) rows deleted or anonymised, \(stats.retentionPurges) purge records
               audit trail: \(verification.isIntact ? "intact" : "NOT intact"), \(verification.records) records, checkpoint root \(checkpoint.root.prefix(16))…
               done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s
             """)
