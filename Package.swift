@@ -86,7 +86,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordGate", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AccordCore", "AccordStore", "AccordGate", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

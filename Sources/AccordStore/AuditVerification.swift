@@ -16,7 +16,12 @@ public struct AuditVerification: Sendable {
 public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case edited, missing, chainBroken = "chain_broken", forged, truncated, checkpointMismatch = "checkpoint_mismatch",
-             conflictingCheckpoints = "conflicting_checkpoints", badSignature = "bad_signature"
+             conflictingCheckpoints = "conflicting_checkpoints", badSignature = "bad_signature",
+             /// Records a published checkpoint vouches for are gone or changed (a rollback, truncation or wipe).
+             rolledBack = "rolled_back",
+             /// The lookup tables (subject index, postings) disagree with the records: rows removed hide records
+             /// from `query` and `export`; rows added point at records that do not carry them.
+             lookupMismatch = "lookup_mismatch"
     }
 
     public var kind: Kind
@@ -36,15 +41,32 @@ extension SQLiteAuditTrail {
     /// One pass over the rows as SQLite stores them: this thread reads and re-encodes a chunk while another
     /// hashes the one before, and the Merkle roots of every checkpointed size accumulate on the way.
     public func verify() throws -> AuditVerification {
+        try verify(against: [], publicKey: nil)
+    }
+
+    /// `verify()`, and also: the trail must still hold the tree of every published checkpoint in `notes` (its
+    /// first `size` records with that root), each signed by `publicKey` (hex; default: this trail's own key). A
+    /// trail rolled back, truncated or emptied below a published checkpoint fails, even with its in-database
+    /// checkpoints deleted too.
+    public func verify(against notes: [CheckpointNote], publicKey pinned: String? = nil) throws -> AuditVerification {
         try queue.read { db in
             let checkpoints = try Self.checkpoints(db)
             var verifier = AuditVerifier(macKey: macKey, publicKey: publicKey, checkpoints: checkpoints)
+            let signer = Data(hex: pinned ?? publicKey) ?? Data()
+            let published = notes.filter { note in
+                guard note.isSigned(by: signer) else {
+                    verifier.add(AuditProblem(kind: .badSignature, sequence: nil, decisionID: nil,
+                                              message: "the published checkpoint of \(note.size) records is not signed by key \((pinned ?? publicKey).prefix(16))…"))
+                    return false
+                }
+                return true
+            }
             // GRDB owns (and finalizes) the statement; the loop drives it through SQLite's C interface.
             let owner = try db.makeStatement(sql: "SELECT \(Self.columns) FROM audit_record ORDER BY sequence")
             let statement = owner.sqliteStatement
             // Hashing and the Merkle tree run on a serial queue, chunk after chunk in order, while this thread reads.
             let hashing = DispatchQueue(label: "accord.audit.verify")
-            let tree = CheckpointRoots(sizes: Set(checkpoints.map(\.size)))
+            let tree = CheckpointRoots(sizes: Set(checkpoints.map(\.size) + published.map(\.size)))
             var inFlight: (chunk: VerifyChunk, done: DispatchGroup)?
             var finished = false
             while !finished {
@@ -95,7 +117,11 @@ extension SQLiteAuditTrail {
                 verifier.merge(last.chunk)
             }
             withExtendedLifetime(owner) {}
-            return verifier.finish(roots: tree.roots, size: tree.size)
+            for note in published { verifier.check(published: note, roots: tree.roots, size: tree.size) }
+            var verification = verifier.finish(roots: tree.roots, size: tree.size)
+            // The lookup tables are checked against a trail that verified; a broken or cut chain is reported on its own.
+            if verification.isIntact { verification.problems += try Self.lookupProblems(db, macKey: macKey) }
+            return verification
         }
     }
 
@@ -218,6 +244,21 @@ struct AuditVerifier {
             }
             previous = records.hashes[i]
             expected = sequence + 1
+        }
+    }
+
+    mutating func add(_ problem: AuditProblem) { problems.append(problem) }
+
+    /// A published checkpoint: its tree must be the first `note.size` records of the trail as it is.
+    mutating func check(published note: CheckpointNote, roots: [Int64: Data], size: Int) {
+        if Int64(size) < note.size {
+            problems.append(AuditProblem(kind: .rolledBack, sequence: Int64(size) + 1, decisionID: nil,
+                                         message: "a published checkpoint covers \(note.size) records but the trail has \(size): records \(size + 1)…\(note.size) "
+                                             + "are missing (rolled back, truncated or emptied)"))
+        } else if roots[note.size] != note.root {
+            problems.append(AuditProblem(kind: .rolledBack, sequence: nil, decisionID: nil,
+                                         message: "the first \(note.size) records no longer have the root of the published checkpoint "
+                                             + "(\(note.root.hexString.prefix(16))…): records within them were replaced"))
         }
     }
 

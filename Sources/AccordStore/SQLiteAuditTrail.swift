@@ -22,7 +22,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     public let path: String
     let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
-    private let signingKey: Curve25519.Signing.PrivateKey
+    let signingKey: Curve25519.Signing.PrivateKey
     let macKey: RecordMAC
     /// Per-subject seal keys already read or created; touched only inside `queue` (so serialised by it).
     private let sealKeys = SealKeyCache()
@@ -218,7 +218,8 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         for (term, sequences) in byTerm {
             try posting.run(db) { s in s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences)) }
         }
-        try db.execute(sql: "DELETE FROM audit_term_pending")
+        // The append-only trigger lets pending rows go only while a fold is under way, inside this transaction.
+        try db.execute(sql: "INSERT INTO postings_fold_in_progress (n) VALUES (1); DELETE FROM audit_term_pending; DELETE FROM postings_fold_in_progress")
         pendingPostings = 0
     }
 
@@ -515,8 +516,10 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             // And the values the embedded feature store holds under their clear id (the one table keyed by it).
             try db.execute(sql: "DELETE FROM feature_value WHERE entity_key = ?", arguments: [subject])
             let featureValues = db.changesCount
-            try db.execute(sql: "INSERT INTO audit_erasure (erased_at, records) VALUES (?, ?)",
-                           arguments: [Int64(instant.timeIntervalSince1970), count])
+            let id = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM audit_erasure") ?? 0) + 1
+            let erasedAt = Int64(instant.timeIntervalSince1970)
+            try db.execute(sql: "INSERT INTO audit_erasure (id, erased_at, records, mac) VALUES (?, ?, ?, ?)",
+                           arguments: [id, erasedAt, count, Self.erasureMAC(id: id, erasedAt: erasedAt, records: Int64(count), key: macKey)])
             sealKeys.remove(tag: tag)
             return ErasureReceipt(records: count, consentEvents: consentEvents, budgetSpends: budgetSpends,
                                   trainingSetMemberships: memberships, featureValues: featureValues)

@@ -199,6 +199,38 @@ enum StoreMigrations {
                 postings BLOB NOT NULL
             );
             """),
+        ("0009-append-only-lookups", """
+            -- The lookup tables are derived from the records, but a row removed from them hides records from `query`
+            -- and `export`: they refuse UPDATE and DELETE like the records, except while their own maintenance runs
+            -- inside the writing transaction (an erasure; a fold of pending postings). `verify` checks them against
+            -- the records as well, since triggers stop mistakes, not someone who can drop them.
+            CREATE TABLE postings_fold_in_progress (n INTEGER NOT NULL);
+            CREATE TRIGGER audit_term_no_update BEFORE UPDATE ON audit_term
+                BEGIN SELECT RAISE(ABORT, 'audit lookups are append-only'); END;
+            CREATE TRIGGER audit_term_no_delete BEFORE DELETE ON audit_term
+                BEGIN SELECT RAISE(ABORT, 'audit lookups are append-only'); END;
+            CREATE TRIGGER audit_term_pending_no_update BEFORE UPDATE ON audit_term_pending
+                BEGIN SELECT RAISE(ABORT, 'audit lookups are append-only'); END;
+            CREATE TRIGGER audit_term_pending_no_delete BEFORE DELETE ON audit_term_pending
+                WHEN NOT EXISTS (SELECT 1 FROM postings_fold_in_progress)
+                BEGIN SELECT RAISE(ABORT, 'pending postings leave only when folded into audit_term'); END;
+            CREATE TRIGGER audit_subject_no_update BEFORE UPDATE ON audit_subject
+                BEGIN SELECT RAISE(ABORT, 'audit lookups are append-only'); END;
+            CREATE TRIGGER audit_subject_no_delete BEFORE DELETE ON audit_subject
+                WHEN NOT EXISTS (SELECT 1 FROM erasure_in_progress)
+                BEGIN SELECT RAISE(ABORT, 'audit lookups are append-only; a subject''s entries leave only with their erasure'); END;
+
+            -- Erasures are counted by `verify` (records no longer in the subject index must be exactly the erased
+            -- ones), so each new row carries a MAC under the trail's record key; rows written before this migration
+            -- (id up to `legacy_until`) have none.
+            ALTER TABLE audit_erasure ADD COLUMN mac BLOB;
+            CREATE TABLE audit_erasure_legacy (legacy_until INTEGER NOT NULL);
+            INSERT INTO audit_erasure_legacy (legacy_until) SELECT coalesce(max(id), 0) FROM audit_erasure;
+            CREATE TRIGGER audit_erasure_no_update BEFORE UPDATE ON audit_erasure
+                BEGIN SELECT RAISE(ABORT, 'erasure records are append-only'); END;
+            CREATE TRIGGER audit_erasure_no_delete BEFORE DELETE ON audit_erasure
+                BEGIN SELECT RAISE(ABORT, 'erasure records are append-only'); END;
+            """),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),

@@ -93,16 +93,36 @@ struct AuditVerifyCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(help: ArgumentHelp("Published checkpoints (a file of C2SP signed notes, or a folder of them): the trail must still hold each one's tree.",
+                               valueName: "CHECKPOINT_FILE"))
+    var against: String?
+
+    @Option(help: "The hex Ed25519 public key the published checkpoints must be signed by (default: the trail's own signing key).")
+    var publicKey: String?
+
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
     func run() throws {
-        let verification = try store.openExistingTrail().verify()
+        var notes: [CheckpointNote] = []
+        if let against {
+            do {
+                notes = try CheckpointNote.read(from: against)
+            } catch {
+                throw CommandFailure(code: .usage, message: "\(against): error: \(error)")
+            }
+            guard !notes.isEmpty else { throw CommandFailure(code: .usage, message: "\(against): error: no checkpoint in it") }
+        }
+        if let publicKey, Data(hexKey: publicKey)?.count != 32 {
+            throw CommandFailure(code: .usage, message: "--public-key: error: expected 64 hexadecimal digits (an Ed25519 public key)")
+        }
+        let verification = try store.openExistingTrail().verify(against: notes, publicKey: publicKey?.lowercased())
         switch format {
         case .text:
             for problem in verification.problems { print("\(store.db): error: \(problem)") }
             print(verification.isIntact
                   ? "ok: \(verification.records) records, \(verification.checkpoints) checkpoints verified"
+                    + (notes.isEmpty ? "" : ", and \(notes.count) published checkpoint\(notes.count == 1 ? "" : "s") (up to \(notes.map(\.size).max()!) records) still held")
                   : "\(verification.problems.count) problem(s) in \(verification.records) records")
         case .json:
             print(JSONValue.object([
@@ -129,8 +149,21 @@ struct AuditCheckpointCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(help: ArgumentHelp("Also append the checkpoint, as a C2SP signed note, to FILE (or write it into the folder DIR).", valueName: "FILE|DIR"))
+    var publish: String?
+
     func run() throws {
-        let checkpoint = try store.openTrail().checkpoint()
+        let trail = try store.openTrail()
+        let checkpoint: Checkpoint
+        if let publish {
+            do {
+                checkpoint = try trail.checkpoint(publishingTo: publish).0
+            } catch let error as StoreError {
+                throw CommandFailure(code: .internalError, message: "\(publish): error: \(error)")
+            }
+        } else {
+            checkpoint = try trail.checkpoint()
+        }
         print(JSONValue.object([("id", .int(Int(checkpoint.id))), ("size", .int(Int(checkpoint.size))), ("root", .string(checkpoint.root)),
                                 ("signature", .string(checkpoint.signature)), ("public_key", .string(checkpoint.publicKey))]).serialized())
     }
@@ -211,5 +244,14 @@ struct AuditVerifyProofCommand: ParsableCommand {
             print("\(proof): error: the proof does not verify")
             throw ExitCode(AccordExit.policyProblem.rawValue)
         }
+    }
+}
+
+extension Data {
+    /// 32 bytes from 64 hexadecimal digits, or nil.
+    init?(hexKey text: String) {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return nil }
+        self.init(stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! })
     }
 }

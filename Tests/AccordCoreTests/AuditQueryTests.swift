@@ -332,7 +332,8 @@ struct QueryFixture {
                       "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04",
                       "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2",
                       "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab",
-                      "0008-pending-postings": "098443aea6f1e9317feccc19240aa597c07dc1cec76226b407516479985ea9d9"]
+                      "0008-pending-postings": "098443aea6f1e9317feccc19240aa597c07dc1cec76226b407516479985ea9d9",
+                      "0009-append-only-lookups": "34244b0490565ac3665caa060d4fcaeb250fdcc35214104e71bc06361b65cc73"]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")
@@ -409,15 +410,15 @@ struct QueryFixture {
 
         let export = try runAccord(["audit", "export", "--db", db, "--subject", "u-1010"])
         #expect(export.status == 0)
-        #expect(export.stdout.contains("Uses of the personal data of u-1010"))
-        #expect(export.stdout.contains("1 decision found"))
+        #expect(export.stdout.contains("What Accord holds and has recorded about u-1010"))
+        #expect(export.stdout.contains("1 decision about uses of your data, and 0 retention purges, recorded"))
         #expect(export.stdout.contains("trainer asked to train data for the purpose \"model.training\""))
         #expect(export.stdout.contains(ids[13]))
         #expect(!export.stdout.contains(ids[14]), "another person's decision")
 
         let erase = try runAccord(["audit", "erase", "--db", db, "--subject", "u-1010"])
         #expect(erase.status == 0)
-        #expect(erase.stdout.contains("erased: 1 record"))
+        #expect(erase.stdout.contains("audit trail:    1 record can no longer be found or tied to them"))
         let after = try runAccord(["audit", "export", "--db", db, "--subject", "u-1010", "--format", "json"])
         #expect((try jsonObject(after.stdout)["records"] as? [Any])?.isEmpty == true)
         #expect(try runAccord(["audit", "verify", "--db", db]).status == 0, "the chain still verifies after erasure")
