@@ -20,9 +20,15 @@ public struct ServerConfiguration: Sendable {
     public var token: String?
     public var maxBodyBytes: Int
     public var durability: Durability
+    /// Checkpoints signed in the background: after this many new records, or this long after the last one when
+    /// records came in meanwhile (nil: only on request).
+    public var checkpointEvery: CheckpointSchedule?
+    /// Where each background checkpoint is published as a C2SP signed note (a file appended to, or a folder).
+    public var publishCheckpoints: String?
 
     public init(policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
-                token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full) {
+                token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
+                checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil) {
         self.policies = policies
         self.database = database
         self.host = host
@@ -30,6 +36,26 @@ public struct ServerConfiguration: Sendable {
         self.token = token
         self.maxBodyBytes = maxBodyBytes
         self.durability = durability
+        self.checkpointEvery = checkpointEvery
+        self.publishCheckpoints = publishCheckpoints
+    }
+}
+
+/// When the server checkpoints on its own: every N records, or every T seconds (if anything was recorded).
+public enum CheckpointSchedule: Sendable, Equatable {
+    case records(Int)
+    case seconds(Int)
+
+    /// `10000` (records) or `30s`, `5m` (time).
+    public init?(_ text: String) {
+        if let n = Int(text), n > 0 { self = .records(n); return }
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0 else { return nil }
+        switch unit {
+        case "s": self = .seconds(n)
+        case "m": self = .seconds(n * 60)
+        case "h": self = .seconds(n * 3_600)
+        default: return nil
+        }
     }
 }
 
@@ -456,6 +482,10 @@ public struct AccordHTTPServer: Sendable {
             }
         }
         hangup.resume()
+        let checkpoints = configuration.checkpointEvery.map { schedule in
+            Task.detached { await Self.checkpointInBackground(service: service, schedule: schedule, publish: configuration.publishCheckpoints, logger: logger) }
+        }
+        defer { checkpoints?.cancel() }
         let app = Application(
             router: router(),
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
@@ -466,5 +496,31 @@ public struct AccordHTTPServer: Sendable {
             logger: logger)
         try await app.runService()
         hangup.cancel()
+    }
+
+    /// Signs (and publishes) a checkpoint whenever the schedule says one is due; a failure is logged and tried
+    /// again at the next tick, never fatal to serving.
+    static func checkpointInBackground(service: DecisionService, schedule: CheckpointSchedule, publish: String?, logger: Logger) async {
+        var lastSize = (try? service.trail.checkpoints().map(\.size).max()) ?? 0
+        var lastTime = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            guard let size = try? service.trail.count(), Int64(size) > lastSize else { continue }
+            let due = switch schedule {
+            case .records(let n): Int64(size) - lastSize >= Int64(n)
+            case .seconds(let t): ContinuousClock.now - lastTime >= .seconds(t)
+            }
+            guard due else { continue }
+            do {
+                let checkpoint = try publish.map { try service.trail.checkpoint(publishingTo: $0).0 } ?? service.trail.checkpoint()
+                lastSize = checkpoint.size
+                lastTime = .now
+                logger.info("checkpoint", metadata: ["size": .string("\(checkpoint.size)"), "root": .string(checkpoint.root),
+                                                     "published": .string(publish ?? "no")])
+            } catch {
+                logger.error("checkpoint failed; trying again", metadata: ["error": .string("\(error)")])
+                lastTime = .now
+            }
+        }
     }
 }

@@ -31,6 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "full (default), normal or off: how hard each commit is pushed to disk.")
     var durability = "full"
 
+    @Option(help: ArgumentHelp("Sign a checkpoint on its own every N records (10000) or every T of time (30s, 5m, 1h) when records came in.",
+                               valueName: "N|T"))
+    var checkpointEvery: String?
+
+    @Option(help: ArgumentHelp("Publish each background checkpoint as a C2SP signed note: appended to FILE, or written into DIR.", valueName: "FILE|DIR"))
+    var publish: String?
+
     func run() async throws {
         var token = ProcessInfo.processInfo.environment["ACCORD_TOKEN"]
         if let tokenFile {
@@ -45,10 +52,20 @@ struct ServeCommand: AsyncParsableCommand {
         guard let durability = Durability(rawValue: durability) else {
             throw CommandFailure(code: .usage, message: "--durability: error: full, normal or off")
         }
+        var schedule: CheckpointSchedule?
+        if let checkpointEvery {
+            guard let parsed = CheckpointSchedule(checkpointEvery) else {
+                throw CommandFailure(code: .usage, message: "--checkpoint-every: error: a number of records (10000) or a time with a unit (30s, 5m, 1h)")
+            }
+            schedule = parsed
+        } else if publish != nil {
+            throw CommandFailure(code: .usage, message: "--publish: error: needs --checkpoint-every (when to checkpoint)")
+        }
         let server: AccordHTTPServer
         do {
             server = try AccordHTTPServer(configuration: ServerConfiguration(policies: policies, database: db, host: host, port: port, token: token,
-                                                                            maxBodyBytes: maxBody, durability: durability))
+                                                                            maxBodyBytes: maxBody, durability: durability,
+                                                                            checkpointEvery: schedule, publishCheckpoints: publish))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
         }

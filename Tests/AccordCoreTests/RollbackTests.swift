@@ -154,4 +154,45 @@ import Testing
         #expect(!edited.isSigned(by: key.publicKey.rawRepresentation), "the size is signed")
         #expect(throws: CheckpointNote.ParseError.self) { try CheckpointNote.parseAll("origin\nnot-a-number\nAAAA\n\n") }
     }
+
+    /// Through the real binaries: the server publishes checkpoints on its own; `verify --against` with a pinned
+    /// key passes on the trail, fails on another key, and fails once the trail is rolled back.
+    @Test func theServerPublishesAndTheCLIVerifiesAgainstIt() throws {
+        let directory = try Fixtures.temporaryFolder("accord-publish")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let published = directory.appendingPathComponent("published").path
+        try FileManager.default.createDirectory(atPath: published, withIntermediateDirectories: true)
+        let server = try RunningServer("accord-serve-publish", arguments: ["--checkpoint-every", "5", "--publish", published])
+        for _ in 0..<12 { #expect(try server.post("/access/v1/evaluation", ServerTests.item("clicks_7d")).status == 200) }
+        var notes: [CheckpointNote] = []
+        for _ in 0..<50 where notes.map(\.size).max() ?? 0 < 10 {
+            Thread.sleep(forTimeInterval: 0.1)
+            notes = (try? CheckpointNote.read(from: published)) ?? []
+        }
+        #expect(notes.map(\.size).max() ?? 0 >= 10, "the server published a checkpoint after every 5 records: \(notes.map(\.size))")
+        server.stop()
+        let db = server.db
+        let key = try SQLiteAuditTrail(path: db, durability: .normal).publicKey
+        let ok = try runAccord(["audit", "verify", "--db", db, "--against", published, "--public-key", key])
+        #expect(ok.status == 0 && ok.stdout.contains("published checkpoint"), "\(ok.stdout)\(ok.stderr)")
+        let other = String(repeating: "ab", count: 32)
+        let wrongKey = try runAccord(["audit", "verify", "--db", db, "--against", published, "--public-key", other])
+        #expect(wrongKey.status == 1 && wrongKey.stdout.contains("bad_signature"), "\(wrongKey.stdout)")
+        #expect(try runAccord(["audit", "verify", "--db", db, "--against", published, "--public-key", "xyz"]).status == 2)
+
+        // By hand: a checkpoint appended to a file, then the trail emptied behind Accord's back.
+        let file = directory.appendingPathComponent("notes.txt").path
+        #expect(try runAccord(["audit", "checkpoint", "--db", db, "--publish", file]).status == 0)
+        #expect(try runAccord(["audit", "checkpoint", "--db", db, "--publish", file]).status == 0)
+        #expect(try CheckpointNote.read(from: file).count == 2)
+        try tamper(db, """
+            DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
+            DROP TRIGGER audit_term_no_delete; DROP TRIGGER audit_term_pending_no_delete;
+            DELETE FROM audit_record; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state; DELETE FROM audit_subject;
+            DELETE FROM audit_term; DELETE FROM audit_term_pending;
+            """)
+        #expect(try runAccord(["audit", "verify", "--db", db]).status == 0, "alone, an empty trail verifies")
+        let caught = try runAccord(["audit", "verify", "--db", db, "--against", file, "--public-key", key])
+        #expect(caught.status == 1 && caught.stdout.contains("rolled_back") && caught.stdout.contains("the trail has 0"), "\(caught.stdout)")
+    }
 }
