@@ -86,11 +86,15 @@ public struct AccordHTTPServer: Sendable {
     /// The duration histogram's buckets: fine below 10 ms, where decisions are answered.
     static let durationBuckets: [Duration] = [0.25, 0.5, 1, 2, 5, 10, 25, 100, 1_000].map { .microseconds(Int64($0 * 1_000)) }
 
-    public init(configuration: ServerConfiguration) throws {
+    let monitor: FailClosedMonitor
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "accord")) throws {
         self.configuration = configuration
         let database = try StoreDatabase(path: configuration.database, durability: configuration.durability)
         service = try DecisionService(policies: configuration.policies, database: database)
         registry = PrometheusCollectorRegistry()
+        monitor = FailClosedMonitor(logger: logger)
+        service.monitor = monitor
     }
 
     /// An error answered as JSON with a stable code.
@@ -191,6 +195,10 @@ public struct AccordHTTPServer: Sendable {
         router.get("/healthz") { request, _ in await handle(request) { request in json(.object([("status", .string("ok"))]), request: request) } }
         router.get("/readyz") { request, _ in
             await handle(request) { request in
+                // Not ready while decisions cannot be recorded (each would be a deny) or the file is found damaged.
+                if let cause = service.database.health.poisoned ?? monitor.trailDown {
+                    throw Failure(status: .serviceUnavailable, code: "audit.unavailable", message: "decisions cannot be recorded: \(cause)")
+                }
                 _ = try await blocking { try service.trail.count() }
                 return json(.object([("status", .string("ready")), ("revision", .string(service.plan.revision))]), request: request)
             }

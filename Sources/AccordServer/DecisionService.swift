@@ -18,6 +18,8 @@ public final class DecisionService: @unchecked Sendable {
     public let lineage: LineageStore
     private let lock = NSLock()
     private var current: DecisionPlan
+    /// Told of every decision that failed closed (the server's logs, metrics and readiness).
+    var monitor: FailClosedMonitor?
 
     public init(policies: String, database: StoreDatabase) throws {
         self.policies = policies
@@ -81,9 +83,12 @@ public final class DecisionService: @unchecked Sendable {
         }
         do {
             try await recorder.record(decided.map { AuditEntry(decision: $0.1, request: $0.0, decisionID: $0.2, instant: instant) })
+            monitor?.observe(decided.map(\.1), recorded: true)
             return decided.map { ($0.1, $0.2) }
         } catch {
-            return decided.map { ($0.1.denyingEverything(because: Reason(.auditUnavailable, detail: "\(error)")), $0.2) }
+            let denied = decided.map { ($0.1.denyingEverything(because: Reason(.auditUnavailable, detail: "\(error)")), $0.2) }
+            monitor?.observe(denied.map(\.0), recorded: false)
+            return denied
         }
     }
 

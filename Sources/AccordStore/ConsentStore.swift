@@ -69,6 +69,7 @@ public struct DerivedConsent: Sendable, Equatable {
 public final class ConsentStore: @unchecked Sendable {
     public let path: String
     let queue: DatabasePool
+    let health: StoreHealth
     /// A read-only connection of the store's own for the look-up every decision makes: a plain serial
     /// connection answers it faster than borrowing one of the pool's readers.
     private let reader: DatabaseQueue
@@ -86,6 +87,7 @@ public final class ConsentStore: @unchecked Sendable {
     /// The store in `database`, on its connection (and a reading connection of its own).
     public init(database: StoreDatabase) throws {
         path = database.path
+        health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
         reader = try StoreMigrations.openReader(path: path)
     }
@@ -102,7 +104,7 @@ public final class ConsentStore: @unchecked Sendable {
         let recordedAt = Date(timeIntervalSince1970: instant.timeIntervalSince1970.rounded(.down))
         let pseudonyms = events.map { pseudonymizer.pseudonym(for: $0.subject) }
         var versionBefore: Int64 = 0
-        let records = try queue.write { db -> [ConsentEventRecord] in
+        let records = try health.guarding { try queue.write { db -> [ConsentEventRecord] in
             let before = try Int64.fetchOne(db, sql: "SELECT n FROM consent_version") ?? 0
             defer { versionBefore = before }
             let insert = try db.cachedStatement(sql: """
@@ -118,7 +120,7 @@ public final class ConsentStore: @unchecked Sendable {
                 stored.occurredAt = Date(timeIntervalSince1970: event.occurredAt.timeIntervalSince1970.rounded(.down))
                 return ConsentEventRecord(id: db.lastInsertedRowID, event: stored, recordedAt: recordedAt)
             }
-        }
+        } }
         lock.lock()
         for pseudonym in pseudonyms { histories[pseudonym] = nil }
         // Only our own events since the last look: the rest of the cache is still good.
@@ -187,7 +189,7 @@ public final class ConsentStore: @unchecked Sendable {
     /// stands until withdrawn or expired (and the plan also lapses it by the scope's `expires_after`);
     /// objections and opt-outs stand once made.
     public func consent(subject: String, asOf instant: Date) throws -> DerivedConsent {
-        Self.fold(try history(subject: subject), asOf: instant)
+        Self.fold(try health.guarding { try history(subject: subject) }, asOf: instant)
     }
 
     static func fold(_ history: [ConsentEventRecord], asOf instant: Date) -> DerivedConsent {

@@ -41,10 +41,13 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case unavailable(String)
     case durabilityNotGuaranteed(String)
     case corruptIndex(String)
+    /// SQLite found the file damaged (`quick_check` at open, or a malformed page since): not written again.
+    case corrupt(path: String, detail: String)
 
     public var description: String {
         switch self {
         case .badKeyFile(let path, let reason): "\(path): key file unusable: \(reason)"
+        case .corrupt(let path, let detail): "\(path): the database is damaged (\(detail)); it is not written to again — restore it from a copy and restart"
         case .unavailable(let reason): "audit trail unavailable: \(reason)"
         case .durabilityNotGuaranteed(let reason): "durability setting not in force: \(reason)"
         case .corruptIndex(let what): "audit trail index damaged (\(what)); the records themselves are checked by `accord audit verify`"

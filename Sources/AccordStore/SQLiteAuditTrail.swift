@@ -21,6 +21,8 @@ public enum Durability: String, Sendable, CaseIterable {
 public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     public let path: String
     let queue: DatabasePool
+    /// Shared with the other stores on the file: once it is found damaged, no more records are written.
+    public let health: StoreHealth
     private let pseudonymizer: SubjectPseudonymizer
     let signingKey: Curve25519.Signing.PrivateKey
     let macKey: RecordMAC
@@ -47,6 +49,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// The trail in `database`, on its connection; the signing key defaults to `<path>.signing-key`.
     public init(database: StoreDatabase, signingKeyPath: String? = nil) throws {
         path = database.path
+        health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
                                                mayCreate: !StoreMigrations.holdsData(queue, signed: true))
@@ -81,7 +84,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             + stride(from: head, to: entries.count, by: Self.sliceSize).map { $0..<min($0 + Self.sliceSize, entries.count) }
         // The transaction is managed here, inside the queue, so that a failure at any point — commit included —
         // is cleaned up before any other batch can run.
-        return try queue.writeWithoutTransaction { db in
+        return try health.guarding { try queue.writeWithoutTransaction { db in
             keysCreatedInBatch.removeAll()
             var records: [AuditRecord] = []
             do {
@@ -97,7 +100,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
                 throw error
             }
             return records
-        }
+        } }
     }
 
     private func appendBatch(_ entries: [AuditEntry], slices: [Range<Int>], _ db: Database) throws -> [AuditRecord] {
@@ -438,6 +441,10 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// Commits the Merkle root of every record so far, signed.
     @discardableResult
     public func checkpoint(at instant: Date = Date()) throws -> Checkpoint {
+        try health.guarding { try writeCheckpoint(at: instant) }
+    }
+
+    private func writeCheckpoint(at instant: Date) throws -> Checkpoint {
         try queue.write { db in
             // Start from the tree as the last checkpoint left it, if its records are still the first ones:
             // a checkpoint then costs the records since, not the whole trail.
@@ -492,7 +499,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
     /// `erase(subject:at:)`).
     public func erasure(of subject: String, at instant: Date = Date()) throws -> ErasureReceipt {
         let pseudonym = pseudonymizer.pseudonym(for: subject)
-        let receipt = try queue.write { db -> ErasureReceipt in
+        let receipt = try health.guarding { try queue.write { db -> ErasureReceipt in
             let tag = AuditTerm.subjectTag(pseudonym)
             let count = try Self.sealedSequences(db, pseudonym: pseudonym).count
             try db.execute(sql: "DELETE FROM subject_key WHERE pseudonym = ?", arguments: [pseudonym])
@@ -523,7 +530,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
             sealKeys.remove(tag: tag)
             return ErasureReceipt(records: count, consentEvents: consentEvents, budgetSpends: budgetSpends,
                                   trainingSetMemberships: memberships, featureValues: featureValues)
-        }
+        } }
         try truncateWAL()
         return receipt
     }

@@ -236,6 +236,14 @@ enum StoreMigrations {
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),
     /// freed bytes zeroed — and brings its schema up to date.
     static func open(path: String, durability: Durability) throws -> DatabasePool {
+        do {
+            return try openChecked(path: path, durability: durability)
+        } catch let error as DatabaseError where StoreHealth.meansDamage(error.resultCode) {
+            throw StoreError.corrupt(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    private static func openChecked(path: String, durability: Durability) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -264,6 +272,9 @@ enum StoreMigrations {
         guard synchronous == durability.pragmaValue else {
             throw StoreError.durabilityNotGuaranteed("PRAGMA synchronous is \(synchronous ?? -1), expected \(durability.pragmaValue)")
         }
+        // A damaged file is refused before anything is written to it (a quick check reads every page once).
+        let check = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        guard check == ["ok"] else { throw StoreError.corrupt(path: path, detail: "quick_check: " + check.joined(separator: "; ")) }
         try refuseEarlierSchema(queue)
         try migrator.migrate(queue)
         return queue

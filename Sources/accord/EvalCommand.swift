@@ -62,20 +62,37 @@ struct EvalCommand: ParsableCommand {
         let consent = consentStore ? try store.openConsent() : nil
         let ledger = budgets ? try store.openBudgets() : nil
         let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent, budgets: ledger) : nil
+        // A decision turned into a deny because the trail or the consent store failed is answered (as a deny), and
+        // its cause goes to standard error once; the command then exits 3, so a script cannot miss it.
+        var failedClosed = 0
+        var causesSeen: Set<String> = []
+        func noteFailure(_ decision: Decision) {
+            guard let reason = decision.failedClosed else { return }
+            failedClosed += 1
+            let cause = "\(reason.code.rawValue): \(reason.detail ?? "no detail")"
+            if causesSeen.insert(cause).inserted { writeError("error: decisions denied because they could not be made safely (fail closed): \(cause)") }
+        }
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
             let requests = batch.map { ($0, DecisionID.next()) }
             if let recorder {
                 return zip(requests, recorder.decide(batch: requests, asOf: instant, options: options)).map { request, outcome in
-                    outcome.decision.json(decisionID: request.1).serialized()
+                    noteFailure(outcome.decision)
+                    return outcome.decision.json(decisionID: request.1).serialized()
                 }
             }
             return requests.map { request, id in
                 var decision = consent?.decide(request, with: plan, asOf: instant, options: options)
                     ?? plan.evaluate(request, asOf: instant, options: options)
                 if let ledger { decision = ledger.spend(decision, for: request, decisionID: id) }
+                noteFailure(decision)
                 return decision.json(decisionID: id).serialized()
             }
+        }
+        func finish() throws {
+            guard failedClosed > 0 else { return }
+            writeError("error: \(failedClosed) decision\(failedClosed == 1 ? " was" : "s were") denied because a store failed (see above)")
+            throw ExitCode(AccordExit.internalError.rawValue)
         }
 
         if let request {
@@ -86,6 +103,7 @@ struct EvalCommand: ParsableCommand {
             } catch {
                 throw CommandFailure(code: .usage, message: "\(request): error: \(error)")
             }
+            try finish()
             return
         }
         guard let lines = LineReader(path: requests!) else {
@@ -119,6 +137,7 @@ struct EvalCommand: ParsableCommand {
             }
         }
         flush()
+        try finish()
         if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
     }
 

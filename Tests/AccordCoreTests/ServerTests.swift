@@ -26,8 +26,11 @@ final class RunningServer: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["ACCORD_TOKEN"] = token
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // What the server logs (standard output and error), for tests that read it.
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("server.log").path, contents: nil)
+        let log = try FileHandle(forWritingTo: folder.appendingPathComponent("server.log"))
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
         // Up within ten seconds, or the test fails.
         for _ in 0..<100 {
@@ -41,6 +44,9 @@ final class RunningServer: @unchecked Sendable {
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
     }
+
+    /// Everything the server has logged so far.
+    var log: String { (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }
 
     deinit {
         stop()

@@ -233,6 +233,15 @@ public struct Decision: Sendable, Hashable {
         denying(Set(resources.indices), because: reason)
     }
 
+    /// The reason this decision was turned into a deny because a store could not be used (`audit.unavailable`,
+    /// `consent.unavailable`), if it was: what an operator must be told about.
+    public var failedClosed: Reason? {
+        for resource in resources {
+            if let reason = resource.reasons.first(where: { $0.code == .auditUnavailable || $0.code == .consentUnavailable }) { return reason }
+        }
+        return nil
+    }
+
     /// The decision with the resources at `indices` denied for `reason` alone (their obligations and
     /// `delete_by` dropped) and the overall effect recomputed.
     public func denying(_ indices: Set<Int>, because reason: Reason) -> Decision {
