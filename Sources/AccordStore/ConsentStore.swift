@@ -89,7 +89,7 @@ public final class ConsentStore: @unchecked Sendable {
         path = database.path
         health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
-        reader = try StoreMigrations.openReader(path: path)
+        reader = try StoreMigrations.openReader(path: database.readerLocation)
     }
 
     /// Records events for one subject, in order, in one transaction; returns them with their ids.

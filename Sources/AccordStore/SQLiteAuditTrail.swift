@@ -52,7 +52,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
         let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
-                                               mayCreate: !StoreMigrations.holdsData(queue, signed: true))
+                                               mayCreate: !database.isReadOnly && !StoreMigrations.holdsData(queue, signed: true))
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
         macKey = RecordMAC(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
                                                        info: Data("accord audit record mac v1".utf8), outputByteCount: 32))

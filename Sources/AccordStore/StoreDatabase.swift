@@ -14,6 +14,10 @@ public final class StoreDatabase: Sendable {
     let subjectKeyPath: String?
     /// Whether the file is still fit to write: once SQLite reports it damaged, nothing writes to it again.
     public let health: StoreHealth
+    /// Opened for reading only (`init(readingOnly:)`): stores on it answer reads; every write fails.
+    public let isReadOnly: Bool
+    /// Where further read-only connections open the file (a URI when it is read as immutable).
+    let readerLocation: String
 
     /// Opens (or creates) the database at `path`, with subject pseudonyms keyed by `<path>.subject-key` unless
     /// another key file is named. A file that fails SQLite's `quick_check` is refused (`StoreError.corrupt`).
@@ -22,7 +26,22 @@ public final class StoreDatabase: Sendable {
         self.durability = durability
         self.subjectKeyPath = subjectKeyPath
         health = StoreHealth(path: path)
+        isReadOnly = false
+        readerLocation = path
         (queue, pseudonymizer) = try StoreMigrations.openWithSubjectKey(path: path, subjectKeyPath: subjectKeyPath, durability: durability)
+    }
+
+    /// Opens an existing database for reading only — for `verify`, `query`, `stats`, `export` and `prove`:
+    /// nothing is created, migrated or written, and a copy on read-only storage reads without `-wal` or `-shm`
+    /// files. Key files are read, never created.
+    public init(readingOnly path: String, subjectKeyPath: String? = nil) throws {
+        self.path = path
+        durability = .full
+        self.subjectKeyPath = subjectKeyPath
+        health = StoreHealth(path: path)
+        isReadOnly = true
+        (queue, readerLocation) = try StoreMigrations.openReadOnly(path: path)
+        pseudonymizer = SubjectPseudonymizer(key: try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key", mayCreate: false))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The stores' schema, as numbered migrations written in SQL. A released migration is never edited
@@ -278,6 +279,47 @@ enum StoreMigrations {
         try refuseEarlierSchema(queue)
         try migrator.migrate(queue)
         return queue
+    }
+
+    /// Opens an existing database for reading only: nothing is written, migrated or created — on read-only
+    /// storage (a copy for an auditor, a snapshot) no `-wal` or `-shm` file is needed. Returns the pool and the
+    /// location other read-only connections must open (a URI when the file is opened as immutable).
+    static func openReadOnly(path: String) throws -> (DatabasePool, location: String) {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.unavailable("\(path): no such database") }
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let shm = FileManager.default.fileExists(atPath: path + "-shm")
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? nil
+        var location = path
+        if !shm && access(folder, W_OK) != 0 {
+            // Read-only storage without the shared-memory file: SQLite can read it only as immutable, and only if
+            // no write-ahead log holds commits the main file lacks.
+            if let walSize, walSize > 0 {
+                throw StoreError.unavailable("\(path): its write-ahead log (\(path)-wal) holds commits but this read-only folder has no "
+                                             + "\(path)-shm; copy the database after `PRAGMA wal_checkpoint(TRUNCATE)`, or with its -shm file")
+            }
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            location = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 2
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -8192") }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: location, configuration: configuration)
+        } catch let error as DatabaseError where StoreHealth.meansDamage(error.resultCode) {
+            throw StoreError.corrupt(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
+        let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        guard check == ["ok"] else { throw StoreError.corrupt(path: path, detail: "quick_check: " + check.joined(separator: "; ")) }
+        try refuseEarlierSchema(pool)
+        guard try pool.read({ try migrator.hasCompletedMigrations($0) }) else {
+            throw StoreError.unavailable("\(path) was written by an earlier version of Accord; open it once with a command that writes "
+                                         + "(for example `accord audit checkpoint`) to bring its schema up to date, then read it")
+        }
+        return (pool, location)
     }
 
     /// A read-only connection to a database `open` has already brought up to date.

@@ -56,16 +56,22 @@ struct StoreOptions: ParsableArguments {
         return try openTrail()
     }
 
-    /// The existing database, for the stores kept in it.
-    func openExistingDatabase() throws -> StoreDatabase {
+    /// The existing database, opened for reading only (nothing created, migrated or written; read-only storage
+    /// works), for the commands that only read: verify, query, stats, export, prove.
+    func openReadOnlyDatabase() throws -> StoreDatabase {
         guard FileManager.default.fileExists(atPath: db) else {
             throw CommandFailure(code: .usage, message: "\(db): error: no such database")
         }
         do {
-            return try StoreDatabase(path: db, subjectKeyPath: subjectKey)
+            return try StoreDatabase(readingOnly: db, subjectKeyPath: subjectKey)
         } catch {
             throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the database: \(error)")
         }
+    }
+
+    /// The existing trail, read-only.
+    func openReadOnlyTrail() throws -> SQLiteAuditTrail {
+        try openTrail(in: openReadOnlyDatabase())
     }
 
     func openTrail(in database: StoreDatabase) throws -> SQLiteAuditTrail {
@@ -116,7 +122,7 @@ struct AuditVerifyCommand: ParsableCommand {
         if let publicKey, Data(hexKey: publicKey)?.count != 32 {
             throw CommandFailure(code: .usage, message: "--public-key: error: expected 64 hexadecimal digits (an Ed25519 public key)")
         }
-        let verification = try store.openExistingTrail().verify(against: notes, publicKey: publicKey?.lowercased())
+        let verification = try store.openReadOnlyTrail().verify(against: notes, publicKey: publicKey?.lowercased())
         switch format {
         case .text:
             for problem in verification.problems { print("\(store.db): error: \(problem)") }
@@ -192,7 +198,7 @@ struct AuditProveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let trail = try store.openExistingTrail()
+        let trail = try store.openReadOnlyTrail()
         if let decision {
             guard let proof = try trail.prove(decisionID: decision) else {
                 throw CommandFailure(code: .policyProblem,

@@ -36,7 +36,7 @@ struct AccessReport {
     let trainingSets: [LineageStore.TrainingSetEntry]
 
     init(subject: String, store: StoreOptions) throws {
-        let database = try store.openExistingDatabase()
+        let database = try store.openReadOnlyDatabase()
         self.subject = subject
         records = try store.openTrail(in: database).export(subject: subject)
         features = try SQLiteFeatureStore(database: database).held(entity: subject)

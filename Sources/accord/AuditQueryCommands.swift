@@ -79,7 +79,7 @@ struct AuditQueryCommand: ParsableCommand {
         let query = AuditQuery(from: window.start, to: window.end, subject: subject, purpose: purpose, action: action, effect: effect,
                                rule: rule, reason: reason, actor: actor, revision: revision, decisionID: decision,
                                limit: limit == 0 ? nil : limit)
-        let records = try store.openExistingTrail().query(query)
+        let records = try store.openReadOnlyTrail().query(query)
         print(render(records, as: format), terminator: "")
     }
 }
@@ -136,7 +136,7 @@ struct AuditStatsCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let stats = try store.openExistingTrail().stats(from: window.start, to: window.end)
+        let stats = try store.openReadOnlyTrail().stats(from: window.start, to: window.end)
         switch format {
         case .json:
             print(JSONValue.object([

@@ -49,13 +49,19 @@ func startAccord(_ arguments: [String]) throws -> (process: Process, input: Pipe
 }
 
 /// Runs the real `accord` binary with arguments and optional standard input.
-func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path) throws -> CommandOutput {
+/// `asUser`: run it as that (unprivileged) user, through `runuser`, so that file permissions apply.
+func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path, asUser user: String? = nil) throws -> CommandOutput {
     spawnLock.lock()
     var locked = true
     defer { if locked { spawnLock.unlock() } }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
-    process.arguments = arguments
+    if let user {
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        process.arguments = ["-u", user, "--", Repository.accordBinary] + arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
+        process.arguments = arguments
+    }
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
