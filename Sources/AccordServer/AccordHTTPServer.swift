@@ -25,10 +25,15 @@ public struct ServerConfiguration: Sendable {
     public var checkpointEvery: CheckpointSchedule?
     /// Where each background checkpoint is published as a C2SP signed note (a file appended to, or a folder).
     public var publishCheckpoints: String?
+    /// Most evaluations or requests one batch may carry (413 `request.too_many_items` above it).
+    public var maxItems: Int
+    /// Decision endpoints require the token too (they are open by default, for a server behind a gateway).
+    public var tokenForDecisions: Bool
 
     public init(policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
                 token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
-                checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil) {
+                checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
+                tokenForDecisions: Bool = false) {
         self.policies = policies
         self.database = database
         self.host = host
@@ -38,6 +43,8 @@ public struct ServerConfiguration: Sendable {
         self.durability = durability
         self.checkpointEvery = checkpointEvery
         self.publishCheckpoints = publishCheckpoints
+        self.maxItems = maxItems
+        self.tokenForDecisions = tokenForDecisions
     }
 }
 
@@ -147,6 +154,14 @@ public struct AccordHTTPServer: Sendable {
         return value
     }
 
+    /// A batch's size against `--max-items`: the work one request can ask for is bounded by items as well as bytes.
+    func limitItems(_ count: Int) throws {
+        guard count <= configuration.maxItems else {
+            throw Failure(status: .contentTooLarge, code: "request.too_many_items",
+                          message: "\(count) items in one request; at most \(configuration.maxItems) (--max-items)")
+        }
+    }
+
     func requireToken(_ request: Request) throws {
         guard let token = configuration.token else {
             throw Failure(status: .forbidden, code: "auth.disabled", message: "no token is configured; this endpoint is closed")
@@ -220,6 +235,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.post("/access/v1/evaluation") { request, _ in
             await handle(request) { request in
+                if configuration.tokenForDecisions { try requireToken(request) }
                 let object = try await body(&request)
                 let decisionRequest = try authzen { try AuthZEN.request(object) }
                 let decided = await service.decide([decisionRequest])
@@ -228,6 +244,7 @@ public struct AccordHTTPServer: Sendable {
         }
         router.post("/access/v1/evaluations") { request, _ in
             await handle(request) { request in
+                if configuration.tokenForDecisions { try requireToken(request) }
                 let object = try await body(&request)
                 // No list (or an empty one) is one evaluation of the top-level fields; anything else must be a list of objects.
                 let items: [JSONValue]
@@ -236,6 +253,7 @@ public struct AccordHTTPServer: Sendable {
                 case .array(let list)? where list.allSatisfy({ $0.objectValue != nil }): items = list
                 default: throw Failure(status: .badRequest, code: "request.invalid_value", message: "'evaluations' must be a list of objects")
                 }
+                try limitItems(items.count)
                 let semantic = try object["options"]?["evaluations_semantic"].map { value in
                     guard let name = value.stringValue else {
                         throw Failure(status: .badRequest, code: "request.invalid_value", message: "evaluations_semantic must be a string")
@@ -265,6 +283,7 @@ public struct AccordHTTPServer: Sendable {
         // Native decisions.
         router.post("/v1/decide") { request, _ in
             await handle(request) { request in
+                if configuration.tokenForDecisions { try requireToken(request) }
                 let object = try await body(&request)
                 let decisionRequest = try native { try DecisionRequest.decode(value: object) }
                 let decided = await service.decide([decisionRequest])[0]
@@ -273,10 +292,12 @@ public struct AccordHTTPServer: Sendable {
         }
         router.post("/v1/decide/batch") { request, _ in
             await handle(request) { request in
+                if configuration.tokenForDecisions { try requireToken(request) }
                 let object = try await body(&request)
                 guard let list = object["requests"]?.arrayValue else {
                     throw Failure(status: .badRequest, code: "request.invalid_value", message: "'requests' must be a list of requests")
                 }
+                try limitItems(list.count)
                 let requests = try list.enumerated().map { n, item in try native(index: n) { try DecisionRequest.decode(value: item) } }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision

@@ -28,6 +28,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBody = 1 << 20
 
+    @Option(help: "Most evaluations or requests in one batch (/access/v1/evaluations, /v1/decide/batch).")
+    var maxItems = 1_000
+
+    @Option(help: ArgumentHelp("Also require the bearer token on these endpoints; 'decisions' covers the AuthZEN and native decision endpoints.",
+                               valueName: "decisions"))
+    var requireToken: [String] = []
+
     @Option(help: "full (default), normal or off: how hard each commit is pushed to disk.")
     var durability = "full"
 
@@ -52,6 +59,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard let durability = Durability(rawValue: durability) else {
             throw CommandFailure(code: .usage, message: "--durability: error: full, normal or off")
         }
+        guard maxItems > 0 else { throw CommandFailure(code: .usage, message: "--max-items: error: at least 1") }
+        for group in requireToken where group != "decisions" {
+            throw CommandFailure(code: .usage, message: "--require-token: error: unknown group '\(group)' (known: decisions)")
+        }
+        if !requireToken.isEmpty && token == nil {
+            throw CommandFailure(code: .usage, message: "--require-token: error: no token is configured (--token-file or ACCORD_TOKEN)")
+        }
         var schedule: CheckpointSchedule?
         if let checkpointEvery {
             guard let parsed = CheckpointSchedule(checkpointEvery) else {
@@ -65,7 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             server = try AccordHTTPServer(configuration: ServerConfiguration(policies: policies, database: db, host: host, port: port, token: token,
                                                                             maxBodyBytes: maxBody, durability: durability,
-                                                                            checkpointEvery: schedule, publishCheckpoints: publish))
+                                                                            checkpointEvery: schedule, publishCheckpoints: publish,
+                                                                            maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions")))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
         }

@@ -50,6 +50,56 @@ import Testing
         let badLimit = try server.get("/v1/audit/records?limit=many", headers: server.auth)
         #expect(badLimit.status == 400, "a limit that is not a number is refused, not defaulted")
     }
+
+    static func maximalBatch(_ count: Int) -> [String: Any] {
+        var batch = ServerTests.item("clicks_7d")
+        batch["evaluations"] = (0..<count).map { i in
+            ["subject": ["type": "user", "id": "u-\(i)", "properties": ["age": 30, "jurisdiction": "EU"]]] as [String: Any]
+        }
+        return batch
+    }
+
+    @Test func batchesAreBoundedInItems() throws {
+        let server = try RunningServer("accord-serve-items", arguments: ["--max-items", "50"])
+        let ok = try server.post("/access/v1/evaluations", Self.maximalBatch(50))
+        #expect(ok.status == 200 && (ok.body["evaluations"] as? [Any])?.count == 50)
+        let over = try server.post("/access/v1/evaluations", Self.maximalBatch(51))
+        #expect(over.status == 413 && (over.body["error"] as? [String: Any])?["code"] as? String == "request.too_many_items", "\(over.body)")
+        let native = ["requests": Array(repeating: ["actor": ["id": "a"], "subject": ["id": "s"], "purpose": "analytics.product", "action": "read_online",
+                                                     "resources": [["feature": "clicks_7d"]]] as [String: Any], count: 51)]
+        let overNative = try server.post("/v1/decide/batch", native)
+        #expect(overNative.status == 413 && (overNative.body["error"] as? [String: Any])?["code"] as? String == "request.too_many_items")
+        #expect(try SQLiteAuditTrail(path: server.db, durability: .normal).count() == 50, "refused batches decide and record nothing")
+    }
+
+    @Test func decisionEndpointsCanRequireTheToken() throws {
+        let server = try RunningServer("accord-serve-decision-token", arguments: ["--require-token", "decisions"])
+        for path in ["/access/v1/evaluation", "/access/v1/evaluations", "/v1/decide", "/v1/decide/batch"] {
+            let refused = try server.post(path, ServerTests.item("clicks_7d"))
+            #expect(refused.status == 401 && (refused.body["error"] as? [String: Any])?["code"] as? String == "auth.invalid_token", "\(path)")
+        }
+        #expect(try server.post("/access/v1/evaluation", ServerTests.item("clicks_7d"), headers: server.auth).body["decision"] as? Bool == true)
+        #expect(try server.get("/healthz").status == 200, "health stays open")
+        let unknown = try runAccord(["serve", "--require-token", "everything", "--port", "1"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown group"))
+    }
+
+    /// A burst of maximal batches leaves no lasting growth: resident memory after 100 of them is within 64 MiB of
+    /// what it was after the first 10 (when the allocator has grown to what one maximal request needs).
+    @Test func memoryReturnsAfterABurstOfMaximalBatches() throws {
+        let server = try RunningServer("accord-serve-memory")
+        let batch = Self.maximalBatch(1_000)
+        func residentMiB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1_024
+        }
+        for _ in 0..<10 { #expect(try server.post("/access/v1/evaluations", batch).status == 200) }
+        let start = residentMiB()
+        for _ in 0..<100 { #expect(try server.post("/access/v1/evaluations", batch).status == 200) }
+        let end = residentMiB()
+        #expect(start > 0 && end - start <= 64, "resident memory went from \(start) MiB to \(end) MiB")
+    }
 }
 
 extension RunningServer {
