@@ -69,8 +69,11 @@ enum CIReports {
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 
+    /// GitHub's escaping of a workflow command's message: `%`, CR and LF (so that text from a policy file cannot end
+    /// the command and start another); other control characters escaped as in text output.
     private static func data(_ text: String) -> String {
         text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+            .escapingControlCharacters
     }
 
     private static func property(_ text: String) -> String {
