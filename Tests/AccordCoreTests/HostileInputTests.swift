@@ -11,6 +11,14 @@ import Testing
         PolicySetValidator.validate(files: [("hostile.yaml", bytes)]).diagnostics.map(\.code)
     }
 
+    @Test func refusesEmptyPolicyFiles() {
+        for text in ["", "\n\n", "# only a comment\n# and another\n", "---\n", "---\n---\n...\n", "--- # nothing\n...\n", "~\n"] {
+            #expect(codes(text) == [.emptyFile], "\(text.debugDescription)")
+        }
+        // A trailing marker after a real document is not an empty file.
+        #expect(!codes("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [user.a]\npurposes: [p]\n---\n").contains(.emptyFile))
+    }
+
     @Test func refusesBillionLaughs() {
         var text = "apiVersion: accord/v1\nkind: Taxonomy\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for i in 1...9 { text += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ", ") + "]\n" }

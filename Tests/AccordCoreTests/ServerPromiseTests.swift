@@ -51,6 +51,18 @@ import Testing
         #expect(badLimit.status == 400, "a limit that is not a number is refused, not defaulted")
     }
 
+    /// A deploy that truncated a policy file must not drop its rules: the reload is refused (A0015) and the running
+    /// set keeps deciding.
+    @Test func aTruncatedPolicyFileIsRefusedOnReload() throws {
+        let server = try RunningServer("accord-serve-truncated")
+        let before = try server.post("/access/v1/evaluation", ServerTests.item("gps_last"))
+        #expect(before.body["decision"] as? Bool == false, "forbidden by recommendations.yaml")
+        try Data().write(to: URL(fileURLWithPath: server.policies + "/recommendations.yaml"))
+        let reload = try server.post("/admin/reload", [:] as [String: Any], headers: server.auth)
+        #expect(reload.status == 422 && ((reload.body["error"] as? [String: Any])?["message"] as? String)?.contains("A0015") == true, "\(reload.body)")
+        #expect(try server.post("/access/v1/evaluation", ServerTests.item("gps_last")).headers["accord-revision"] == before.headers["accord-revision"])
+    }
+
     static func maximalBatch(_ count: Int) -> [String: Any] {
         var batch = ServerTests.item("clicks_7d")
         batch["evaluations"] = (0..<count).map { i in

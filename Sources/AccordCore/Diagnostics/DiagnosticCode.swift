@@ -30,6 +30,8 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case documentNotMapping = "A0013"
     /// Too many YAML nodes in one file.
     case tooManyNodes = "A0014"
+    /// A file with no document: empty, only comments, or only document markers (a truncated deploy).
+    case emptyFile = "A0015"
 
     // MARK: - A01xx: document shape
     /// `apiVersion` missing.
@@ -146,6 +148,7 @@ extension DiagnosticCode {
         case .duplicateKey: "The same key twice in one mapping"
         case .documentNotMapping: "A document that is not a mapping"
         case .tooManyNodes: "Too many YAML nodes in one file"
+        case .emptyFile: "An empty policy file: no document, only comments or document markers"
         case .missingAPIVersion: "`apiVersion` missing"
         case .unsupportedAPIVersion: "`apiVersion` is not `accord/v1`"
         case .unknownKind: "`kind` missing or not one Accord knows"

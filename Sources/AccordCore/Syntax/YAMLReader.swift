@@ -50,6 +50,15 @@ public struct YAMLReader: Sendable {
             while let node = try parser.nextRoot() {
                 documents.append(SyntaxDocument(root: convert(node, source: source), index: documents.count))
             }
+            // A file that holds nothing is refused, not read as an empty policy: a deploy that truncated it must
+            // not silently drop its forbids (an empty document after real ones, a trailing '---', is fine).
+            if documents.allSatisfy({ $0.root.isNull }) {
+                return Output(source: source, documents: [], diagnostics: [
+                    Diagnostic(.emptyFile, "empty policy file: it holds no document, only \(text.isEmpty ? "nothing" : "comments, blank lines or document markers")",
+                               at: SourceRange(file: file, line: 1, column: 1),
+                               help: "restore its content, or delete the file if its policies are meant to go")
+                ])
+            }
             return Output(source: source, documents: documents, diagnostics: [])
         } catch let error as YamlError {
             return Output(source: source, documents: [], diagnostics: [diagnostic(for: error, file: file)])
