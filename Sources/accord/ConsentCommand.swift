@@ -60,12 +60,17 @@ struct ConsentGrantCommand: ParsableCommand {
     var guardian = false
     @OptionGroup var event: EventOptions
     @OptionGroup var store: StoreOptions
+    @Option(help: "The policy folder whose ConsentScopes the scope must be one of (default: ./policies, if there is one).")
+    var policies: String?
 
     func validate() throws {
         if !(1...1_000_000).contains(version) { throw ValidationError("--version must be between 1 and 1000000") }
     }
 
-    func run() throws { try record(event.event(.grant, target: scope, version: version, byGuardian: guardian), subject: subject, store: store) }
+    func run() throws {
+        try checkScope(scope, policies: policies)
+        try record(event.event(.grant, target: scope, version: version, byGuardian: guardian), subject: subject, store: store)
+    }
 }
 
 struct ConsentWithdrawCommand: ParsableCommand {
@@ -77,8 +82,13 @@ struct ConsentWithdrawCommand: ParsableCommand {
     var scope: String
     @OptionGroup var event: EventOptions
     @OptionGroup var store: StoreOptions
+    @Option(help: "The policy folder whose ConsentScopes the scope must be one of (default: ./policies, if there is one).")
+    var policies: String?
 
-    func run() throws { try record(event.event(.withdraw, target: scope), subject: subject, store: store) }
+    func run() throws {
+        try checkScope(scope, policies: policies)
+        try record(event.event(.withdraw, target: scope), subject: subject, store: store)
+    }
 }
 
 struct ConsentObjectCommand: ParsableCommand {
@@ -107,6 +117,29 @@ struct ConsentOptOutCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws { try record(event.event(.optOut, target: of), subject: subject, store: store) }
+}
+
+/// A grant or withdrawal of a scope no policy declares would be recorded and never count: refused, naming the
+/// known scopes, when the policies are given (`--policies`) or found (`./policies`). Policies found but invalid
+/// are reported and not used for the check; given and invalid, they fail the command.
+private func checkScope(_ scope: String, policies: String?) throws {
+    let path = policies ?? "policies"
+    guard FileManager.default.fileExists(atPath: path) else {
+        if let policies { throw CommandFailure(code: .usage, message: "\(policies): error: no such file or folder") }
+        return
+    }
+    let known: [ConsentScope]
+    do {
+        known = try consentScopes(path)
+    } catch let failure as CommandFailure where policies == nil {
+        writeError("warning: ./policies is not a valid policy set, so the scope '\(scope)' was not checked against it\n\(failure.message)")
+        return
+    }
+    guard !known.contains(where: { $0.id == scope }) else { return }
+    let names = known.map(\.id)
+    let suggestion = Suggestion.closest(to: scope, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+    throw CommandFailure(code: .usage, message: "--scope: error: no consent scope '\(scope)' in \(path)\(suggestion); known scopes: "
+                                                + (names.isEmpty ? "none" : names.joined(separator: ", ")))
 }
 
 /// Reads a policy set for its consent scopes, or fails with its diagnostics.

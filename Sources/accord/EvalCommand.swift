@@ -109,9 +109,10 @@ struct EvalCommand: ParsableCommand {
         guard let lines = LineReader(path: requests!) else {
             throw CommandFailure(code: .usage, message: "\(requests!): error: cannot read file")
         }
-        // From a file, decisions are recorded in commits of up to 1,000; from standard input, one at a time, so a
-        // caller holding the pipe open gets each answer as soon as it is recorded.
-        let batchSize = requests == "-" ? 1 : 1_000
+        // From a file, decisions are recorded in commits of up to 1,000; from standard input or a pipe, one at a time,
+        // so a caller holding the pipe open gets each answer as soon as it is recorded.
+        // Anything but a regular file (a FIFO, /dev/stdin, a process substitution) is a stream someone may hold open.
+        let batchSize = requests == "-" || !Self.isRegularFile(requests!) ? 1 : 1_000
         var pending: [DecisionRequest] = []
         func flush() {
             guard !pending.isEmpty else { return }
@@ -139,6 +140,12 @@ struct EvalCommand: ParsableCommand {
         flush()
         try finish()
         if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
+    }
+
+    /// Whether `path` (followed through links) is a regular file rather than a pipe, FIFO or device.
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     private func read(_ path: String) throws -> Data {

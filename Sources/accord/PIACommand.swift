@@ -18,7 +18,7 @@ struct PIACommand: ParsableCommand {
     @Option(help: "The policy folder or file.")
     var policies = "policies"
 
-    @Option(help: "The audit trail (SQLite database) to take evidence from.")
+    @Option(name: [.customLong("db"), .customLong("audit")], help: "The audit trail (SQLite database) to take evidence from (--audit is the same).")
     var audit: String?
 
     @Option(help: "Evidence from this long before the report's instant only (e.g. 30d); default: the whole trail.")
@@ -60,7 +60,7 @@ struct PIACommand: ParsableCommand {
         var sources: PIASources?
         if let audit {
             guard FileManager.default.fileExists(atPath: audit) else { throw CommandFailure(code: .usage, message: "\(audit): error: no such audit trail") }
-            let database = try StoreDatabase(path: audit)
+            let database = try StoreDatabase(readingOnly: audit)
             sources = PIASources(trail: try SQLiteAuditTrail(database: database), consent: try ConsentStore(database: database), from: window)
         }
         let report = try PrivacyImpactAssessment(policies: set, sources: sources, asOf: instant, title: title)

@@ -111,8 +111,7 @@ enum SmallSet {
          "catalog.yaml:6:5"),
         ("A0604", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "[user.behavior, user.health], max_age", with: "[user.behavior], max_age"),
          "catalog.yaml:6:5"),
-        ("A0605", "eu.yaml", SmallSet.jurisdiction.replacingOccurrences(of: "{ purposes: [recs], basis: consent }", with: "{ purposes: [recs], basis: contract }"),
-         "scopes.yaml:5:5"),
+        ("A0605", "scopes.yaml", SmallSet.scopes + "\n  - id: ads-only\n    purposes: [ads]", "scopes.yaml:8:5"),
         ("A0606", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "retention:", with: """
               - id: recs-data-again
                 effect: permit
@@ -129,6 +128,18 @@ enum SmallSet {
         #expect(result.policySet != nil, "\(result.diagnostics)")
         #expect(codes(result) == [code], "\(result.diagnostics.map { "\($0.range) \($0.code.rawValue) \($0.message)" })")
         #expect(result.diagnostics.first { $0.code.rawValue == code }?.range.description == location)
+    }
+
+    /// A scope with `explicit_categories` counts under every legal basis (explicit consent for sensitive data):
+    /// it is in use even where no jurisdiction bases its purposes on consent (A0605 once warned about it).
+    @Test func aScopeUsedThroughExplicitCategoriesIsNotUnused() {
+        let contract = SmallSet.jurisdiction.replacingOccurrences(of: "{ purposes: [recs], basis: consent }", with: "{ purposes: [recs], basis: contract }")
+        let result = SmallSet.validate(replacing: ["eu.yaml": contract])
+        #expect(result.policySet != nil && !codes(result).contains("A0605"), "\(result.diagnostics.map(\.message))")
+        // Without its explicit categories (and with the sensitive category no longer needing them), it is unused.
+        let plain = SmallSet.validate(replacing: ["eu.yaml": contract,
+                                                  "scopes.yaml": SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: "")])
+        #expect(codes(plain).contains("A0605"))
     }
 
     @Test func denyWarningsFailsTheBinaryOnAWarningOnly() throws {

@@ -1,7 +1,7 @@
 /// "Did you mean" suggestions by edit distance.
-enum Suggestion {
+public enum Suggestion {
     /// The closest candidate within a distance that scales with the word's length, if any.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let limit = word.count <= 3 ? 1 : max(2, word.count / 3)
         var best: (String, Int)?
         for candidate in candidates {

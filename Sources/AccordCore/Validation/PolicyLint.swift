@@ -55,10 +55,13 @@ public enum PolicyLint {
             }
         }
 
-        // A0605: a consent scope no jurisdiction lets carry consent for any purpose.
+        // A0605: a consent scope no jurisdiction lets carry consent for any purpose. A scope with
+        // `explicit_categories` counts under every legal basis (explicit consent for sensitive data is needed
+        // whatever the basis, docs/language.md §8 step 12), so it is in use as soon as it covers a purpose.
         let consentBases = set.jurisdictions.values.flatMap(\.legalBases).filter { $0.basis == .consent }
         for scope in set.scopes.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
-            let usable = consentBases.contains { basis in
+            let explicitUse = !scope.explicitCategories.isEmpty && purposes.contains { covers(scope.purposes, $0) }
+            let usable = explicitUse || consentBases.contains { basis in
                 (basis.scopes.isEmpty || basis.scopes.contains(scope.id))
                     && purposes.contains { purpose in covers(basis.purposes, purpose) && covers(scope.purposes, purpose) }
             }
