@@ -12,6 +12,6 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 swift run -q accord demo --workspace "$work/demo" > /dev/null
-swift run -q accord pia --audit "$work/demo/accord.sqlite" --format html --out "$work/pia.html" --title "Recommender PIA (accord demo)"
+swift run -q accord pia --db "$work/demo/accord.sqlite" --format html --out "$work/pia.html" --title "Recommender PIA (accord demo)"
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2200 --screenshot="$out" "file://$work/pia.html" 2> "$work/chromium.log" || { cat "$work/chromium.log"; exit 1; }
 echo "screenshot: $out ($(wc -c < "$out") bytes) of $(wc -c < "$work/pia.html") bytes of HTML"
