@@ -358,7 +358,8 @@ public struct AccordHTTPServer: Sendable {
         router.get("/v1/audit/stats") { request, _ in
             await handle(request) { request in
                 let stats = try await blocking { try service.trail.stats() }
-                return json(.object([("records", .int(stats.records)), ("by_purpose", .array(stats.byPurpose.map {
+                return json(.object([("records", .int(stats.records)), ("decisions", .int(stats.decisions)),
+                                     ("retention_purges", .int(stats.retentionPurges)), ("by_purpose", .array(stats.byPurpose.map {
                     .object([("purpose", .string($0.purpose)), ("permit", .int($0.permit)), ("partial", .int($0.partial)), ("deny", .int($0.deny))])
                 })), ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
                 ("checkpoints", .int(stats.checkpoints))]), request: request)

@@ -10,23 +10,53 @@ public enum PolicyLint {
         let purposes = set.purposes.keys.sorted()
         let categories = set.categories.keys.sorted()
         let permits = set.rules.filter { $0.effect == .permit }
-        func grants(_ rule: Rule, _ category: String) -> Bool { set.rule(rule, grants: category) }
+        // Whether a category is sensitive walks its ancestors: asked once per category, not once per rule.
+        let sensitivity = Dictionary(uniqueKeysWithValues: categories.map { ($0, set.isSensitive(category: $0)) })
+        func grants(_ rule: Rule, _ category: String) -> Bool {
+            let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
+            return rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+        }
         func covers(_ patterns: [NamePattern], _ purpose: String) -> Bool { patterns.contains { $0.matches(purpose) } }
         func leaves(_ names: [String]) -> [String] { names.filter { name in !names.contains { $0 != name && Names.isWithin($0, name) } } }
+        // Computed once: `leaves` compares every name with every other (once per rule and purpose, it made the
+        // lints of a 10,000-rule set take seconds).
         let leafPurposes = leaves(purposes)
+        let leafCategories = leaves(categories)
 
-        // A0601: a permit rule whose every purpose and category an unconditional forbid takes away.
+        // A0601: a permit rule whose every purpose and category an unconditional forbid takes away. Stops at the
+        // first (purpose, category) pair no forbid takes, which for most rules is the first.
+        // What the unconditional forbids take, found once: a (leaf purpose, leaf category) table for those on every
+        // action, and each action-limited one's own purposes and categories (checking every forbid for every permit
+        // was quadratic in the rules).
         let hardForbids = set.rules.filter { $0.effect == .forbid && $0.when == nil && $0.unless == nil && $0.jurisdictions == nil }
+        let categoryIndex = Dictionary(uniqueKeysWithValues: leafCategories.enumerated().map { ($1, $0) })
+        var takenEverywhere = [Bool](repeating: false, count: leafPurposes.count * leafCategories.count)
+        var actionLimited: [(purposes: Set<Int>, categories: Set<Int>, actions: Set<Action>)] = []
+        for forbid in hardForbids {
+            let forbidPurposes = leafPurposes.indices.filter { covers(forbid.purposes, leafPurposes[$0]) }
+            let forbidCategories = leafCategories.indices.filter { grants(forbid, leafCategories[$0]) }
+            if let actions = forbid.actions {
+                actionLimited.append((Set(forbidPurposes), Set(forbidCategories), actions))
+            } else {
+                for p in forbidPurposes { for c in forbidCategories { takenEverywhere[p * leafCategories.count + c] = true } }
+            }
+        }
         for rule in permits {
-            let pairs = leafPurposes.filter { covers(rule.purposes, $0) }.flatMap { p in leaves(categories).filter { grants(rule, $0) }.map { (p, $0) } }
-            guard !pairs.isEmpty else { continue }
-            let blocked = pairs.allSatisfy { purpose, category in
-                hardForbids.contains { forbid in
-                    covers(forbid.purposes, purpose) && grants(forbid, category)
-                        && (forbid.actions == nil || (rule.actions.map { $0.isSubset(of: forbid.actions!) } ?? false))
+            var granted = false, blocked = true
+            pairs: for (p, purpose) in leafPurposes.enumerated() where covers(rule.purposes, purpose) {
+                for category in leafCategories where grants(rule, category) {
+                    granted = true
+                    let c = categoryIndex[category]!
+                    let taken = takenEverywhere[p * leafCategories.count + c] || actionLimited.contains { forbid in
+                        forbid.purposes.contains(p) && forbid.categories.contains(c) && (rule.actions.map { $0.isSubset(of: forbid.actions) } ?? false)
+                    }
+                    if !taken {
+                        blocked = false
+                        break pairs
+                    }
                 }
             }
-            if blocked {
+            if granted && blocked {
                 warn(.permitNeverApplies, "rule '\(rule.id)' can never take effect: forbid rules take away everything it permits", at: rule.source,
                      help: "remove it, or narrow the forbid rules that override it")
             }
@@ -48,7 +78,7 @@ public enum PolicyLint {
                 warn(.categoryNeverRead, "no rule lets any purpose read category '\(category)' (feature '\(feature.name)')", at: feature.source,
                      help: "the feature store holds data nothing may use: stop collecting it, or add the permit rule it is for")
             }
-            let sensitive = set.isSensitive(category: category)
+            let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
             if !set.retention.contains(where: { rule in rule.purposes.isEmpty && rule.categories.contains { $0.matches(category, isSensitive: sensitive) } }) {
                 warn(.noRetention, "category '\(category)' (feature '\(feature.name)') has no retention limit", at: feature.source,
                      help: "add a retention rule (max_age, on_expiry) so the data is not kept forever (GDPR Art. 5(1)(e))")
@@ -84,7 +114,7 @@ public enum PolicyLint {
 
         // A0607: a sensitive category permitted where no scope offers explicit consent for it.
         for rule in permits {
-            for category in categories where set.isSensitive(category: category) && grants(rule, category) {
+            for category in categories where sensitivity[category] == true && grants(rule, category) {
                 let served = leafPurposes.filter { covers(rule.purposes, $0) }
                 let explicit = served.contains { purpose in
                     set.scopes.values.contains { scope in
