@@ -72,8 +72,10 @@ extension SQLiteAuditTrail {
             }
         }
         var erased: Int64 = 0
-        let legacyUntil = try Int64.fetchOne(db, sql: "SELECT legacy_until FROM audit_erasure_legacy") ?? 0
-        for row in try Row.fetchAll(db, sql: "SELECT id, erased_at, records, mac FROM audit_erasure ORDER BY id") {
+        // A trail written before erasures carried MACs (read-only, not yet migrated) has every erasure as legacy.
+        let migrated = try db.tableExists("audit_erasure_legacy")
+        let legacyUntil = migrated ? try Int64.fetchOne(db, sql: "SELECT legacy_until FROM audit_erasure_legacy") ?? 0 : .max
+        for row in try Row.fetchAll(db, sql: "SELECT id, erased_at, records, \(migrated ? "mac" : "NULL") FROM audit_erasure ORDER BY id") {
             let id: Int64 = row[0], erasedAt: Int64 = row[1], count: Int64 = row[2]
             let mac = Data.fromDatabaseValue(row[3])
             if id > legacyUntil && mac != erasureMAC(id: id, erasedAt: erasedAt, records: count, key: macKey) {

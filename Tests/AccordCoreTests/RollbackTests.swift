@@ -20,6 +20,24 @@ import Testing
         }
     }
 
+    /// A trail of 16 decisions with a checkpoint published after them, in a new folder.
+    func publishedTrail(_ name: String) throws -> (directory: URL, path: String, published: String, trail: SQLiteAuditTrail) {
+        let directory = try Fixtures.temporaryFolder(name)
+        let path = directory.appendingPathComponent("audit.sqlite").path, published = directory.appendingPathComponent("checkpoints").path
+        let trail = try SQLiteAuditTrail(path: path)
+        try record(trail, 1...16)
+        try trail.checkpoint(publishingTo: published, at: asOf)
+        return (directory, path, published, trail)
+    }
+
+    /// Everything an attacker drops and deletes to empty the trail.
+    static let wipe = """
+        DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
+        DROP TRIGGER audit_term_no_delete; DROP TRIGGER audit_term_pending_no_delete;
+        DELETE FROM audit_record; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state; DELETE FROM audit_subject;
+        DELETE FROM audit_term; DELETE FROM audit_term_pending;
+        """
+
     func tamper(_ path: String, _ sql: String) throws {
         try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
     }
@@ -61,12 +79,8 @@ import Testing
     }
 
     @Test func truncationBelowACheckpointWithTheCheckpointDeletedIsCaught() throws {
-        let directory = try Fixtures.temporaryFolder("accord-truncate")
+        let (directory, path, published, trail) = try publishedTrail("accord-truncate")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("audit.sqlite").path, published = directory.appendingPathComponent("checkpoints").path
-        let trail = try SQLiteAuditTrail(path: path)
-        try record(trail, 1...16)
-        try trail.checkpoint(publishingTo: published, at: asOf)
         try tamper(path, """
             DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
             DELETE FROM audit_record WHERE sequence > 12; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state;
@@ -77,18 +91,9 @@ import Testing
     }
 
     @Test func anEmptiedTrailIsCaught() throws {
-        let directory = try Fixtures.temporaryFolder("accord-wipe")
+        let (directory, path, published, trail) = try publishedTrail("accord-wipe")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("audit.sqlite").path, published = directory.appendingPathComponent("checkpoints").path
-        let trail = try SQLiteAuditTrail(path: path)
-        try record(trail, 1...16)
-        try trail.checkpoint(publishingTo: published, at: asOf)
-        try tamper(path, """
-            DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
-            DROP TRIGGER audit_term_no_delete; DROP TRIGGER audit_term_pending_no_delete;
-            DELETE FROM audit_record; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state; DELETE FROM audit_subject;
-            DELETE FROM audit_term; DELETE FROM audit_term_pending;
-            """)
+        try tamper(path, Self.wipe)
         #expect(try trail.verify().isIntact, "an empty trail is a consistent trail")
         let problems = try trail.verify(against: try CheckpointNote.read(from: published)).problems
         #expect(problems.map(\.kind) == [.rolledBack] && problems.first?.message.contains("the trail has 0") == true, "\(problems)")
@@ -185,12 +190,7 @@ import Testing
         #expect(try runAccord(["audit", "checkpoint", "--db", db, "--publish", file]).status == 0)
         #expect(try runAccord(["audit", "checkpoint", "--db", db, "--publish", file]).status == 0)
         #expect(try CheckpointNote.read(from: file).count == 2)
-        try tamper(db, """
-            DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
-            DROP TRIGGER audit_term_no_delete; DROP TRIGGER audit_term_pending_no_delete;
-            DELETE FROM audit_record; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state; DELETE FROM audit_subject;
-            DELETE FROM audit_term; DELETE FROM audit_term_pending;
-            """)
+        try tamper(db, Self.wipe)
         #expect(try runAccord(["audit", "verify", "--db", db]).status == 0, "alone, an empty trail verifies")
         let caught = try runAccord(["audit", "verify", "--db", db, "--against", file, "--public-key", key])
         #expect(caught.status == 1 && caught.stdout.contains("rolled_back") && caught.stdout.contains("the trail has 0"), "\(caught.stdout)")
