@@ -49,6 +49,17 @@ func startAccord(_ arguments: [String]) throws -> (process: Process, input: Pipe
 }
 
 /// Runs the real `accord` binary with arguments and optional standard input.
+/// A copy of the binary that any user can run: the checkout may sit in a folder only its owner can enter.
+let publicAccordBinary: String = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-public-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    chmod(folder.path, 0o755)
+    let copy = folder.appendingPathComponent("accord").path
+    try? FileManager.default.copyItem(atPath: Repository.accordBinary, toPath: copy)
+    chmod(copy, 0o755)
+    return copy
+}()
+
 /// `asUser`: run it as that (unprivileged) user, through `runuser`, so that file permissions apply.
 func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path, asUser user: String? = nil) throws -> CommandOutput {
     spawnLock.lock()
@@ -57,7 +68,7 @@ func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String =
     let process = Process()
     if let user {
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", user, "--", Repository.accordBinary] + arguments
+        process.arguments = ["-u", user, "--", publicAccordBinary] + arguments
     } else {
         process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
         process.arguments = arguments
