@@ -93,7 +93,7 @@ public struct FeatureGate: Sendable {
             entries.append(AuditEntry(decision: decision, request: request, decisionID: decisionID(), instant: instant))
         }
         // Recorded before anything is served: a read the trail cannot hold is a read that does not happen.
-        let records = try writer.record(batch: entries)
+        let records = try recording { try writer.record(batch: entries) }
         var result: [SubjectFeatures] = []
         result.reserveCapacity(entries.count)
         for (entry, record) in zip(entries, records) {
@@ -255,7 +255,7 @@ extension FeatureGate {
             subjectsAsked: population.count, subjectsIncluded: included.count, rowsIncluded: kept.count, rowsExcluded: excluded,
             contentHash: content.finish(), subjectsHash: Self.hex(SHA256.hash(data: pseudonyms.reduce(Data(), +))))
         // Recorded before anything is handed out.
-        _ = try writer.record(batch: entries)
+        _ = try recording { try writer.record(batch: entries) }
         try lineage.record(trainingSet: id, purpose: purpose, actor: actor.id, revision: plan.revision,
                            manifest: manifest.json.serialized(), subjects: included, at: instant)
         return TrainingSet(rows: kept, manifest: manifest)
@@ -365,7 +365,7 @@ extension FeatureGate {
             } else if let epsilon = result.epsilonSpent {
                 for subject in subjects { if let index = permittedEntry[subject] { entries[index].decision.resources[0].epsilonSpent = epsilon } }
             }
-            _ = try writer.record(batch: entries)
+            _ = try recording { try writer.record(batch: entries) }
             return result
         }
         var result = Aggregate(function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,

@@ -178,6 +178,18 @@ public struct AccordHTTPServer: Sendable {
         }
     }
 
+    /// Runs the gate's blocking work; a read or training set whose decisions could not be recorded (nothing was
+    /// served) is told to the monitor and answered 503 `audit.unavailable`.
+    func gated<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await blocking(work)
+        } catch let error as GateError {
+            guard case .notRecorded(let cause) = error else { throw error }
+            monitor.observe(reasons: [Reason(.auditUnavailable, detail: cause)], recorded: false)
+            throw Failure(status: .serviceUnavailable, code: "audit.unavailable", message: "\(error)")
+        }
+    }
+
     /// Runs blocking work (SQLite) off the cooperative pool.
     func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -416,9 +428,10 @@ public struct AccordHTTPServer: Sendable {
                 guard let features = object["features"]?.stringsValue, !features.isEmpty else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features' must be a non-empty list of feature names")
                 }
-                let served = try await blocking {
+                let served = try await gated {
                     try service.gate.onlineFeatures(subjects: subjects, features: features, purpose: purpose, actor: actor, context: context)
                 }
+                monitor.observe(reasons: served.flatMap { $0.values.flatMap(\.reasons) }, recorded: true)
                 return json(.object([("results", .array(served.map { subject in
                     .object([("subject", .string(subject.subject)), ("decision_id", .string(subject.decisionID)), ("effect", .string(subject.effect.rawValue)),
                              ("values", .array(subject.values.map { value in
@@ -439,7 +452,7 @@ public struct AccordHTTPServer: Sendable {
                 else {
                     throw Failure(status: .badRequest, code: "request.missing_field", message: "'features', 'from' and 'to' (RFC 3339) are required")
                 }
-                let set = try await blocking {
+                let set = try await gated {
                     try service.gate.trainingSet(features: features, purpose: purpose, actor: actor, population: population, from: from, to: to,
                                                  context: context, lineage: service.lineage)
                 }

@@ -27,10 +27,16 @@ final class FailClosedMonitor: @unchecked Sendable {
 
     /// Looks at decisions just answered; `recorded`: whether their commit went through.
     func observe(_ decisions: [Decision], recorded: Bool) {
-        var failures: [(ReasonCode, String)] = []
-        for decision in decisions {
-            if let reason = decision.failedClosed { failures.append((reason.code, reason.detail ?? "no detail")) }
-        }
+        observe(failures: decisions.compactMap(\.failedClosed), recorded: recorded)
+    }
+
+    /// Looks at the reasons values were refused for (the gate's reads): those of failing closed count.
+    func observe(reasons: [Reason], recorded: Bool) {
+        observe(failures: reasons.filter { $0.code == .auditUnavailable || $0.code == .consentUnavailable }, recorded: recorded)
+    }
+
+    private func observe(failures reasons: [Reason], recorded: Bool) {
+        let failures = reasons.map { ($0.code, $0.detail ?? "no detail") }
         lock.lock()
         if recorded, let cause = trailDownSince {
             trailDownSince = nil

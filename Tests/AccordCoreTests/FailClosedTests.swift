@@ -52,6 +52,25 @@ import Testing
         #expect(log.contains("disk full"))
     }
 
+    /// The gate's reads over HTTP: nothing served, 503 with the cause, counted and reflected in readiness.
+    @Test func aGateReadThatCannotBeRecordedServesNothingAndSaysSo() throws {
+        let server = try RunningServer("accord-serve-gate-loud")
+        try SQLiteFeatureStore(path: server.db, durability: .normal)
+            .write([FeatureRow(entity: "g-1", feature: "clicks_7d", value: .int(7), eventTime: Date().addingTimeInterval(-86_400))])
+        #expect(try server.post("/v1/consent/g-1/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
+        let read: [String: Any] = ["subjects": [["id": "g-1", "age": 30, "jurisdiction": "EU"]], "features": ["clicks_7d"],
+                                   "purpose": "personalization.recommendations", "actor": ["id": "recsys"], "context": ["processing_region": "EU"]]
+        #expect(try server.post("/v1/features/online", read, headers: server.auth).status == 200)
+        try DatabaseQueue(path: server.db).write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        let refused = try server.post("/v1/features/online", read, headers: server.auth)
+        #expect(refused.status == 503 && (refused.body["error"] as? [String: Any])?["code"] as? String == "audit.unavailable", "\(refused.body)")
+        #expect(refused.body["results"] == nil, "no value is served")
+        #expect(try server.get("/readyz").status == 503)
+        #expect(try server.raw("GET", "/metrics").body.contains(#"accord_decisions_failed_closed_total{reason="audit.unavailable"} 1"#))
+    }
+
     @Test func readinessComesBackOnceTheTrailIsWrittenAgain() throws {
         let server = try RunningServer("accord-serve-recover")
         try DatabaseQueue(path: server.db).write { db in
