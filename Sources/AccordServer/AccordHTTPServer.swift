@@ -29,11 +29,14 @@ public struct ServerConfiguration: Sendable {
     public var maxItems: Int
     /// Decision endpoints require the token too (they are open by default, for a server behind a gateway).
     public var tokenForDecisions: Bool
+    /// Aggregates under a budgeted differential-privacy obligation spend from the privacy-budget ledger (as
+    /// `accord eval --budgets` does); false decides them without it.
+    public var spendBudgets: Bool
 
     public init(policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
                 token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
                 checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
-                tokenForDecisions: Bool = false) {
+                tokenForDecisions: Bool = false, spendBudgets: Bool = true) {
         self.policies = policies
         self.database = database
         self.host = host
@@ -45,6 +48,7 @@ public struct ServerConfiguration: Sendable {
         self.publishCheckpoints = publishCheckpoints
         self.maxItems = maxItems
         self.tokenForDecisions = tokenForDecisions
+        self.spendBudgets = spendBudgets
     }
 }
 
@@ -98,7 +102,7 @@ public struct AccordHTTPServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "accord")) throws {
         self.configuration = configuration
         let database = try StoreDatabase(path: configuration.database, durability: configuration.durability)
-        service = try DecisionService(policies: configuration.policies, database: database)
+        service = try DecisionService(policies: configuration.policies, database: database, spendBudgets: configuration.spendBudgets)
         registry = PrometheusCollectorRegistry()
         monitor = FailClosedMonitor(logger: logger)
         service.monitor = monitor

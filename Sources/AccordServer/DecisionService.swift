@@ -16,12 +16,15 @@ public final class DecisionService: @unchecked Sendable {
     let recorder: AsyncRecorder
     public let features: SQLiteFeatureStore
     public let lineage: LineageStore
+    /// Aggregates under a budgeted `differential_privacy` obligation spend from it, as `accord eval --budgets` does
+    /// (nil: budgets not kept — `spendBudgets: false`).
+    public let budgets: PrivacyBudgetLedger?
     private let lock = NSLock()
     private var current: DecisionPlan
     /// Told of every decision that failed closed (the server's logs, metrics and readiness).
     var monitor: FailClosedMonitor?
 
-    public init(policies: String, database: StoreDatabase) throws {
+    public init(policies: String, database: StoreDatabase, spendBudgets: Bool = true) throws {
         self.policies = policies
         self.database = database
         trail = try SQLiteAuditTrail(database: database)
@@ -30,6 +33,7 @@ public final class DecisionService: @unchecked Sendable {
         recorder = AsyncRecorder(trail: trail)
         features = SQLiteFeatureStore(database: database)
         lineage = LineageStore(database: database)
+        budgets = spendBudgets ? PrivacyBudgetLedger(database: database) : nil
         switch Self.load(policies) {
         case .success(let plan): current = plan
         case .failure(let problem): throw problem
@@ -73,12 +77,21 @@ public final class DecisionService: @unchecked Sendable {
     /// happens. If the trail cannot record them, every one is a deny.
     public func decide(_ requests: [DecisionRequest], asOf instant: Date = Date()) async -> [(decision: Decision, id: String)] {
         let plan = self.plan
-        let consent = self.consent
+        let consent = self.consent, budgets = self.budgets
         let decide = { @Sendable in
-            requests.map { request in (request, consent.decide(request, with: plan, asOf: instant), DecisionID.next(at: instant)) }
+            requests.map { request in
+                let id = DecisionID.next(at: instant)
+                var decision = consent.decide(request, with: plan, asOf: instant)
+                // An aggregate under a budgeted obligation spends before it is recorded (or is denied with
+                // budget.exhausted), exactly as `accord eval --budgets` does.
+                if let budgets { decision = budgets.spend(decision, for: request, decisionID: id, at: instant) }
+                return (request, decision, id)
+            }
         }
-        // Consent read from the store is a database read: off the async threads. Consent in the request is not.
-        let decided = requests.allSatisfy(\.consentIsInline) ? decide() : await withCheckedContinuation { continuation in
+        // Consent read from the store and budget spends are database work: off the async threads. Consent in the
+        // request and decisions that spend nothing are not.
+        let stays = requests.allSatisfy { $0.consentIsInline && ($0.action != "aggregate" || budgets == nil) }
+        let decided = stays ? decide() : await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: decide()) }
         }
         do {

@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "full (default), normal or off: how hard each commit is pushed to disk.")
     var durability = "full"
 
+    @Flag(help: "Decide aggregates without spending from the privacy-budget ledger (by default they spend, as `accord eval --budgets`).")
+    var noBudgets = false
+
     @Option(help: ArgumentHelp("Sign a checkpoint on its own every N records (10000) or every T of time (30s, 5m, 1h) when records came in.",
                                valueName: "N|T"))
     var checkpointEvery: String?
@@ -80,7 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
             server = try AccordHTTPServer(configuration: ServerConfiguration(policies: policies, database: db, host: host, port: port, token: token,
                                                                             maxBodyBytes: maxBody, durability: durability,
                                                                             checkpointEvery: schedule, publishCheckpoints: publish,
-                                                                            maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions")))
+                                                                            maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions"),
+                                                                            spendBudgets: !noBudgets))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
         }

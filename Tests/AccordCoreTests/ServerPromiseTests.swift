@@ -63,6 +63,28 @@ import Testing
         #expect(try server.post("/access/v1/evaluation", ServerTests.item("gps_last")).headers["accord-revision"] == before.headers["accord-revision"])
     }
 
+    /// The server spends privacy budgets as `accord eval --budgets` does: the reference aggregate rule's budget of
+    /// 5 pays for ten queries at ε 0.5, and the eleventh is refused with budget.exhausted.
+    @Test func aggregatesThroughTheServerSpendTheirBudget() throws {
+        let server = try RunningServer("accord-serve-budget")
+        let line = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[12]
+        var request = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        request["id"] = nil
+        var effects: [String] = []
+        for _ in 0..<11 {
+            let reply = try server.post("/v1/decide", request)
+            #expect(reply.status == 200, "\(reply.body)")
+            let first = (reply.body["resources"] as? [[String: Any]])?.first
+            effects.append((first?["reasons"] as? [[String: Any]])?.contains { $0["code"] as? String == "budget.exhausted" } == true
+                           ? "exhausted" : first?["effect"] as? String ?? "?")
+        }
+        #expect(effects == Array(repeating: "permit", count: 10) + ["exhausted"], "\(effects)")
+        let spent = try PrivacyBudgetLedger(path: server.db, durability: .normal)
+        let plan = try Fixtures.referencePlan()
+        let budget = try #require(plan.evaluate(try Fixtures.exampleRequests()[12], asOf: Date()).resources[0].obligations.differentialPrivacy?.budget)
+        #expect(try spent.remaining(budget, purpose: "analytics.aggregate", subject: "u-1009", at: Date()) == 0)
+    }
+
     static func maximalBatch(_ count: Int) -> [String: Any] {
         var batch = ServerTests.item("clicks_7d")
         batch["evaluations"] = (0..<count).map { i in
