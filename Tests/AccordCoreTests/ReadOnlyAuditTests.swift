@@ -10,6 +10,8 @@ import Testing
         defer {
             chmod(folder.appendingPathComponent("copy").path, 0o755)
             try? FileManager.default.removeItem(at: folder)
+            // The copy of the binary made for the unprivileged user (this suite is its only user).
+            try? FileManager.default.removeItem(atPath: (publicAccordBinary as NSString).deletingLastPathComponent)
         }
         // A trail as a server leaves it, then copied for an auditor: the database file and its keys, nothing else.
         let live = folder.appendingPathComponent("live.sqlite").path

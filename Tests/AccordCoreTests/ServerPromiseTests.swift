@@ -118,8 +118,10 @@ import Testing
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown group"))
     }
 
-    /// A burst of maximal batches leaves no lasting growth: resident memory after 100 of them is within 64 MiB of
-    /// what it was after the first 10 (when the allocator has grown to what one maximal request needs).
+    /// A burst of maximal batches leaves no lasting growth: resident memory after 100 of them is within 96 MiB of
+    /// what it was after the first 10 (when the allocator has grown to what one maximal request needs). The bound
+    /// is the writer's SQLite page cache (64 MiB, which fills as these 100,000 records grow the trail past it) and
+    /// 32 MiB besides; a leak of a kilobyte per decision would exceed it.
     @Test func memoryReturnsAfterABurstOfMaximalBatches() throws {
         let server = try RunningServer("accord-serve-memory")
         let batch = Self.maximalBatch(1_000)
@@ -132,7 +134,7 @@ import Testing
         let start = residentMiB()
         for _ in 0..<100 { #expect(try server.post("/access/v1/evaluations", batch).status == 200) }
         let end = residentMiB()
-        #expect(start > 0 && end - start <= 64, "resident memory went from \(start) MiB to \(end) MiB")
+        #expect(start > 0 && end - start <= 96, "resident memory went from \(start) MiB to \(end) MiB")
     }
 }
 
