@@ -230,7 +230,7 @@ public struct AccordHTTPServer: Sendable {
                 if let cause = service.database.health.poisoned ?? monitor.trailDown {
                     throw Failure(status: .serviceUnavailable, code: "audit.unavailable", message: "decisions cannot be recorded: \(cause)")
                 }
-                _ = try await blocking { try service.trail.count() }
+                _ = try await blocking { try service.trail.latestSequence() }
                 return json(.object([("status", .string("ready")), ("revision", .string(service.plan.revision))]), request: request)
             }
         }
@@ -552,9 +552,9 @@ public struct AccordHTTPServer: Sendable {
         var lastTime = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
-            guard let size = try? service.trail.count(), Int64(size) > lastSize else { continue }
+            guard let size = try? service.trail.latestSequence(), size > lastSize else { continue }
             let due = switch schedule {
-            case .records(let n): Int64(size) - lastSize >= Int64(n)
+            case .records(let n): size - lastSize >= Int64(n)
             case .seconds(let t): ContinuousClock.now - lastTime >= .seconds(t)
             }
             guard due else { continue }

@@ -579,6 +579,12 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     public func count() throws -> Int { try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_record") ?? 0 } }
 
+    /// The newest record's sequence (0 for an empty trail): one look-up at the end of the table, where `count()`
+    /// walks all of it. Sequences are contiguous from 1, so on an intact trail the two agree.
+    public func latestSequence() throws -> Int64 {
+        try queue.read { try Int64.fetchOne($0, sql: "SELECT max(sequence) FROM audit_record") ?? 0 }
+    }
+
     /// Every record, oldest first.
     public func records() throws -> [AuditRecord] {
         try queue.read { db in try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM audit_record ORDER BY sequence").map(Self.record) }
