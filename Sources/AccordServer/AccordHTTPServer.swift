@@ -102,10 +102,10 @@ public struct AccordHTTPServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "accord")) throws {
         self.configuration = configuration
         let database = try StoreDatabase(path: configuration.database, durability: configuration.durability)
-        service = try DecisionService(policies: configuration.policies, database: database, spendBudgets: configuration.spendBudgets)
-        registry = PrometheusCollectorRegistry()
         monitor = FailClosedMonitor(logger: logger)
-        service.monitor = monitor
+        service = try DecisionService(policies: configuration.policies, database: database, spendBudgets: configuration.spendBudgets,
+                                      monitor: monitor)
+        registry = PrometheusCollectorRegistry()
     }
 
     /// An error answered as JSON with a stable code.

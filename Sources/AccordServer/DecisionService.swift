@@ -22,9 +22,14 @@ public final class DecisionService: @unchecked Sendable {
     private let lock = NSLock()
     private var current: DecisionPlan
     /// Told of every decision that failed closed (the server's logs, metrics and readiness).
-    var monitor: FailClosedMonitor?
+    let monitor: FailClosedMonitor?
 
-    public init(policies: String, database: StoreDatabase, spendBudgets: Bool = true) throws {
+    public convenience init(policies: String, database: StoreDatabase, spendBudgets: Bool = true) throws {
+        try self.init(policies: policies, database: database, spendBudgets: spendBudgets, monitor: nil)
+    }
+
+    init(policies: String, database: StoreDatabase, spendBudgets: Bool, monitor: FailClosedMonitor?) throws {
+        self.monitor = monitor
         self.policies = policies
         self.database = database
         trail = try SQLiteAuditTrail(database: database)

@@ -52,7 +52,7 @@ extension SQLiteAuditTrail {
         try queue.read { db in
             let checkpoints = try Self.checkpoints(db)
             var verifier = AuditVerifier(macKey: macKey, publicKey: publicKey, checkpoints: checkpoints)
-            let signer = Data(hex: pinned ?? publicKey) ?? Data()
+            let signer = CheckpointNote.publicKey(hex: pinned ?? publicKey) ?? Data()
             let published = notes.filter { note in
                 guard note.isSigned(by: signer) else {
                     verifier.add(AuditProblem(kind: .badSignature, sequence: nil, decisionID: nil,

@@ -23,6 +23,12 @@ public struct CheckpointNote: Sendable, Equatable {
     /// The origin line of a trail's notes: names the log by its public key, so that two trails never share one.
     public static func origin(publicKey: String) -> String { "accord.audit/\(publicKey.prefix(16))" }
 
+    /// An Ed25519 public key from its 64 hexadecimal digits (as `publicKey` prints it), or nil.
+    public static func publicKey(hex: String) -> Data? {
+        guard hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }), let key = Data(hex: hex), key.count == 32 else { return nil }
+        return key
+    }
+
     /// The C2SP key id of an Ed25519 key under `name`.
     public static func keyID(name: String, publicKey: Data) -> Data {
         var input = Data(name.utf8)
@@ -115,23 +121,28 @@ public struct CheckpointNote: Sendable, Equatable {
         }
     }
 
+    /// A published-checkpoint file that cannot be used, with where (`file:line: …`).
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// The notes at `path`: a file of notes, or a folder's `*.checkpoint` files and `checkpoint`.
-    public static func read(from path: String) throws -> [CheckpointNote] {
+    public static func read(from path: String) throws(ReadError) -> [CheckpointNote] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw StoreError.unavailable("\(path): no such checkpoint file")
+            throw ReadError(description: "\(path): no such checkpoint file or folder")
         }
         let files = isFolder.boolValue
-            ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0 == "checkpoint" || $0.hasSuffix(".checkpoint") }.sorted()
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 == "checkpoint" || $0.hasSuffix(".checkpoint") }.sorted()
                 .map { path + "/" + $0 }
             : [path]
         var notes: [CheckpointNote] = []
         for file in files {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw StoreError.unavailable("\(file): not UTF-8 text") }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ReadError(description: "\(file): unreadable or not UTF-8 text") }
             do {
                 notes += try parseAll(text)
             } catch {
-                throw StoreError.unavailable("\(file):\(error.line): \(error.message)")
+                throw ReadError(description: "\(file):\(error.line): \(error.message)")
             }
         }
         return notes

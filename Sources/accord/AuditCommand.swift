@@ -115,11 +115,11 @@ struct AuditVerifyCommand: ParsableCommand {
             do {
                 notes = try CheckpointNote.read(from: against)
             } catch {
-                throw CommandFailure(code: .usage, message: "\(against): error: \(error)")
+                throw CommandFailure(code: .usage, message: "error: \(error)")
             }
             guard !notes.isEmpty else { throw CommandFailure(code: .usage, message: "\(against): error: no checkpoint in it") }
         }
-        if let publicKey, Data(hexKey: publicKey)?.count != 32 {
+        if let publicKey, CheckpointNote.publicKey(hex: publicKey) == nil {
             throw CommandFailure(code: .usage, message: "--public-key: error: expected 64 hexadecimal digits (an Ed25519 public key)")
         }
         let verification = try store.openReadOnlyTrail().verify(against: notes, publicKey: publicKey?.lowercased())
@@ -250,14 +250,5 @@ struct AuditVerifyProofCommand: ParsableCommand {
             print("\(proof): error: the proof does not verify")
             throw ExitCode(AccordExit.policyProblem.rawValue)
         }
-    }
-}
-
-extension Data {
-    /// 32 bytes from 64 hexadecimal digits, or nil.
-    init?(hexKey text: String) {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return nil }
-        self.init(stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! })
     }
 }
