@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(name: "AccordCore", targets: ["AccordCore"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
-        .library(name: "AccordGate", targets: ["AccordGate"]),
+        .library(name: "AccordRuntime", targets: ["AccordRuntime"]),
         .library(name: "AccordReports", targets: ["AccordReports"]),
         .library(name: "AccordServer", targets: ["AccordServer"]),
         .executable(name: "accord", targets: ["accord"]),
@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // The decision server (issue 8).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Named for the products the server imports itself (NIOCore, NIOPosix's blocking pool, HTTPTypes).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -47,7 +50,7 @@ let package = Package(
             path: "examples/recsys/RecsysModel"
         ),
         .target(
-            name: "AccordGate",
+            name: "AccordRuntime",
             dependencies: ["AccordCore", "AccordStore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Privacy impact assessments from the policies and the audit trail.
@@ -59,8 +62,11 @@ let package = Package(
         .target(
             name: "AccordServer",
             dependencies: [
-                "AccordCore", "AccordStore", "AccordGate", "AccordReports",
+                "AccordCore", "AccordStore", "AccordRuntime", "AccordReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -73,7 +79,7 @@ let package = Package(
                 "AccordServer",
                 "AccordCore",
                 "AccordStore",
-                "AccordGate",
+                "AccordRuntime",
                 "AccordReports",
                 "RecsysModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,12 +87,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "AccordBench",
-            dependencies: ["AccordCore", "AccordStore", "AccordGate", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AccordCore", "AccordStore", "AccordRuntime", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/AccordBench"
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordGate", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]

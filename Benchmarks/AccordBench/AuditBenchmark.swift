@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 import AccordStore
 import Foundation
 import GRDB
@@ -60,7 +61,7 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
         // each recording one decision at a time through the group-commit writer.
         var concurrent: [String] = []
         for threads in [8, 64] {
-            let writer = AuditWriter(trail: open("concurrent-\(threads)-\(durability).sqlite", durability))
+            let writer = AuditRecorder(trail: open("concurrent-\(threads)-\(durability).sqlite", durability))
             let perThread = (quick ? 4_000 : 20_000) / threads
             let group = DispatchGroup()
             start = now()

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 import AccordStore
 import Foundation
 import GRDB
@@ -11,7 +12,7 @@ func runConsentBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: 
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     // A benchmark with no store has nothing to say.
-    let store = try! ConsentStore(path: directory.appendingPathComponent("consent.sqlite").path)
+    let store = try! SQLiteConsentStore(path: directory.appendingPathComponent("consent.sqlite").path)
     let people = quick ? 100_000 : 1_000_000
     let granted = asOf.addingTimeInterval(-30 * 86_400)
     print("consent store (SQLite, WAL, synchronous = FULL; \(people) people, two events each):")
@@ -42,13 +43,13 @@ func runConsentBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: 
         request.consentIsInline = false
         return request
     }
-    let fresh = try! ConsentStore(path: store.path)
+    let fresh = DecisionPoint(plan: plan, consent: try! SQLiteConsentStore(path: store.path))
     var permitted = 0
     start = now()
-    for request in stripped where fresh.decide(request, with: plan, asOf: asOf).effect != .deny { permitted += 1 }
+    for request in stripped where fresh.judge(request, asOf: asOf).effect != .deny { permitted += 1 }
     let cold = Double(sample) / seconds(since: start)
     start = now()
-    for request in stripped where fresh.decide(request, with: plan, asOf: asOf).effect != .deny { permitted += 1 }
+    for request in stripped where fresh.judge(request, asOf: asOf).effect != .deny { permitted += 1 }
     let warm = Double(sample) / seconds(since: start)
     start = now()
     for request in requests.prefix(sample) { _ = plan.evaluate(request, asOf: asOf) }

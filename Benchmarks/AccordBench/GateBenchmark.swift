@@ -1,5 +1,5 @@
 import AccordCore
-import AccordGate
+import AccordRuntime
 import AccordStore
 import Foundation
 
@@ -26,7 +26,7 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
         let database = try! StoreDatabase(path: path, durability: durability)
         let store = SQLiteFeatureStore(database: database)
         let trail = try! SQLiteAuditTrail(database: database)
-        let consent = try! ConsentStore(database: database)
+        let consent = try! SQLiteConsentStore(database: database)
         for batch in stride(from: 0, to: people, by: 100) {
             try! store.write(subjects[batch..<min(batch + 100, people)].flatMap { subject in
                 features.flatMap { feature in
@@ -39,7 +39,7 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
         try! consent.record(subjects.flatMap { subject in
             ["personalization", "analytics"].map { (subject.id, ConsentEvent(kind: .grant, target: $0, version: 3, occurredAt: asOf.addingTimeInterval(-30 * 86_400))) }
         })
-        let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
+        let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent, budgets: SQLiteBudgetLedger(database: database))
         let reads = quick ? 500 : 2_000
         // Warm: every subject read once through the gate (consent histories cached, pages in memory), as in a
         // process that has been serving for a while.
@@ -63,9 +63,9 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
                             context: RequestContext(processingRegion: "EU"), consent: nil)
         }
         start = now()
-        for i in 0..<reads { _ = consent.decide(request(i), with: plan, asOf: asOf) }
+        for i in 0..<reads { _ = gate.point.judge(request(i), asOf: asOf) }
         let deciding = seconds(since: start) * 1e6 / Double(reads)
-        let decided = (0..<reads).map { i in (request(i), consent.decide(request(i), with: plan, asOf: asOf)) }
+        let decided = (0..<reads).map { i in (request(i), gate.point.judge(request(i), asOf: asOf)) }
         start = now()
         for (i, (request, decision)) in decided.enumerated() {
             _ = try? trail.record(batch: [AuditEntry(decision: decision, request: request, decisionID: "parts-\(durability)-\(i)", instant: asOf)])
@@ -100,7 +100,7 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
                   + "(wall time over reads; the gate's commits shared): +\(format(gated - plain)) µs")
         }
         if durability == .normal {
-            let lineage = LineageStore(database: database)
+            let lineage = SQLiteLineageStore(database: database)
             let window = (from: asOf.addingTimeInterval(-365 * 86_400), to: asOf)
             start = now()
             let read = (try? store.historical(entities: subjects.map(\.id), features: features, from: window.from, to: window.to))?.count ?? 0
@@ -124,7 +124,7 @@ func runGateBenchmark(asOf: Date, quick: Bool) {
             start = now()
             let aggregate = try? gate.aggregate(.mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
                                                 actor: Actor(id: "analytics-job"), context: RequestContext(processingRegion: "EU"), clip: 0...10,
-                                                budgets: PrivacyBudgetLedger(database: database), asOf: asOf, random: &random)
+                                                asOf: asOf, random: &random)
             let outcome = aggregate?.value != nil ? "Laplace noise, budget spent" : "refused: \(aggregate?.refusals.map(\.code.rawValue) ?? [])"
             print("  aggregate (mean over \(people) people asked; \(outcome)): \(format(seconds(since: start) * 1_000)) ms")
         }

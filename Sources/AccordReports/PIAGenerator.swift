@@ -6,10 +6,10 @@ import Foundation
 /// database, if it holds any events), over a window ending at the report's instant.
 public struct PIASources {
     public var trail: SQLiteAuditTrail
-    public var consent: ConsentStore?
+    public var consent: (any ConsentSource)?
     public var from: Date?
 
-    public init(trail: SQLiteAuditTrail, consent: ConsentStore? = nil, from: Date? = nil) {
+    public init(trail: SQLiteAuditTrail, consent: (any ConsentSource)? = nil, from: Date? = nil) {
         self.trail = trail
         self.consent = consent
         self.from = from

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 import Foundation
 import Logging
 import Metrics
@@ -7,7 +8,7 @@ import Metrics
 /// is counted in `accord_decisions_failed_closed_total{reason}`, its cause logged the first time it is seen and
 /// then as a count at most every ten seconds (not a line per request), and — while the trail cannot be
 /// written — `/readyz` answers 503.
-final class FailClosedMonitor: @unchecked Sendable {
+final class FailClosedMonitor: FailClosedObserver, @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var counters: [ReasonCode: Metrics.Counter] = [:]
@@ -28,11 +29,6 @@ final class FailClosedMonitor: @unchecked Sendable {
     /// Looks at decisions just answered; `recorded`: whether their commit went through.
     func observe(_ decisions: [Decision], recorded: Bool) {
         observe(failures: decisions.compactMap(\.failedClosed), recorded: recorded)
-    }
-
-    /// Looks at the reasons values were refused for (the gate's reads): those of failing closed count.
-    func observe(reasons: [Reason], recorded: Bool) {
-        observe(failures: reasons.filter { $0.code == .auditUnavailable || $0.code == .consentUnavailable }, recorded: recorded)
     }
 
     private func observe(failures reasons: [Reason], recorded: Bool) {

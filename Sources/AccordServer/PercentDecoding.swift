@@ -64,17 +64,16 @@ extension AccordHTTPServer {
     /// A path parameter (`:subject`), percent-decoded once; 400 `request.invalid_path` when it cannot be.
     func pathParameter(_ name: String, _ context: BasicRequestContext) throws -> String {
         guard let raw = context.parameters.get(name) else {
-            throw Failure(status: .badRequest, code: "request.invalid_path", message: "the path has no '\(name)'")
+            throw Failure(.requestInvalidPath, "the path has no '\(name)'")
         }
         let value: String
         do {
             value = try PercentDecoding.decode(Substring(raw))
         } catch {
-            throw Failure(status: .badRequest, code: "request.invalid_path",
-                          message: error == .notUTF8 ? "the \(name) in the path is not UTF-8 once percent-decoded"
+            throw Failure(.requestInvalidPath, error == .notUTF8 ? "the \(name) in the path is not UTF-8 once percent-decoded"
                               : "the \(name) in the path has a '%' not followed by two hexadecimal digits")
         }
-        guard !value.isEmpty else { throw Failure(status: .badRequest, code: "request.invalid_path", message: "the \(name) in the path is empty") }
+        guard !value.isEmpty else { throw Failure(.requestInvalidPath, "the \(name) in the path is empty") }
         return value
     }
 
@@ -83,8 +82,7 @@ extension AccordHTTPServer {
         do {
             return try PercentDecoding.query(request.uri.query)
         } catch {
-            throw Failure(status: .badRequest, code: "request.invalid_query",
-                          message: error == .notUTF8 ? "a query parameter is not UTF-8 once percent-decoded" : "a query parameter has a '%' not followed by two hexadecimal digits")
+            throw Failure(.requestInvalidQuery, error == .notUTF8 ? "a query parameter is not UTF-8 once percent-decoded" : "a query parameter has a '%' not followed by two hexadecimal digits")
         }
     }
 }

@@ -25,24 +25,24 @@ struct StoreOptions: ParsableArguments {
     var signingKey: String?
 
     /// An existing consent store: reading must not create a database.
-    func openExistingConsent() throws -> ConsentStore {
+    func openExistingConsent() throws -> SQLiteConsentStore {
         guard FileManager.default.fileExists(atPath: db) else {
             throw CommandFailure(code: .usage, message: "\(db): error: no such database")
         }
         return try openConsent()
     }
 
-    func openConsent() throws -> ConsentStore {
+    func openConsent() throws -> SQLiteConsentStore {
         do {
-            return try ConsentStore(path: db, subjectKeyPath: subjectKey)
+            return try SQLiteConsentStore(path: db, subjectKeyPath: subjectKey)
         } catch {
             throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the consent store: \(error)")
         }
     }
 
-    func openBudgets() throws -> PrivacyBudgetLedger {
+    func openBudgets() throws -> SQLiteBudgetLedger {
         do {
-            return try PrivacyBudgetLedger(path: db, subjectKeyPath: subjectKey)
+            return try SQLiteBudgetLedger(path: db, subjectKeyPath: subjectKey)
         } catch {
             throw CommandFailure(code: .internalError, message: "\(db): error: cannot open the privacy-budget ledger: \(error)")
         }

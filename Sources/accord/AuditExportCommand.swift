@@ -33,15 +33,15 @@ struct AccessReport {
     let records: [AuditRecord]
     let features: [(feature: String, values: Int, oldest: Date, newest: Date)]
     let consent: [ConsentEventRecord]
-    let trainingSets: [LineageStore.TrainingSetEntry]
+    let trainingSets: [TrainingSetEntry]
 
     init(subject: String, store: StoreOptions) throws {
         let database = try store.openReadOnlyDatabase()
         self.subject = subject
         records = try store.openTrail(in: database).export(subject: subject)
         features = try SQLiteFeatureStore(database: database).held(entity: subject)
-        consent = try ConsentStore(database: database).history(subject: subject)
-        trainingSets = try LineageStore(database: database).trainingSets(including: subject)
+        consent = try SQLiteConsentStore(database: database).history(subject: subject)
+        trainingSets = try SQLiteLineageStore(database: database).trainingSets(including: subject)
     }
 
     var decisions: [AuditRecord] { records.filter { $0.kind == .decision } }

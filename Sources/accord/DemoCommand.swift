@@ -1,5 +1,5 @@
 import AccordCore
-import AccordGate
+import AccordRuntime
 import AccordStore
 import ArgumentParser
 import Foundation
@@ -41,8 +41,8 @@ struct DemoCommand: ParsableCommand {
         let database = try StoreDatabase(path: db, durability: .normal)
         let store = SQLiteFeatureStore(database: database)
         let trail = try SQLiteAuditTrail(database: database)
-        let consent = try ConsentStore(database: database)
-        let lineage = LineageStore(database: database)
+        let consent = try SQLiteConsentStore(database: database)
+        let lineage = SQLiteLineageStore(database: database)
         let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         func step(_ text: String) { print("• " + text) ; fflush(nil) }

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 import AccordStore
 import ArgumentParser
 import Foundation
@@ -59,9 +60,10 @@ struct EvalCommand: ParsableCommand {
         let plan = DecisionPlan.compile(set)
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let options = EvaluationOptions(explain: explain)
-        let consent = consentStore ? try store.openConsent() : nil
-        let ledger = budgets ? try store.openBudgets() : nil
-        let recorder = record ? RecordingDecider(plan: plan, trail: try store.openTrail(), consent: consent, budgets: ledger) : nil
+        // What differs from the server is only which parts the decision point gets (see DecisionPoint.Configuration).
+        let point = DecisionPoint(plan: plan, configuration: DecisionPoint.Configuration(
+            consent: consentStore ? try store.openConsent() : nil, budgets: budgets ? try store.openBudgets() : nil,
+            trail: record ? try store.openTrail() : nil))
         // A decision turned into a deny because the trail or the consent store failed is answered (as a deny), and
         // its cause goes to standard error once; the command then exits 3, so a script cannot miss it.
         var failedClosed = 0
@@ -74,19 +76,9 @@ struct EvalCommand: ParsableCommand {
         }
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
-            let requests = batch.map { ($0, DecisionID.next()) }
-            if let recorder {
-                return zip(requests, recorder.decide(batch: requests, asOf: instant, options: options)).map { request, outcome in
-                    noteFailure(outcome.decision)
-                    return outcome.decision.json(decisionID: request.1).serialized()
-                }
-            }
-            return requests.map { request, id in
-                var decision = consent?.decide(request, with: plan, asOf: instant, options: options)
-                    ?? plan.evaluate(request, asOf: instant, options: options)
-                if let ledger { decision = ledger.spend(decision, for: request, decisionID: id) }
-                noteFailure(decision)
-                return decision.json(decisionID: id).serialized()
+            point.decide(batch, asOf: instant, options: options).map { decided in
+                noteFailure(decided.decision)
+                return decided.decision.json(decisionID: decided.id).serialized()
             }
         }
         func finish() throws {

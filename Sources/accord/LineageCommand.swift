@@ -19,9 +19,9 @@ struct LineageCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: store.db) else {
             throw CommandFailure(code: .usage, message: "\(store.db): error: no such database")
         }
-        let lineage: LineageStore
+        let lineage: SQLiteLineageStore
         do {
-            lineage = try LineageStore(path: store.db, subjectKeyPath: store.subjectKey)
+            lineage = try SQLiteLineageStore(path: store.db, subjectKeyPath: store.subjectKey)
         } catch {
             throw CommandFailure(code: .internalError, message: "\(store.db): error: cannot open the lineage: \(error)")
         }

@@ -61,7 +61,7 @@ struct PIACommand: ParsableCommand {
         if let audit {
             guard FileManager.default.fileExists(atPath: audit) else { throw CommandFailure(code: .usage, message: "\(audit): error: no such audit trail") }
             let database = try StoreDatabase(readingOnly: audit)
-            sources = PIASources(trail: try SQLiteAuditTrail(database: database), consent: try ConsentStore(database: database), from: window)
+            sources = PIASources(trail: try SQLiteAuditTrail(database: database), consent: try SQLiteConsentStore(database: database), from: window)
         }
         let report = try PrivacyImpactAssessment(policies: set, sources: sources, asOf: instant, title: title)
         let text = switch format {

@@ -1,5 +1,5 @@
 import AccordCore
-import AccordGate
+import AccordRuntime
 import AccordStore
 import ArgumentParser
 import Foundation

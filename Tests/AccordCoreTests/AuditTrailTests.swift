@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 @testable import AccordStore
 import Foundation
 import GRDB
@@ -161,7 +162,8 @@ import Testing
         let plan = try Fixtures.referencePlan()
         let request = try Fixtures.exampleRequests()[8]
         #expect(plan.evaluate(request, asOf: Self.asOf).effect == .permit)
-        let (decision, record) = RecordingDecider(plan: plan, trail: trail).decide(request, asOf: Self.asOf, decisionID: "x")
+        let decided = DecisionPoint(plan: plan, trail: trail).decide([request], asOf: Self.asOf)[0]
+        let (decision, record) = (decided.decision, decided.record)
         #expect(record == nil)
         #expect(decision.effect == .deny)
         #expect(decision.resources.allSatisfy { $0.effect == .deny && $0.reasons.map(\.code) == [.auditUnavailable] })
@@ -237,7 +239,7 @@ import Testing
 }
 
 /// Group commit: concurrent callers each get their own committed record, in one unbroken chain.
-@Suite struct AuditWriterTests {
+@Suite struct AuditRecorderTests {
     @Test func concurrentCallersShareCommitsWithoutBreakingTheChain() throws {
         let directory = try Fixtures.temporaryFolder("accord-writer")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -245,7 +247,7 @@ import Testing
         let plan = try Fixtures.referencePlan()
         let request = try Fixtures.exampleRequests()[0]
         let decision = plan.evaluate(request, asOf: AuditTrailTests.asOf)
-        let writer = AuditWriter(trail: trail)
+        let writer = AuditRecorder(trail: trail)
         final class Results: @unchecked Sendable {
             let lock = NSLock()
             var ids: [String] = []

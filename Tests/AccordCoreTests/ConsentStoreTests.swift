@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 @testable import AccordStore
 import Foundation
 import GRDB
@@ -17,9 +18,9 @@ import Testing
         return request
     }
 
-    func store() throws -> (URL, ConsentStore) {
+    func store() throws -> (URL, SQLiteConsentStore) {
         let folder = try Fixtures.temporaryFolder("accord-consent")
-        return (folder, try ConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal))
+        return (folder, try SQLiteConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal))
     }
 
     @Test func grantPermitsAndWithdrawalDeniesTheVeryNextDecision() throws {
@@ -27,11 +28,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let plan = try Fixtures.referencePlan()
         let request = try Self.withoutConsent(0)  // u-1001, personalization.recommendations, EU
-        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.consentMissing])
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.consentMissing])
 
         let granted = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
                                        subject: "u-1001")
-        let permitted = store.decide(request, with: plan, asOf: Self.asOf)
+        let permitted = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
         #expect(permitted.resources[0].effect == .permit)
         #expect(permitted.resources[0].consentEvents == [granted[0].id], "the decision names the event it relied on")
         // The same decision as with the consent inline.
@@ -41,15 +42,15 @@ import Testing
         #expect(plan.evaluate(inline, asOf: Self.asOf).resources.map(\.effect) == permitted.resources.map(\.effect))
 
         // Warm cache, then a withdrawal: in force for the next decision.
-        _ = store.decide(request, with: plan, asOf: Self.asOf)
+        _ = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
         try store.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-31T00:00:00Z"))], subject: "u-1001")
-        let after = store.decide(request, with: plan, asOf: Self.asOf)
+        let after = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
         #expect(after.resources.allSatisfy { $0.effect == .deny })
         #expect(after.resources[0].reasons.map(\.code) == [.consentMissing])
         // Decided as of a moment before the withdrawal, the grant still stood.
-        #expect(store.decide(request, with: plan, asOf: Self.at("2026-05-30T00:00:00Z")).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-05-30T00:00:00Z")).resources[0].effect == .permit)
         // A request that brings its own consent is decided on it, not on the store.
-        #expect(store.decide(inline, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(inline, asOf: Self.asOf).resources[0].effect == .permit)
     }
 
     @Test func aWriteFromAnotherConnectionIsSeenAtOnce() throws {
@@ -58,14 +59,14 @@ import Testing
         let plan = try Fixtures.referencePlan()
         let request = try Self.withoutConsent(0)
         try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1001")
-        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .permit)  // cached now
-        let other = try ConsentStore(path: store.path, durability: .normal)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .permit)  // cached now
+        let other = try SQLiteConsentStore(path: store.path, durability: .normal)
         try other.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1001")
-        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .deny, "never a stale cache")
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .deny, "never a stale cache")
         // An unrelated write (the audit trail, in the same file) leaves the consent cache alone but correct.
         let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
         try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "x")
-        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .deny)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .deny)
     }
 
     @Test func expiryObjectionOptOutAndMinors() throws {
@@ -76,30 +77,30 @@ import Testing
         // Expiry by instant: personalization lapses one year after it was given.
         try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2025-06-15T00:00:00Z"))], subject: "u-1001")
         let request = try Self.withoutConsent(0)
-        #expect(store.decide(request, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
-        #expect(store.decide(request, with: plan, asOf: Self.at("2026-06-15T00:00:00Z")).resources[0].reasons.map(\.code) == [.consentExpired])
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-06-15T00:00:00Z")).resources[0].reasons.map(\.code) == [.consentExpired])
 
         // Objection to a purpose pursued under legitimate interest (analytics.product in the EU).
         var analytics = try Self.withoutConsent(11)  // u-1008
-        #expect(store.decide(analytics, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(analytics, asOf: Self.asOf).resources[0].effect == .permit)
         try store.record([ConsentEvent(kind: .object, target: "analytics", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1008")
         analytics.id = "again"
-        #expect(store.decide(analytics, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.objection])
+        #expect(DecisionPoint(plan: plan, consent: store).judge(analytics, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.objection])
 
         // Opting out of sale/share in US-CA (as a Global Privacy Control signal would record it).
         let ads = try Self.withoutConsent(8)  // u-2002, ads.targeting, US-CA, no GPC signal
-        #expect(store.decide(ads, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(ads, asOf: Self.asOf).resources[0].effect == .permit)
         try store.record([ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: Self.at("2026-05-01T00:00:00Z"))],
                          subject: "u-2002")
-        #expect(store.decide(ads, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.optOutRequested])
+        #expect(DecisionPoint(plan: plan, consent: store).judge(ads, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.optOutRequested])
 
         // A 14-year-old in the EU: their own consent is not enough below the age of digital consent; a guardian's is.
         let minor = try Self.withoutConsent(14)  // u-1011, model.training, age 14, EU
         try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1011")
-        #expect(store.decide(minor, with: plan, asOf: Self.asOf).resources[0].reasons.map(\.code).contains(.consentGuardianRequired))
+        #expect(DecisionPoint(plan: plan, consent: store).judge(minor, asOf: Self.asOf).resources[0].reasons.map(\.code).contains(.consentGuardianRequired))
         try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, byGuardian: true, occurredAt: Self.at("2026-02-10T00:00:00Z"))],
                          subject: "u-1011")
-        #expect(store.decide(minor, with: plan, asOf: Self.asOf).resources[0].effect == .permit)
+        #expect(DecisionPoint(plan: plan, consent: store).judge(minor, asOf: Self.asOf).resources[0].effect == .permit)
     }
 
     @Test func historyIsAppendOnlyAndPseudonymous() throws {
@@ -132,8 +133,9 @@ import Testing
         let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
         let event = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
                                      subject: "u-1001")[0]
-        let decider = RecordingDecider(plan: try Fixtures.referencePlan(), trail: trail, consent: store)
-        let (decision, record) = decider.decide(try Self.withoutConsent(0), asOf: Self.asOf, decisionID: "d1")
+        let decider = DecisionPoint(plan: try Fixtures.referencePlan(), consent: store, trail: trail)
+        let decided = decider.decide([try Self.withoutConsent(0)], asOf: Self.asOf)[0]
+        let (decision, record) = (decided.decision, decided.record)
         #expect(decision.resources[0].consentEvents == [event.id])
         let outcomes = try #require(record).resourceOutcomes
         #expect(outcomes[0].consentEvents == [event.id])
@@ -325,16 +327,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("accord.sqlite").path
         let trail = try SQLiteAuditTrail(path: path, durability: .normal)
-        let consent = try ConsentStore(path: path, durability: .normal)
-        let ledger = try PrivacyBudgetLedger(path: path, durability: .normal)
+        let consent = try SQLiteConsentStore(path: path, durability: .normal)
+        let ledger = try SQLiteBudgetLedger(path: path, durability: .normal)
         let plan = try Fixtures.referencePlan()
         try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
                            subject: "u-1001")
         try consent.record([ConsentEvent(kind: .grant, target: "analytics", occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
                            subject: "u-1002")
         let request = try ConsentStoreTests.withoutConsent(0)
-        let decider = RecordingDecider(plan: plan, trail: trail, consent: consent)
-        #expect(decider.decide(request, asOf: ConsentStoreTests.asOf, decisionID: "d1").decision.resources[0].effect == .permit)
+        let decider = DecisionPoint(plan: plan, consent: consent, trail: trail)
+        #expect(decider.decide([request], asOf: ConsentStoreTests.asOf)[0].decision.resources[0].effect == .permit)
         // A per-subject budget spend for the same person.
         var aggregate = plan.evaluate(try PrivacyBudgetTests.aggregate(subject: "u-1001"), asOf: ConsentStoreTests.asOf)
         aggregate.resources[0].obligations.differentialPrivacy?.budget?.perSubject = true
@@ -344,7 +346,7 @@ import Testing
         #expect(try trail.erase(subject: "u-1001") == 1)
         #expect(try consent.history(subject: "u-1001").isEmpty)
         #expect(try consent.history(subject: "u-1002").count == 1, "others keep theirs")
-        #expect(decider.decide(request, asOf: ConsentStoreTests.asOf, decisionID: "d2").decision.resources[0].effect == .deny,
+        #expect(decider.decide([request], asOf: ConsentStoreTests.asOf)[0].decision.resources[0].effect == .deny,
                 "no cache keeps the erased consent")
         let spends = try trail.queue.read { db in try String.fetchAll(db, sql: "SELECT budget FROM budget_spend") }
         #expect(!spends.contains { $0.contains(pseudonymHex) })

@@ -1,6 +1,6 @@
 import AccordCore
 import Crypto
-@testable import AccordGate
+@testable import AccordRuntime
 @testable import AccordStore
 import Foundation
 import GRDB
@@ -15,7 +15,7 @@ import Testing
         let folder: URL
         let store: SQLiteFeatureStore
         let trail: SQLiteAuditTrail
-        let consent: ConsentStore
+        let consent: SQLiteConsentStore
         let gate: FeatureGate
     }
 
@@ -24,7 +24,7 @@ import Testing
         let path = folder.appendingPathComponent("accord.sqlite").path
         let store = try SQLiteFeatureStore(path: path, durability: .normal)
         let trail = try SQLiteAuditTrail(path: path, durability: .normal)
-        let consent = try ConsentStore(path: path, durability: .normal)
+        let consent = try SQLiteConsentStore(path: path, durability: .normal)
         let day = 86_400.0
         try store.write([
             FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(41), eventTime: Self.asOf.addingTimeInterval(-3 * day)),
@@ -127,7 +127,7 @@ import Testing
             FeatureRow(entity: "u-1002", feature: "clicks_7d", value: .int(3), eventTime: asOf.addingTimeInterval(-2 * day)),
             FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(12), eventTime: asOf.addingTimeInterval(-120 * day)),
         ])
-        let lineage = try LineageStore(path: s.store.path, durability: .normal)
+        let lineage = try SQLiteLineageStore(path: s.store.path, durability: .normal)
         let population = [FeatureGateTests.adult, Subject(id: "u-1002", age: 41, jurisdiction: "EU")]
         let set = try s.gate.trainingSet(
             features: ["clicks_7d", "gps_last"], purpose: "model.training", actor: Actor(id: "trainer"), population: population,
@@ -200,7 +200,7 @@ import Testing
     }
 
     /// `people` EU adults with analytics consent and a purchases_90d value each (1 to 3).
-    func setup(people: Int) throws -> (FeatureGateTests.Setup, [Subject], PrivacyBudgetLedger) {
+    func setup(people: Int) throws -> (FeatureGateTests.Setup, [Subject], SQLiteBudgetLedger) {
         let s = try FeatureGateTests().setup()
         let asOf = FeatureGateTests.asOf
         let subjects = (0..<people).map { Subject(id: "p-\($0)", age: 30, jurisdiction: "EU") }
@@ -208,7 +208,10 @@ import Testing
             FeatureRow(entity: subject.id, feature: "purchases_90d", value: .int(Int64(1 + i % 3)), eventTime: asOf.addingTimeInterval(-86_400))
         })
         try s.consent.record(subjects.map { ($0.id, ConsentEvent(kind: .grant, target: "analytics", occurredAt: asOf.addingTimeInterval(-30 * 86_400))) })
-        return (s, subjects, try PrivacyBudgetLedger(path: s.store.path, durability: .normal))
+        let ledger = try SQLiteBudgetLedger(path: s.store.path, durability: .normal)
+        // Aggregates spend from the ledger of the gate's decision point.
+        let gate = FeatureGate(plan: s.gate.plan, store: s.store, trail: s.trail, consent: s.consent, budgets: ledger)
+        return (FeatureGateTests.Setup(folder: s.folder, store: s.store, trail: s.trail, consent: s.consent, gate: gate), subjects, ledger)
     }
 
     @Test func smallCohortsAreRefusedAndLargeOnesGetNoisyAnswers() throws {
@@ -217,7 +220,7 @@ import Testing
         var random = Seeded(state: 7)
         let context = RequestContext(processingRegion: "EU")
         let small = try s.gate.aggregate(.count, of: "purchases_90d", cohort: Array(subjects.prefix(49)), purpose: "analytics.aggregate",
-                                         actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                         actor: Actor(id: "analytics-job"), context: context, 
                                          asOf: FeatureGateTests.asOf, random: &random)
         #expect(small.value == nil)
         #expect(small.refusals.map(\.code) == [.cohortTooSmall], "min_cohort is 50")
@@ -225,13 +228,13 @@ import Testing
         // Naming people twice does not make a cohort bigger.
         let padded = Array(subjects.prefix(30)) + Array(subjects.prefix(30))
         let repeated = try s.gate.aggregate(.count, of: "purchases_90d", cohort: padded, purpose: "analytics.aggregate",
-                                            actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                            actor: Actor(id: "analytics-job"), context: context, 
                                             asOf: FeatureGateTests.asOf, random: &random)
         #expect(repeated.refusals.map(\.code) == [.cohortTooSmall])
         #expect(repeated.decisionIDs.count == 30)
 
         let count = try s.gate.aggregate(.count, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
-                                         actor: Actor(id: "analytics-job"), context: context, budgets: ledger,
+                                         actor: Actor(id: "analytics-job"), context: context, 
                                          asOf: FeatureGateTests.asOf, random: &random)
         #expect(count.cohort == nil, "under differential privacy the exact cohort size would undo the noise")
         #expect(count.mechanism == "laplace" && count.epsilonSpent == 0.5)
@@ -240,7 +243,7 @@ import Testing
         let error: Double = abs(value - 60)
         #expect(error < 40, "Laplace noise of scale 2")
         let mean = try s.gate.aggregate(.mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
-                                        actor: Actor(id: "analytics-job"), context: context, clip: 0...3, budgets: ledger,
+                                        actor: Actor(id: "analytics-job"), context: context, clip: 0...3, 
                                         asOf: FeatureGateTests.asOf, random: &random)
         let meanValue: Double = try #require(mean.value)
         #expect(meanValue >= 0 && meanValue <= 3, "clipped to the declared range")
@@ -257,7 +260,7 @@ import Testing
         var random = Seeded(state: 11)
         func run() throws -> FeatureGate.Aggregate {
             try s.gate.aggregate(.sum, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate", actor: Actor(id: "analytics-job"),
-                                 context: RequestContext(processingRegion: "EU"), clip: 0...3, budgets: ledger,
+                                 context: RequestContext(processingRegion: "EU"), clip: 0...3, 
                                  asOf: FeatureGateTests.asOf, random: &random)
         }
         for _ in 0..<10 { #expect(try run().value != nil) }
@@ -332,7 +335,7 @@ import Testing
             features: ["clicks_7d"], purpose: "model.training", actor: Actor(id: "trainer"), population: [FeatureGateTests.adult],
             from: FeatureGateTests.asOf.addingTimeInterval(-30 * 86_400), to: FeatureGateTests.asOf,
             context: RequestContext(processingRegion: "US"), asOf: FeatureGateTests.asOf,
-            lineage: try LineageStore(path: s.store.path, durability: .normal))
+            lineage: try SQLiteLineageStore(path: s.store.path, durability: .normal))
         #expect(set.rows.isEmpty, "EU data may not be processed in the US")
         #expect(set.manifest.rowsExcluded["residency.processing_region"] == 2)
     }
@@ -386,7 +389,7 @@ import Testing
         let database = try StoreDatabase(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
         let store = SQLiteFeatureStore(database: database)
         let trail = try SQLiteAuditTrail(database: database)
-        let consent = try ConsentStore(database: database)
+        let consent = try SQLiteConsentStore(database: database)
         let gate = FeatureGate(plan: try Fixtures.referencePlan(), store: store, trail: trail, consent: consent)
         let asOf = FeatureGateTests.asOf
         try store.write([FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(5), eventTime: asOf.addingTimeInterval(-86_400))])

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordRuntime
 @testable import AccordStore
 import Foundation
 import Testing
@@ -15,9 +16,9 @@ import Testing
         return request
     }
 
-    func ledger() throws -> (URL, PrivacyBudgetLedger) {
+    func ledger() throws -> (URL, SQLiteBudgetLedger) {
         let folder = try Fixtures.temporaryFolder("accord-budget")
-        return (folder, try PrivacyBudgetLedger(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal))
+        return (folder, try SQLiteBudgetLedger(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal))
     }
 
     @Test func theBudgetRunsOutExactlyAtItsTotal() throws {
@@ -57,7 +58,7 @@ import Testing
     @Test func concurrentSpendersNeverOverspend() throws {
         let (folder, ledger) = try ledger()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let other = try PrivacyBudgetLedger(path: ledger.path, durability: .normal)
+        let other = try SQLiteBudgetLedger(path: ledger.path, durability: .normal)
         let plan = try Fixtures.referencePlan()
         let request = try Self.aggregate()
         let decided = plan.evaluate(request, asOf: Self.asOf)
@@ -113,11 +114,11 @@ import Testing
         let (folder, ledger) = try ledger()
         defer { try? FileManager.default.removeItem(at: folder) }
         let trail = try SQLiteAuditTrail(path: ledger.path, durability: .normal)
-        let decider = RecordingDecider(plan: try Fixtures.referencePlan(), trail: trail, budgets: ledger)
-        let outcomes = decider.decide(batch: (0..<11).map { (try! Self.aggregate(), "a\($0)") }, asOf: Self.asOf)
+        let decider = DecisionPoint(plan: try Fixtures.referencePlan(), budgets: ledger, trail: trail)
+        let outcomes = decider.decide((0..<11).map { _ in try! Self.aggregate() }, asOf: Self.asOf)
         #expect(outcomes.prefix(10).allSatisfy { $0.record?.resourceOutcomes[0].epsilonSpent == 0.5 })
         #expect(outcomes[10].decision.resources[0].reasons.map(\.code) == [.budgetExhausted])
-        #expect(try trail.query(AuditQuery(reason: "budget.exhausted")).map(\.decisionID) == ["a10"])
+        #expect(try trail.query(AuditQuery(reason: "budget.exhausted")).map(\.decisionID) == [outcomes[10].id])
         #expect(try trail.verify().isIntact)
     }
 }

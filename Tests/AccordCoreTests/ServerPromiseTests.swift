@@ -32,7 +32,7 @@ import Testing
             #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"], "\(raw)")
         }
         // "José" and "Jos%C3%A9" are two people: decoding happens once, never twice.
-        let store = try ConsentStore(path: server.db, durability: .normal)
+        let store = try SQLiteConsentStore(path: server.db, durability: .normal)
         #expect(try store.history(subject: "José Díaz").count == 2)
         #expect(try store.history(subject: "Jos%C3%A9").count == 2)
         #expect(try store.history(subject: "José").isEmpty)
@@ -79,7 +79,7 @@ import Testing
                            ? "exhausted" : first?["effect"] as? String ?? "?")
         }
         #expect(effects == Array(repeating: "permit", count: 10) + ["exhausted"], "\(effects)")
-        let spent = try PrivacyBudgetLedger(path: server.db, durability: .normal)
+        let spent = try SQLiteBudgetLedger(path: server.db, durability: .normal)
         let plan = try Fixtures.referencePlan()
         let budget = try #require(plan.evaluate(try Fixtures.exampleRequests()[12], asOf: Date()).resources[0].obligations.differentialPrivacy?.budget)
         #expect(try spent.remaining(budget, purpose: "analytics.aggregate", subject: "u-1009", at: Date()) == 0)

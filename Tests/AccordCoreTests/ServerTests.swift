@@ -336,8 +336,10 @@ final class RunningServer: @unchecked Sendable {
             if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()) }
             if let current, line == "    get:" || line == "    post:" { described.insert("\(line.dropFirst(4).dropLast().uppercased()) \(current)") }
         }
-        // The routes as the server registers them.
-        let source = try String(contentsOf: root.appendingPathComponent("Sources/AccordServer/AccordHTTPServer.swift"), encoding: .utf8)
+        // The routes as the server's controllers register them (one file per concern).
+        let controllers = root.appendingPathComponent("Sources/AccordServer/Controllers")
+        let source = try FileManager.default.contentsOfDirectory(atPath: controllers.path).sorted()
+            .map { try String(contentsOf: controllers.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n")
         var registered: Set<String> = []
         for match in source.matches(of: /router\.(get|post)\("([^"]+)"\)/) {
             let method = match.output.1.uppercased(), path = String(match.output.2).replacingOccurrences(of: ":subject", with: "{subject}")

@@ -63,7 +63,7 @@ import Testing
     @Test func aTCStringRecordedInTheStoreDecides() throws {
         let folder = try Fixtures.temporaryFolder("accord-tcf")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try ConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
+        let store = try SQLiteConsentStore(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
         guard let set = PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet else { Issue.record("policies invalid"); return }
         var tc = try TCString(decoding: Self.core)
         let events = try store.record(tc, raw: Self.core, subject: "u-1001", scopes: Array(set.scopes.values),

@@ -1,5 +1,5 @@
 import AccordCore
-import AccordGate
+import AccordRuntime
 import AccordStore
 import Foundation
 import RecsysModel
@@ -40,7 +40,7 @@ import Testing
         let features = ["clicks_7d", "views_30d", "purchases_90d"]
         let set = try s.gate.trainingSet(features: features, purpose: "model.training", actor: Actor(id: "trainer"), population: people,
                                          from: asOf.addingTimeInterval(-90 * day), to: asOf, context: RequestContext(processingRegion: "EU"),
-                                         asOf: asOf, lineage: try LineageStore(path: s.store.path, durability: .normal), id: "recs-train")
+                                         asOf: asOf, lineage: try SQLiteLineageStore(path: s.store.path, durability: .normal), id: "recs-train")
         #expect(set.manifest.subjectsIncluded == 280)
         #expect(set.manifest.rowsExcluded["consent.missing"] == 120 * 3)
 

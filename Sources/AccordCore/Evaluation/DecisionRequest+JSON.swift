@@ -39,14 +39,8 @@ extension DecisionRequest {
     public static func decode(value: JSONValue) throws(RequestError) -> DecisionRequest {
         let root = try JSONObject(value, path: "")
         try root.allow(["id", "actor", "subject", "purpose", "action", "resources", "context", "consent"])
-        let actorObject = try root.object("actor", required: true)!
-        try actorObject.allow(["id", "roles", "type"])
-        let actor = Actor(id: try actorObject.string("id", required: true)!, roles: try actorObject.strings("roles") ?? [],
-                          type: try actorObject.string("type"))
-        let subjectObject = try root.object("subject", required: true)!
-        try subjectObject.allow(["id", "age", "jurisdiction"])
-        let subject = Subject(id: try subjectObject.string("id", required: true)!, age: try subjectObject.int("age", in: 0...150),
-                              jurisdiction: try subjectObject.string("jurisdiction"))
+        let actor = try Actor(root.object("actor", required: true)!)
+        let subject = try Subject(root.object("subject", required: true)!)
         var resources: [ResourceReference] = []
         guard let list = root["resources"]?.arrayValue else {
             throw RequestError(path: root.child("resources"), message: root["resources"] == nil ? "required" : "must be a list")
@@ -63,12 +57,7 @@ extension DecisionRequest {
             if feature == nil && category == nil { throw RequestError(path: resource.path, message: "needs 'feature' or 'category'") }
             resources.append(ResourceReference(feature: feature, category: category, collectedAt: try resource.date("collected_at")))
         }
-        var context = RequestContext()
-        if let contextObject = try root.object("context") {
-            try contextObject.allow(["processing_region", "gpc", "environment"])
-            context = RequestContext(processingRegion: try contextObject.string("processing_region"),
-                                     gpc: try contextObject.bool("gpc") ?? false, environment: try contextObject.string("environment"))
-        }
+        let context = try root.object("context").map(RequestContext.init) ?? RequestContext()
         var consent: ConsentState?
         if let consentObject = try root.object("consent") {
             try consentObject.allow(["grants", "objections", "opt_outs"])
@@ -94,6 +83,34 @@ extension DecisionRequest {
 }
 
 /// Strict reading of one JSON object.
+// MARK: - The parts every request shares, read alike wherever they appear
+
+extension Actor {
+    /// `{id, roles, type}`: `id` required, nothing else allowed.
+    init(_ object: JSONObject) throws(RequestError) {
+        try object.allow(["id", "roles", "type"])
+        self.init(id: try object.string("id", required: true)!, roles: try object.strings("roles") ?? [], type: try object.string("type"))
+    }
+}
+
+extension Subject {
+    /// `{id, age, jurisdiction}`: `id` required, an age from 0 to 150, nothing else allowed.
+    init(_ object: JSONObject) throws(RequestError) {
+        try object.allow(["id", "age", "jurisdiction"])
+        self.init(id: try object.string("id", required: true)!, age: try object.int("age", in: 0...150),
+                  jurisdiction: try object.string("jurisdiction"))
+    }
+}
+
+extension RequestContext {
+    /// `{processing_region, gpc, environment}`, nothing else allowed.
+    init(_ object: JSONObject) throws(RequestError) {
+        try object.allow(["processing_region", "gpc", "environment"])
+        self.init(processingRegion: try object.string("processing_region"), gpc: try object.bool("gpc") ?? false,
+                  environment: try object.string("environment"))
+    }
+}
+
 struct JSONObject {
     let pairs: [(String, JSONValue)]
     let path: String

@@ -9,9 +9,3 @@ public enum GateError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
-
-/// Runs the gate's recording step; its failure becomes `GateError.notRecorded`, so that callers can tell a trail
-/// that cannot be written from any other error.
-func recording<T>(_ work: () throws -> T) throws -> T {
-    do { return try work() } catch { throw GateError.notRecorded("\(error)") }
-}

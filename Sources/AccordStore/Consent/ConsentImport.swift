@@ -1,7 +1,7 @@
 import AccordCore
 import Foundation
 
-/// Consent events read from a file for `ConsentStore.record`: JSON Lines, or CSV with a header row. Every
+/// Consent events read from a file for `SQLiteConsentStore.record`: JSON Lines, or CSV with a header row. Every
 /// line is checked; a file with any bad line yields its problems (by line number) and no events, so that
 /// nothing is half-imported.
 public enum ConsentImport {

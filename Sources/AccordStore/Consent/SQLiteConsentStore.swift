@@ -66,7 +66,7 @@ public struct DerivedConsent: Sendable, Equatable {
 /// Reads are cached per subject; the cache is dropped for a subject whenever this store records for them, and
 /// entirely whenever anyone else has recorded a consent event since (a counter the database keeps), so a
 /// withdrawal is in force for the very next decision.
-public final class ConsentStore: @unchecked Sendable {
+public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
     public let path: String
     let queue: DatabasePool
     let health: StoreHealth
@@ -90,12 +90,6 @@ public final class ConsentStore: @unchecked Sendable {
         health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
         reader = try StoreMigrations.openReader(path: database.readerLocation)
-    }
-
-    /// Records events for one subject, in order, in one transaction; returns them with their ids.
-    @discardableResult
-    public func record(_ events: [ConsentEvent], subject: String, at instant: Date = Date()) throws -> [ConsentEventRecord] {
-        try record(events.map { (subject, $0) }, at: instant)
     }
 
     /// Records events for any subjects, in order, in one transaction: all or none.
@@ -215,26 +209,6 @@ public final class ConsentStore: @unchecked Sendable {
         }
         return DerivedConsent(state: ConsentState(grants: order.compactMap { grants[$0] }, objections: objections, optOuts: optOuts),
                               lastEvent: last)
-    }
-
-    /// `request` with the subject's stored consent as of `instant`, unless it carries its own.
-    public func filling(_ request: DecisionRequest, asOf instant: Date) throws -> DecisionRequest {
-        guard !request.consentIsInline else { return request }
-        var filled = request
-        filled.consent = try consent(subject: request.subject.id, asOf: instant).state
-        return filled
-    }
-
-    /// `plan`'s decision on `request`, with the subject's stored consent when the request brings none; if the
-    /// store cannot be read, a deny of everything with `consent.unavailable` (fail closed).
-    public func decide(_ request: DecisionRequest, with plan: DecisionPlan, asOf instant: Date,
-                       options: EvaluationOptions = EvaluationOptions()) -> Decision {
-        do {
-            return plan.evaluate(try filling(request, asOf: instant), asOf: instant, options: options)
-        } catch {
-            return plan.evaluate(request, asOf: instant, options: options)
-                .denyingEverything(because: Reason(.consentUnavailable, detail: "\(error)"))
-        }
     }
 
     /// Records what a TC string says about the scopes mapped to TCF purposes (`tcf_purposes`): a grant of each

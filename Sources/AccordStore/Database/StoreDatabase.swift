@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// One store database opened once, for every store kept in it. Stores made from it (`SQLiteAuditTrail`,
-/// `SQLiteFeatureStore`, `ConsentStore`, `PrivacyBudgetLedger`, `LineageStore`) share its one connection:
+/// `SQLiteFeatureStore`, `SQLiteConsentStore`, `SQLiteBudgetLedger`, `SQLiteLineageStore`) share its one connection:
 /// SQLite lets one connection write at a time anyway, and a connection that sees another's commit must drop
 /// its whole page cache — so a feature read after each audit commit on a connection of its own re-reads every
 /// page it touches. Stores opened by path each open their own connection (and see each other's changes too).

@@ -4,7 +4,7 @@ import GRDB
 
 /// Which training sets included whom, and which models were trained on them: the lineage that lets a
 /// withdrawal or an erasure be traced to the models to retrain. Subjects are kept as keyed pseudonyms.
-public final class LineageStore: Sendable {
+public final class SQLiteLineageStore: LineageStore, Sendable {
     public let path: String
     let queue: DatabasePool
     private let pseudonymizer: SubjectPseudonymizer
@@ -20,19 +20,6 @@ public final class LineageStore: Sendable {
     }
 
     public func pseudonym(for subject: String) -> Data { pseudonymizer.pseudonym(for: subject) }
-
-    /// A training set handed out, and who was in it.
-    public struct TrainingSetEntry: Sendable, Equatable {
-        public var id: String
-        public var createdAt: Date
-        public var purpose: String
-        public var actor: String
-        public var revision: String
-        /// The manifest, as JSON text.
-        public var manifest: String
-        /// Models registered against the set, as `name@version`.
-        public var models: [String]
-    }
 
     /// Records a training set and its subjects in one transaction.
     public func record(trainingSet id: String, purpose: String, actor: String, revision: String, manifest: String, subjects: [String],

@@ -1,0 +1,126 @@
+import AccordCore
+import AccordRuntime
+import AccordReports
+import AccordStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+
+extension AccordHTTPServer {
+    static let revisionHeader = HTTPField.Name("Accord-Revision")!
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    static let gpcHeader = HTTPField.Name("Sec-GPC")!
+
+    /// `revision`: the policy revision that decided what the response carries (default: the one in force).
+    func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, request: Request, revision: String? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[Self.revisionHeader] = revision ?? service.plan.revision
+        if let id = request.headers[Self.requestIDHeader] { headers[Self.requestIDHeader] = id }
+        var bytes = value.serializedBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func failure(_ failure: Failure, request: Request) -> Response {
+        json(.object([("error", .object([("code", .string(failure.code.rawValue)), ("message", .string(failure.message))]))]), status: failure.status, request: request)
+    }
+
+    /// The body as a JSON object, or a 400/413 with a code.
+    func body(_ request: inout Request) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw Failure(.requestTooLarge, "the body is larger than \(configuration.maxBodyBytes) bytes")
+        }
+        // Strict JSON, UTF-8 only (RFC 8259 for JSON exchanged between systems), each key once per object.
+        let value: JSONValue
+        do {
+            value = try JSONReader.parse(Array(buffer.readableBytesView))
+        } catch {
+            if case .duplicateKey(let key) = error.kind {
+                throw Failure(.requestDuplicateKey, "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)") + " at \(error.line):\(error.column)")
+            }
+            throw Failure(.requestInvalidJSON, "the body is not valid JSON: \(error)")
+        }
+        guard case .object = value else {
+            throw Failure(.requestInvalidJSON, "the body is not a JSON object")
+        }
+        return value
+    }
+
+    /// A batch's size against `--max-items`: the work one request can ask for is bounded by items as well as bytes.
+    func limitItems(_ count: Int) throws {
+        guard count <= configuration.maxItems else {
+            throw Failure(.requestTooManyItems, "\(count) items in one request; at most \(configuration.maxItems) (--max-items)")
+        }
+    }
+
+    func requireToken(_ request: Request) throws {
+        guard let token = configuration.token else {
+            throw Failure(.authDisabled, "no token is configured; this endpoint is closed")
+        }
+        let given = request.headers[.authorization] ?? ""
+        // Compared in constant time.
+        let expected = Array(("Bearer " + token).utf8), actual = Array(given.utf8)
+        var difference = expected.count ^ actual.count
+        for i in 0..<max(expected.count, actual.count) {
+            difference |= Int((i < expected.count ? expected[i] : 0) ^ (i < actual.count ? actual[i] : 1))
+        }
+        guard difference == 0 else {
+            throw Failure(.authInvalidToken, given.isEmpty ? "a bearer token is required" : "the token is not valid")
+        }
+    }
+
+    /// Runs the gate's blocking work; a read or training set whose decisions could not be recorded (nothing was
+    /// served) is told to the monitor and answered 503 `audit.unavailable`.
+    func gated<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await blocking(work)
+        } catch let error as GateError {
+            // The decision point has told the monitor already.
+            guard case .notRecorded = error else { throw error }
+            throw Failure(.auditUnavailable, "\(error)")
+        }
+    }
+
+    /// Runs blocking work (SQLite) on NIO's blocking thread pool, off the event loops and the cooperative pool.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try work() }
+    }
+
+    func handle(_ request: Request, _ work: (inout Request) async throws -> Response) async -> Response {
+        var request = request
+        // Paths with a subject in them are counted under their route, not one series per person.
+        let path = request.uri.path
+        let metrics = counters.metrics(path.hasPrefix("/v1/consent/") ? "/v1/consent" : path)
+        metrics.requests.increment()
+        // From the handler's start to its response (decisions: decided, recorded and written out as JSON).
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
+        do {
+            return try await work(&request)
+        } catch let failure as Failure {
+            return self.failure(failure, request: request)
+        } catch {
+            return self.failure(Failure(.internalError, "\(error)"), request: request)
+        }
+    }
+
+    func authzen<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let problem as AuthZEN.Problem {
+            throw Failure(.requestInvalid, problem.message)
+        }
+    }
+
+    func native<T>(index: Int? = nil, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            throw Failure(.requestInvalid, (index.map { "requests[\($0)]: " } ?? "") + "\(error)")
+        }
+    }
+}
