@@ -92,7 +92,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "RecsysModel", "accord", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "AccordServer", "RecsysModel", "accord",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
