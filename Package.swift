@@ -30,9 +30,16 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // The system libyaml's event parser, for the hazard scan that runs before Yams builds a tree (Yams exports no
+        // event API of its own, and its vendored CYaml is not a product).
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         .target(
             name: "AccordCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibYAML", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "AccordStore",
@@ -92,10 +99,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "AccordServer", "RecsysModel", "accord",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "AccordServer", "RecsysModel", "accord",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

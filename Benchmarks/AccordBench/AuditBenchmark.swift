@@ -31,7 +31,9 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
     func grouped(_ trail: SQLiteAuditTrail, people: Int) -> (new: Double, returning: Double, cpu: [Double]) {
         var rates: [Double] = [], cpu: [Double] = []
         for pass in 0..<2 {
-            let batches = (0..<(people / 1_000)).map { b in (0..<1_000).map { i in entry(pass * people + b * 1_000 + i, "g", people: people) } }
+            let batches = (0..<(people / 1_000)).map { b in
+                (0..<1_000).map { i in entry(pass * people + b * 1_000 + i, "g", people: people) }
+            }
             let (start, cpuStart) = (now(), cpuSeconds())
             for batch in batches { _ = try? trail.record(batch: batch) }
             rates.append(Double(people) / seconds(since: start))
@@ -43,8 +45,9 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
     if appendOnly {
         // For profiling the append path alone.
         let rates = grouped(open("append.sqlite", .normal), people: people)
-        print("append in commits of 1,000: \(format(rates.new)) records/s for new subjects, \(format(rates.returning)) for returning ones; "
-              + "CPU per record (both cores): \(format(rates.cpu[0])) µs new, \(format(rates.cpu[1])) µs returning")
+        print(
+            "append in commits of 1,000: \(format(rates.new)) records/s for new subjects, \(format(rates.returning)) for returning ones; "
+                + "CPU per record (both cores): \(format(rates.cpu[0])) µs new, \(format(rates.cpu[1])) µs returning")
         return
     }
     print("audit trail (SQLite, WAL; hash chain, MAC, subject seal, subject index and postings per record):")
@@ -75,9 +78,10 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
             group.wait()
             concurrent.append("\(format(Double(threads * perThread) / seconds(since: start))) records/s from \(threads)")
         }
-        print("  \(durability.rawValue): \(format(singleRate)) records/s one commit each; in commits of 1,000: \(format(rates.new)) records/s "
-              + "for \(people) new subjects, \(format(rates.returning)) records/s as they return; group commit of callers on their own threads, "
-              + "one record at a time: \(concurrent.joined(separator: ", "))")
+        print(
+            "  \(durability.rawValue): \(format(singleRate)) records/s one commit each; in commits of 1,000: \(format(rates.new)) records/s "
+                + "for \(people) new subjects, \(format(rates.returning)) records/s as they return; group commit of callers on their own threads, "
+                + "one record at a time: \(concurrent.joined(separator: ", "))")
     }
 
     // A trail of a million records (100,000 in --quick), checkpointed every tenth.
@@ -95,15 +99,17 @@ func runAuditBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: Da
     _ = try? DatabaseQueue(path: big.path).write { try $0.execute(sql: "DELETE FROM audit_merkle_state") }
     start = now()
     _ = try? big.checkpoint(at: asOf)
-    print("  checkpoint at \(size) records: \(format(incremental * 1_000)) ms continuing from the one \(size / 10) records earlier, "
-          + "\(format(seconds(since: start) * 1_000)) ms hashing the whole trail")
+    print(
+        "  checkpoint at \(size) records: \(format(incremental * 1_000)) ms continuing from the one \(size / 10) records earlier, "
+            + "\(format(seconds(since: start) * 1_000)) ms hashing the whole trail")
     start = now()
     let verification = try? big.verify()
     let verifySeconds = seconds(since: start)
     let bytes = (try? FileManager.default.attributesOfItem(atPath: big.path)[.size] as? Int) ?? 0
-    print("  verify of \(size) records + \(verification?.checkpoints ?? 0) checkpoints: \(format(verifySeconds)) s "
-          + "(\(format(verifySeconds * 1_000_000 / Double(size))) s per million), intact: \(verification?.isIntact ?? false); "
-          + "\(format(Double(bytes) / Double(size))) bytes per record on disk")
+    print(
+        "  verify of \(size) records + \(verification?.checkpoints ?? 0) checkpoints: \(format(verifySeconds)) s "
+            + "(\(format(verifySeconds * 1_000_000 / Double(size))) s per million), intact: \(verification?.isIntact ?? false); "
+            + "\(format(Double(bytes) / Double(size))) bytes per record on disk")
 
     // Query latency: the median of 5 runs of each filter, newest 100 first (as `accord audit query` does by default).
     let middle = asOf.addingTimeInterval(Double(size / 200))

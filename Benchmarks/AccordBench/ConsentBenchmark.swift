@@ -26,8 +26,10 @@ func runConsentBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: 
     start = now()
     for batch in stride(from: 0, to: people, by: 1_000) {
         let events = (batch..<batch + 1_000).flatMap { i -> [(subject: String, event: ConsentEvent)] in
-            [("subject-\(i)", ConsentEvent(kind: .grant, target: "personalization", version: 2, occurredAt: granted)),
-             ("subject-\(i)", ConsentEvent(kind: .grant, target: i % 2 == 0 ? "ads" : "analytics", occurredAt: granted))]
+            [
+                ("subject-\(i)", ConsentEvent(kind: .grant, target: "personalization", version: 2, occurredAt: granted)),
+                ("subject-\(i)", ConsentEvent(kind: .grant, target: i % 2 == 0 ? "ads" : "analytics", occurredAt: granted)),
+            ]
         }
         _ = try? store.record(events)
     }
@@ -54,11 +56,14 @@ func runConsentBenchmark(plan: DecisionPlan, requests: [DecisionRequest], asOf: 
     start = now()
     for request in requests.prefix(sample) { _ = plan.evaluate(request, asOf: asOf) }
     let inline = Double(sample) / seconds(since: start)
-    print("  decisions with consent from the store: \(format(cold))/s cold (first read of each person), \(format(warm))/s warm; "
-          + "\(format(inline))/s with consent in the request (\(permitted / 2) of \(sample) not denied)")
+    print(
+        "  decisions with consent from the store: \(format(cold))/s cold (first read of each person), \(format(warm))/s warm; "
+            + "\(format(inline))/s with consent in the request (\(permitted / 2) of \(sample) not denied)")
 
     // The WAL copied back into the database first, so the size is the store's, not the log's.
     _ = try? DatabaseQueue(path: store.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: store.path)[.size] as? Int) ?? 0
-    print("  size on disk: \(format(Double(bytes) / 1_048_576)) MiB for \(people) people (\(format(Double(bytes) / Double(people))) bytes each)")
+    print(
+        "  size on disk: \(format(Double(bytes) / 1_048_576)) MiB for \(people) people (\(format(Double(bytes) / Double(people))) bytes each)"
+    )
 }

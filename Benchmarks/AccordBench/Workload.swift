@@ -21,7 +21,10 @@ struct Workload {
         var y = "apiVersion: accord/v1\nkind: Taxonomy\ncategories:\n"
         for c in categories { y += "  - { name: \(c), sensitive: \(c.contains("health") || c.contains("biometric")) }\n" }
         y += "purposes:\n"
-        for p in purposes { y += "  - { name: \(p), profiling: \(p.hasPrefix("ads") || p.hasPrefix("personalization")), sale_or_share: \(p.hasPrefix("ads")) }\n" }
+        for p in purposes {
+            y +=
+                "  - { name: \(p), profiling: \(p.hasPrefix("ads") || p.hasPrefix("personalization")), sale_or_share: \(p.hasPrefix("ads")) }\n"
+        }
         y += "---\napiVersion: accord/v1\nkind: Catalog\nfeatures:\n"
         var features: [String] = []
         for i in 0..<300 {
@@ -45,7 +48,8 @@ struct Workload {
         y += "---\napiVersion: accord/v1\nkind: Policy\nmetadata: { name: generated }\nrules:\n"
         let actions = ["read_online", "read_offline", "train", "aggregate"]
         for r in 0..<ruleCount {
-            let purpose = r % 7 == 0 ? "\(purposeRoots[r % purposeRoots.count])" : purposes[Int.random(in: 0..<purposes.count, using: &random)]
+            let purpose =
+                r % 7 == 0 ? "\(purposeRoots[r % purposeRoots.count])" : purposes[Int.random(in: 0..<purposes.count, using: &random)]
             let group = groups[Int.random(in: 0..<groups.count, using: &random)]
             let forbid = r % 9 == 4
             y += "  - id: rule-\(r)\n    effect: \(forbid ? "forbid" : "permit")\n    purposes: [\(purpose)]\n"
@@ -54,7 +58,8 @@ struct Workload {
             if r % 5 == 0 { y += "    when: 'subject.age >= 18 && context.processing_region in [\"EU\", \"UK\", \"US\"]'\n" }
             if r % 4 == 1 { y += "    obligations: { min_cohort: \(10 + r % 40), delete_after: \(30 + r % 300)d }\n" }
         }
-        y += "  - { id: base-personalization, effect: permit, purposes: [personalization], categories: [user.behavior, user.demographic, user.inferred, user.location] }\n"
+        y +=
+            "  - { id: base-personalization, effect: permit, purposes: [personalization], categories: [user.behavior, user.demographic, user.inferred, user.location] }\n"
         y += "retention:\n"
         y += "  - { categories: [user.behavior], max_age: 90d, on_expiry: delete }\n"
         y += "  - { categories: [user.location], max_age: 30d, on_expiry: delete }\n"
@@ -69,7 +74,9 @@ struct Workload {
         resources.reserveCapacity(count)
         for _ in 0..<count {
             let feature = features[Int.random(in: 0..<features.count, using: &random)]
-            resources.append(ResourceReference(feature: feature, collectedAt: asOf.addingTimeInterval(-Double(Int.random(in: 0..<(120 * 86_400), using: &random)))))
+            resources.append(
+                ResourceReference(
+                    feature: feature, collectedAt: asOf.addingTimeInterval(-Double(Int.random(in: 0..<(120 * 86_400), using: &random)))))
         }
         let granted = asOf.addingTimeInterval(-86_400 * 30)
         var grants = [ConsentGrant(scope: "personalization", version: 2, grantedAt: granted)]

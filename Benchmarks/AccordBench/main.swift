@@ -19,8 +19,9 @@ guard let set = result.policySet else {
 }
 let validateSeconds = seconds(since: loadStart)
 let plan = DecisionPlan.compile(set)
-print("workload: \(set.features.count) features, \(set.categories.count) categories, \(set.purposes.count) purposes, "
-      + "\(set.jurisdictions.count) jurisdictions, \(set.rules.count) rules; validated in \(format(validateSeconds * 1000)) ms")
+print(
+    "workload: \(set.features.count) features, \(set.categories.count) categories, \(set.purposes.count) purposes, "
+        + "\(set.jurisdictions.count) jurisdictions, \(set.rules.count) rules; validated in \(format(validateSeconds * 1000)) ms")
 
 let subjects = 10_000
 let requestCount = quick ? 20_000 : 200_000
@@ -76,10 +77,14 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
         index = end
     }
     warm.sort()
-    print("\(name): \(requests.count) requests, \(resources) resource decisions (\(format(Double(permits) * 100 / Double(resources)))% permitted)")
+    print(
+        "\(name): \(requests.count) requests, \(resources) resource decisions (\(format(Double(permits) * 100 / Double(resources)))% permitted)"
+    )
     print("  streaming (each request decided once): median \(format(median)) ns per resource decision (p99 batch \(format(p99)) ns)")
     print("  in cache (batch of 1,000 decided again): median \(format(warm[warm.count / 2])) ns per resource decision")
-    print("  \(format(Double(resources) / total)) resource decisions/s, \(format(Double(requests.count) / total)) requests/s on one core (streaming)")
+    print(
+        "  \(format(Double(resources) / total)) resource decisions/s, \(format(Double(requests.count) / total)) requests/s on one core (streaming)"
+    )
     if sink == -1 { print(sink) }
 }
 
@@ -104,7 +109,9 @@ print("large policy set: \(largeSet.rules.count) rules (\(large.yaml.utf8.count 
 let lintStart = now()
 _ = PolicyLint.check(largeSet)
 let largeLint = seconds(since: lintStart)
-print("  read + validate \(format(largeValidate * 1000)) ms (of which the lints \(format(largeLint * 1000)) ms), compile \(format(largeCompile * 1000)) ms")
+print(
+    "  read + validate \(format(largeValidate * 1000)) ms (of which the lints \(format(largeLint * 1000)) ms), compile \(format(largeCompile * 1000)) ms"
+)
 let largeRequests = (0..<20_000).map { i in large.request(subject: i % subjects, features: 20, asOf: asOf, random: &random) }
 let largeStartEval = now()
 var largeResources = 0
@@ -129,9 +136,9 @@ func format(_ value: Double) -> String {
 }
 func isReleaseBuild() -> Bool {
     #if DEBUG
-    return false
+        return false
     #else
-    return true
+        return true
     #endif
 }
 

@@ -19,7 +19,8 @@ public struct PIASources {
 extension PrivacyImpactAssessment {
     /// The assessment of `set` as of `instant` (which also dates it: the same policies, trail and instant give
     /// the same report), with evidence from `sources` when given.
-    public init(policies set: PolicySet, sources: PIASources? = nil, asOf instant: Date, title: String = "Privacy impact assessment") throws {
+    public init(policies set: PolicySet, sources: PIASources? = nil, asOf instant: Date, title: String = "Privacy impact assessment") throws
+    {
         let plan = DecisionPlan.compile(set)
         let facts = PolicyFacts(set, plan: plan, asOf: instant)
         var activity: [(purpose: String, actor: String, effect: String, records: Int)] = []
@@ -39,15 +40,22 @@ extension PrivacyImpactAssessment {
                 erasures: stats.erasures, intact: verification.isIntact, problems: verification.problems.map(\.description),
                 checkpoint: last.map { ($0.size, $0.root, $0.createdAt) })
         }
-        self.init(title: title, generatedAt: instant, revision: plan.revision, processing: [], necessity: Necessity(
-            catalogCategories: [], minimisation: [], retention: [], consentScopes: [], withdrawalHandling: "", rights: []), risks: [], evidence: evidence)
+        self.init(
+            title: title, generatedAt: instant, revision: plan.revision, processing: [],
+            necessity: Necessity(
+                catalogCategories: [], minimisation: [], retention: [], consentScopes: [], withdrawalHandling: "", rights: []), risks: [],
+            evidence: evidence)
         processing = facts.purposes.map { purpose in
             let readable = facts.readable(purpose)
             return Processing(
                 purpose: purpose, description: set.purposes[purpose]?.description, profiling: set.purposeFlag(purpose, \.profiling),
                 saleOrShare: set.purposeFlag(purpose, \.saleOrShare), actions: facts.actions(purpose),
-                categories: readable.map { CategoryUse(category: $0, sensitive: set.isSensitive(category: $0), retention: facts.retention(purpose, $0)) },
-                legalBases: facts.jurisdictions.compactMap { j in plan.legalBasis(jurisdiction: j, purpose: purpose).map { (j, $0.rawValue) } },
+                categories: readable.map {
+                    CategoryUse(category: $0, sensitive: set.isSensitive(category: $0), retention: facts.retention(purpose, $0))
+                },
+                legalBases: facts.jurisdictions.compactMap { j in
+                    plan.legalBasis(jurisdiction: j, purpose: purpose).map { (j, $0.rawValue) }
+                },
                 regions: facts.regions(purpose, plan: plan), transfers: facts.transfers(purpose, plan: plan),
                 recipients: Dictionary(activity.filter { $0.purpose == purpose }.map { ($0.actor, $0.records) }, uniquingKeysWith: +)
                     .sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
@@ -57,12 +65,17 @@ extension PrivacyImpactAssessment {
             catalogCategories: catalog,
             minimisation: processing.map { use in (use.purpose, use.categories.filter { catalog.contains($0.category) }.count) },
             retention: set.retention.map { rule in
-                (rule.categories.map(\.description).joined(separator: ", "), rule.purposes.isEmpty ? "all" : rule.purposes.map(\.description).joined(separator: ", "),
-                 rule.maxAge.description, rule.onExpiry.rawValue)
+                (
+                    rule.categories.map(\.description).joined(separator: ", "),
+                    rule.purposes.isEmpty ? "all" : rule.purposes.map(\.description).joined(separator: ", "),
+                    rule.maxAge.description, rule.onExpiry.rawValue
+                )
             },
             consentScopes: set.scopes.values.sorted { $0.id < $1.id }.map { scope in
-                (scope.id, scope.version, scope.purposes.map(\.description).joined(separator: ", "), scope.expiresAfter?.description,
-                 scope.explicitCategories.map(\.description).joined(separator: ", "))
+                (
+                    scope.id, scope.version, scope.purposes.map(\.description).joined(separator: ", "), scope.expiresAfter?.description,
+                    scope.explicitCategories.map(\.description).joined(separator: ", ")
+                )
             },
             withdrawalHandling: "Consent is read from the consent store at every decision; a withdrawal is in force for the very next "
                 + "decision, from any process (a counter the database keeps invalidates every cache). Training sets record who they "
@@ -114,10 +127,12 @@ struct PolicyFacts {
             for region in set.jurisdictions[jurisdiction]?.allowedRegions ?? [jurisdiction] {
                 for action in Action.allCases {
                     let request = DecisionRequest(
-                        actor: Actor(id: "accord-pia"), subject: Subject(id: "subject", age: 30, jurisdiction: jurisdiction), purpose: purpose,
+                        actor: Actor(id: "accord-pia"), subject: Subject(id: "subject", age: 30, jurisdiction: jurisdiction),
+                        purpose: purpose,
                         action: action.rawValue, resources: leafCategories.map { ResourceReference(category: $0, collectedAt: instant) },
                         context: RequestContext(processingRegion: region), consent: ConsentState(grants: grants))
-                    for (category, decision) in zip(leafCategories, plan.evaluate(request, asOf: instant, options: DecisionSpace.options).resources)
+                    for (category, decision) in zip(
+                        leafCategories, plan.evaluate(request, asOf: instant, options: DecisionSpace.options).resources)
                     where decision.effect == .permit { found.insert(category) }
                 }
             }
@@ -137,7 +152,8 @@ struct PolicyFacts {
     func retention(_ purpose: String, _ category: String) -> String? {
         let sensitive = set.isSensitive(category: category)
         let rules = set.retention.filter { rule in
-            rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && (rule.purposes.isEmpty || rule.purposes.contains { $0.matches(purpose) })
+            rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
+                && (rule.purposes.isEmpty || rule.purposes.contains { $0.matches(purpose) })
         }
         return rules.min { $0.maxAge < $1.maxAge }.map { "\($0.maxAge.description) (\($0.onExpiry.rawValue))" }
     }

@@ -12,28 +12,41 @@ enum RiskRegister {
     /// Denied records by one actor, in the window, that make a finding.
     static let deniedAttemptsMinimum = 10
 
-    static func findings(set: PolicySet, plan: DecisionPlan, facts: PolicyFacts,
-                         activity: [(purpose: String, actor: String, effect: String, records: Int)]) -> [PrivacyImpactAssessment.Risk] {
+    static func findings(
+        set: PolicySet, plan: DecisionPlan, facts: PolicyFacts,
+        activity: [(purpose: String, actor: String, effect: String, records: Int)]
+    ) -> [PrivacyImpactAssessment.Risk] {
         var risks: [PrivacyImpactAssessment.Risk] = []
-        func add(_ kind: String, _ title: String, _ severity: Level, _ likelihood: Level, _ rationale: String, _ measures: [String],
-                 residual: (Level, Level)) {
-            risks.append(.init(id: "R\(risks.count + 1)", kind: kind, title: title, severity: severity, likelihood: likelihood, rationale: rationale,
-                               measures: measures, residualSeverity: residual.0, residualLikelihood: residual.1))
+        func add(
+            _ kind: String, _ title: String, _ severity: Level, _ likelihood: Level, _ rationale: String, _ measures: [String],
+            residual: (Level, Level)
+        ) {
+            risks.append(
+                .init(
+                    id: "R\(risks.count + 1)", kind: kind, title: title, severity: severity, likelihood: likelihood, rationale: rationale,
+                    measures: measures, residualSeverity: residual.0, residualLikelihood: residual.1))
         }
         let permits = set.rules.filter { $0.effect == .permit }
         func rulesList(_ rules: [Rule]) -> String { rules.map { "`\($0.id)`" }.joined(separator: ", ") }
 
         // Sensitive categories in use.
-        let sensitiveUses = facts.purposes.flatMap { purpose in facts.readable(purpose).filter { set.isSensitive(category: $0) }.map { (purpose, $0) } }
+        let sensitiveUses = facts.purposes.flatMap { purpose in
+            facts.readable(purpose).filter { set.isSensitive(category: $0) }.map { (purpose, $0) }
+        }
         if !sensitiveUses.isEmpty {
             let explicitScopes = set.scopes.values.filter { !$0.explicitCategories.isEmpty }.map(\.id).sorted()
             let forbids = set.rules.filter { $0.effect == .forbid && $0.categories.contains(.sensitive) }
-            var measures = ["Every sensitive category needs explicit consent naming it, for the purpose, given by a guardian below the age of consent (GDPR Art. 9(2)(a), Art. 8), checked at every decision."]
-            if !explicitScopes.isEmpty { measures.append("Consent scopes that take explicit consent: \(explicitScopes.joined(separator: ", ")).") }
+            var measures = [
+                "Every sensitive category needs explicit consent naming it, for the purpose, given by a guardian below the age of consent (GDPR Art. 9(2)(a), Art. 8), checked at every decision."
+            ]
+            if !explicitScopes.isEmpty {
+                measures.append("Consent scopes that take explicit consent: \(explicitScopes.joined(separator: ", ")).")
+            }
             if !forbids.isEmpty { measures.append("Forbid rules on sensitive data: \(rulesList(forbids)).") }
             let masked = permits.filter { rule in rule.obligations.mask != nil && sensitiveUses.contains { facts.grants(rule, $0.1) } }
             if !masked.isEmpty { measures.append("Masks on what is served: \(rulesList(masked)).") }
-            add("sensitive_data", "Special categories of data are processed", .maximum, .limited,
+            add(
+                "sensitive_data", "Special categories of data are processed", .maximum, .limited,
                 "Policies permit \(Set(sensitiveUses.map(\.1)).sorted().joined(separator: ", ")) for \(Set(sensitiveUses.map(\.0)).sorted().joined(separator: ", ")); a leak or misuse of health or biometric data harms people most.",
                 measures, residual: (.maximum, explicitScopes.isEmpty ? .limited : .negligible))
         }
@@ -47,18 +60,24 @@ enum RiskRegister {
                     return basis == nil || basis == .consent || (basis == .notice && set.jurisdictions[j]?.optOut != nil)
                 }
             }
-            add("profiling", "Profiling: automated evaluation of personal aspects", .significant, .significant,
+            add(
+                "profiling", "Profiling: automated evaluation of personal aspects", .significant, .significant,
                 "Profiling purposes are permitted: \(profiling.joined(separator: ", ")) (GDPR Art. 4(4), Art. 22).",
-                ["Each profiling purpose rests on consent, or on notice with an opt-out, in every jurisdiction that allows it: \(consentEverywhere ? "yes" : "no").",
-                 "Opt-outs and objections are honoured at every decision."],
+                [
+                    "Each profiling purpose rests on consent, or on notice with an opt-out, in every jurisdiction that allows it: \(consentEverywhere ? "yes" : "no").",
+                    "Opt-outs and objections are honoured at every decision.",
+                ],
                 residual: (.significant, consentEverywhere ? .limited : .significant))
         }
 
         // Minors.
         let childAges = set.jurisdictions.values.filter { $0.ageOfConsent != nil || $0.minors != nil }
         if !childAges.isEmpty {
-            let refusals = set.jurisdictions.values.compactMap { j in j.minors.map { "\(j.id) refuses \($0.refuse.map(\.description).joined(separator: ", ")) below \($0.under)" } }.sorted()
-            add("minors", "Children's data", .significant, .limited,
+            let refusals = set.jurisdictions.values.compactMap { j in
+                j.minors.map { "\(j.id) refuses \($0.refuse.map(\.description).joined(separator: ", ")) below \($0.under)" }
+            }.sorted()
+            add(
+                "minors", "Children's data", .significant, .limited,
                 "Jurisdictions set an age of digital consent or rules for minors (\(childAges.map(\.id).sorted().joined(separator: ", "))): children are among the data subjects.",
                 ["Below the age of consent, consent counts only when given by a guardian (GDPR Art. 8)."] + refusals.map { "\($0)." },
                 residual: (.significant, refusals.isEmpty ? .limited : .negligible))
@@ -68,18 +87,24 @@ enum RiskRegister {
         let transfers = Set(facts.purposes.flatMap { facts.transfers($0, plan: plan) }).sorted()
         if !transfers.isEmpty {
             let unbounded = transfers.filter { $0.hasSuffix("anywhere") }
-            add("international_transfers", "Processing or storage outside the subjects' jurisdiction", .significant, .limited,
+            add(
+                "international_transfers", "Processing or storage outside the subjects' jurisdiction", .significant, .limited,
                 "Data may reach: \(transfers.joined(separator: "; ")).",
-                ["Every decision checks the processing region against the jurisdiction's allowed regions, and the feature's storage region too (GDPR Chapter V)."],
+                [
+                    "Every decision checks the processing region against the jurisdiction's allowed regions, and the feature's storage region too (GDPR Chapter V)."
+                ],
                 residual: (.significant, unbounded.isEmpty ? .negligible : .limited))
         }
 
         // Long retention.
         let long = set.retention.filter { $0.maxAge.seconds > 365 * 86_400 }
         if !long.isEmpty {
-            add("long_retention", "Data kept for more than a year", .limited, .significant,
+            add(
+                "long_retention", "Data kept for more than a year", .limited, .significant,
                 "Retention limits above a year: \(long.map { "\($0.categories.map(\.description).joined(separator: ", ")) \($0.maxAge.description)" }.joined(separator: "; ")).",
-                ["`accord retention purge` deletes, anonymises or aggregates what expires, recorded in the audit trail; decisions refuse data past its limit."],
+                [
+                    "`accord retention purge` deletes, anonymises or aggregates what expires, recorded in the audit trail; decisions refuse data past its limit."
+                ],
                 residual: (.limited, .limited))
         }
 
@@ -87,27 +112,36 @@ enum RiskRegister {
         let wildcards = permits.filter { $0.purposes.contains(.all) || $0.categories.contains(.all) }
         if !wildcards.isEmpty {
             let narrowed = wildcards.filter { !$0.except.isEmpty || $0.when != nil || $0.unless != nil }
-            add("wildcard_grants", "Permit rules with wildcards", .significant, .limited,
+            add(
+                "wildcard_grants", "Permit rules with wildcards", .significant, .limited,
                 "Rules granting every purpose or every category: \(rulesList(wildcards)); a category added later is granted without review.",
-                ["Exceptions and conditions narrow them: \(narrowed.isEmpty ? "none" : rulesList(narrowed)).", "`accord diff --fail-on-widening` in CI shows what a new category would widen."],
+                [
+                    "Exceptions and conditions narrow them: \(narrowed.isEmpty ? "none" : rulesList(narrowed)).",
+                    "`accord diff --fail-on-widening` in CI shows what a new category would widen.",
+                ],
                 residual: (.significant, narrowed.count == wildcards.count ? .negligible : .limited))
         }
 
         // Profiling under legitimate interest.
         let liProfiling = facts.purposes.filter { purpose in
-            set.purposeFlag(purpose, \.profiling) && facts.jurisdictions.contains { plan.legalBasis(jurisdiction: $0, purpose: purpose) == .legitimateInterest }
+            set.purposeFlag(purpose, \.profiling)
+                && facts.jurisdictions.contains { plan.legalBasis(jurisdiction: $0, purpose: purpose) == .legitimateInterest }
         }
         if !liProfiling.isEmpty {
-            add("profiling_legitimate_interest", "Profiling based on legitimate interest", .significant, .significant,
+            add(
+                "profiling_legitimate_interest", "Profiling based on legitimate interest", .significant, .significant,
                 "Profiling purposes rest on legitimate interest somewhere: \(liProfiling.joined(separator: ", ")) — regulators expect consent (GDPR Art. 22, EDPB guidance).",
                 ["Objections (Art. 21) are honoured at every decision."], residual: (.significant, .limited))
         }
 
         // Aggregates without differential privacy.
-        let plainAggregates = permits.filter { ($0.actions == nil || $0.actions!.contains(.aggregate)) && $0.obligations.differentialPrivacy == nil }
+        let plainAggregates = permits.filter {
+            ($0.actions == nil || $0.actions!.contains(.aggregate)) && $0.obligations.differentialPrivacy == nil
+        }
         if !plainAggregates.isEmpty {
             let withCohort = plainAggregates.filter { $0.obligations.minCohort != nil }
-            add("aggregates_without_dp", "Aggregates without differential privacy", .limited, .limited,
+            add(
+                "aggregates_without_dp", "Aggregates without differential privacy", .limited, .limited,
                 "Rules permit aggregates with exact results: \(rulesList(plainAggregates)); repeated or overlapping queries can single a person out.",
                 ["Minimum cohort sizes: \(withCohort.isEmpty ? "none" : rulesList(withCohort))."],
                 residual: (.limited, withCohort.count == plainAggregates.count ? .negligible : .limited))
@@ -116,9 +150,13 @@ enum RiskRegister {
         // Consent without expiry.
         let lasting = set.scopes.values.filter { $0.expiresAfter == nil }.map(\.id).sorted()
         if !lasting.isEmpty {
-            add("consent_without_expiry", "Consent that never lapses", .limited, .limited,
+            add(
+                "consent_without_expiry", "Consent that never lapses", .limited, .limited,
                 "Consent scopes without expires_after: \(lasting.joined(separator: ", ")); a grant given years ago still counts.",
-                ["Grants below a scope's minimum_version stop counting when its text changes.", "Withdrawal is in force at the next decision."],
+                [
+                    "Grants below a scope's minimum_version stop counting when its text changes.",
+                    "Withdrawal is in force at the next decision.",
+                ],
                 residual: (.limited, .limited))
         }
 
@@ -133,17 +171,25 @@ enum RiskRegister {
                 byActor[row.actor, default: (0, 0)].denied += row.records
             }
         }
-        let unusual = byPurpose.filter { $0.value.total >= denialRateMinimum && $0.value.denied * 2 > $0.value.total }.sorted { $0.key < $1.key }
-        if !unusual.isEmpty {
-            add("denial_rate", "Unusual denial rates", .limited, .significant,
-                "More than half of the decisions were denials for: \(unusual.map { "\($0.key) (\($0.value.denied) of \($0.value.total))" }.joined(separator: ", ")) — callers ask for data they may not use.",
-                ["Denied reads return nothing (fail closed); every denial is recorded with its reasons."], residual: (.negligible, .significant))
+        let unusual = byPurpose.filter { $0.value.total >= denialRateMinimum && $0.value.denied * 2 > $0.value.total }.sorted {
+            $0.key < $1.key
         }
-        let insistent = byActor.filter { $0.value.denied >= deniedAttemptsMinimum && $0.value.denied * 2 >= $0.value.total }.sorted { $0.key < $1.key }
+        if !unusual.isEmpty {
+            add(
+                "denial_rate", "Unusual denial rates", .limited, .significant,
+                "More than half of the decisions were denials for: \(unusual.map { "\($0.key) (\($0.value.denied) of \($0.value.total))" }.joined(separator: ", ")) — callers ask for data they may not use.",
+                ["Denied reads return nothing (fail closed); every denial is recorded with its reasons."],
+                residual: (.negligible, .significant))
+        }
+        let insistent = byActor.filter { $0.value.denied >= deniedAttemptsMinimum && $0.value.denied * 2 >= $0.value.total }.sorted {
+            $0.key < $1.key
+        }
         if !insistent.isEmpty {
-            add("repeated_denials", "Repeated denied attempts by an actor", .significant, .significant,
+            add(
+                "repeated_denials", "Repeated denied attempts by an actor", .significant, .significant,
                 "Actors denied again and again: \(insistent.map { "\($0.key) (\($0.value.denied) of \($0.value.total))" }.joined(separator: ", ")) — a misconfigured service or an attempt to get around the policy.",
-                ["Every attempt is in the audit trail (`accord audit query --actor ID --effect deny`); nothing was served."], residual: (.significant, .limited))
+                ["Every attempt is in the audit trail (`accord audit query --actor ID --effect deny`); nothing was served."],
+                residual: (.significant, .limited))
         }
         return risks
     }

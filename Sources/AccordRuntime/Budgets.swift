@@ -15,7 +15,8 @@ extension BudgetLedger {
         for (i, resource) in decision.resources.enumerated() where resource.effect == .permit {
             guard let dp = resource.obligations.differentialPrivacy, let budget = dp.budget else { continue }
             let key = budget.perSubject ? "\(decision.purpose)#\(request.subject.id)" : decision.purpose
-            var entry = wanted[key]
+            var entry =
+                wanted[key]
                 ?? (BudgetCharge(budget: budget, purpose: decision.purpose, subject: request.subject.id, epsilon: dp.epsilon), [])
             entry.charge.epsilon = min(entry.charge.epsilon, dp.epsilon)
             if budget.stricterThan(entry.charge.budget) { entry.charge.budget = budget }
@@ -33,8 +34,11 @@ extension BudgetLedger {
                     for i in resources { result.resources[i].epsilonSpent = charge.epsilon }
                     continue
                 }
-                result = result.denying(Set(resources), because: Reason(
-                    .budgetExhausted, detail: "epsilon \(charge.epsilon) asked, \(left) left of \(charge.budget.total) per \(charge.budget.period)"))
+                result = result.denying(
+                    Set(resources),
+                    because: Reason(
+                        .budgetExhausted,
+                        detail: "epsilon \(charge.epsilon) asked, \(left) left of \(charge.budget.total) per \(charge.budget.period)"))
             }
             return result
         } catch {

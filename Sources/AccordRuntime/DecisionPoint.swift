@@ -72,8 +72,10 @@ public final class DecisionPoint: Sendable {
     }
 
     /// A point with the given parts (see `Configuration`).
-    public convenience init(plan: DecisionPlan, consent: (any ConsentSource)? = nil, budgets: (any BudgetLedger)? = nil,
-                            trail: (any AuditTrail)? = nil, observer: (any FailClosedObserver)? = nil) {
+    public convenience init(
+        plan: DecisionPlan, consent: (any ConsentSource)? = nil, budgets: (any BudgetLedger)? = nil,
+        trail: (any AuditTrail)? = nil, observer: (any FailClosedObserver)? = nil
+    ) {
         self.init(plan: plan, configuration: Configuration(consent: consent, budgets: budgets, trail: trail, observer: observer))
     }
 
@@ -87,8 +89,10 @@ public final class DecisionPoint: Sendable {
 
     /// Steps 1–3 for one request (consent, evaluation, budget), not recorded. `spendingBudgets: false` is for the
     /// gate's aggregates, which spend once per query over the whole cohort instead of once per person.
-    public func judge(_ request: DecisionRequest, id: String? = nil, asOf instant: Date, plan: DecisionPlan? = nil,
-                      options: EvaluationOptions = EvaluationOptions(), spendingBudgets: Bool = true) -> Decision {
+    public func judge(
+        _ request: DecisionRequest, id: String? = nil, asOf instant: Date, plan: DecisionPlan? = nil,
+        options: EvaluationOptions = EvaluationOptions(), spendingBudgets: Bool = true
+    ) -> Decision {
         let plan = plan ?? self.plan
         var decision: Decision
         if let consent = configuration.consent, !request.consentIsInline {
@@ -127,8 +131,10 @@ public final class DecisionPoint: Sendable {
 
     /// Decides `requests` as of `instant` (default: the clock) and records them all in one commit when the
     /// point records. If the commit fails, every decision is a deny with `audit.unavailable`. Blocks.
-    public func decide(_ requests: [DecisionRequest], asOf instant: Date? = nil,
-                       options: EvaluationOptions = EvaluationOptions()) -> [Decided] {
+    public func decide(
+        _ requests: [DecisionRequest], asOf instant: Date? = nil,
+        options: EvaluationOptions = EvaluationOptions()
+    ) -> [Decided] {
         let judged = judgeAll(requests, asOf: instant ?? configuration.clock(), options: options)
         guard let recorder else { return finish(judged, records: nil) }
         return finish(judged, records: Result { try recorder.record(batch: entries(judged)) })
@@ -136,8 +142,10 @@ public final class DecisionPoint: Sendable {
 
     /// The same for task callers: store work runs through `offload`, and the task suspends (no thread held)
     /// while the commit it shares with other callers is written.
-    public func decide(_ requests: [DecisionRequest], asOf instant: Date? = nil,
-                       options: EvaluationOptions = EvaluationOptions()) async -> [Decided] {
+    public func decide(
+        _ requests: [DecisionRequest], asOf instant: Date? = nil,
+        options: EvaluationOptions = EvaluationOptions()
+    ) async -> [Decided] {
         let instant = instant ?? configuration.clock()
         // Consent read from the store and budget spends are database work; consent in the request and decisions
         // that spend nothing are not, and are judged right here.
@@ -161,8 +169,10 @@ public final class DecisionPoint: Sendable {
         }
     }
 
-    private func judgeAll(_ requests: [DecisionRequest], asOf instant: Date,
-                          options: EvaluationOptions) -> [(DecisionRequest, Decision, String)] {
+    private func judgeAll(
+        _ requests: [DecisionRequest], asOf instant: Date,
+        options: EvaluationOptions
+    ) -> [(DecisionRequest, Decision, String)] {
         let plan = self.plan
         // Ids are ordered by when they were made, not by the instant decided at (which `--as-of` may set).
         let now = configuration.clock()

@@ -34,9 +34,11 @@ public struct RetentionPlanner: Sendable {
         for rule in policies.retention {
             for feature in policies.features.values.sorted(by: { $0.name < $1.name }) where covers(rule, feature.category) {
                 let expired = try store.expired(feature: feature.name, before: instant.addingTimeInterval(-Double(rule.maxAge.seconds)))
-                items.append(Item(rule: "\(rule.source.file):\(rule.source.start.line)", feature: feature.name, category: feature.category,
-                                  maxAge: rule.maxAge, action: rule.onExpiry, purposes: rule.purposes.map(\.description),
-                                  rows: expired.reduce(0) { $0 + $1.rows }, subjects: expired.count))
+                items.append(
+                    Item(
+                        rule: "\(rule.source.file):\(rule.source.start.line)", feature: feature.name, category: feature.category,
+                        maxAge: rule.maxAge, action: rule.onExpiry, purposes: rule.purposes.map(\.description),
+                        rows: expired.reduce(0) { $0 + $1.rows }, subjects: expired.count))
             }
         }
         return items
@@ -55,17 +57,24 @@ public struct RetentionPlanner: Sendable {
             let action = item.action == .anonymise ? "anonymise" : "delete"
             let reason = Reason(.retentionExpired, detail: "\(item.rule): \(item.maxAge) then \(item.action.rawValue)")
             let entries = affected.map { entity, rows in
-                let request = DecisionRequest(actor: Actor(id: actor), subject: Subject(id: entity), purpose: AuditRecord.retentionPurpose, action: action,
-                                              resources: [ResourceReference(feature: item.feature)], consent: ConsentState())
-                let decision = Decision(effect: .deny, revision: policies.revision, purpose: AuditRecord.retentionPurpose, action: action, instant: instant,
-                                        resources: [ResourceDecision(resource: item.feature, category: item.category, effect: .deny,
-                                                                     reasons: [reason])])
-                return AuditEntry(decision: decision, request: request, decisionID: AuditRecord.retentionIDPrefix + DecisionID.next(),
-                                  instant: instant)
+                let request = DecisionRequest(
+                    actor: Actor(id: actor), subject: Subject(id: entity), purpose: AuditRecord.retentionPurpose, action: action,
+                    resources: [ResourceReference(feature: item.feature)], consent: ConsentState())
+                let decision = Decision(
+                    effect: .deny, revision: policies.revision, purpose: AuditRecord.retentionPurpose, action: action, instant: instant,
+                    resources: [
+                        ResourceDecision(
+                            resource: item.feature, category: item.category, effect: .deny,
+                            reasons: [reason])
+                    ])
+                return AuditEntry(
+                    decision: decision, request: request, decisionID: AuditRecord.retentionIDPrefix + DecisionID.next(),
+                    instant: instant)
             }
             _ = try trail.record(batch: entries)
-            item.rows = try store.purge(feature: item.feature, before: cutoff, entities: affected.map(\.entity),
-                                        anonymise: item.action == .anonymise)
+            item.rows = try store.purge(
+                feature: item.feature, before: cutoff, entities: affected.map(\.entity),
+                anonymise: item.action == .anonymise)
             done.append(item)
         }
         return done

@@ -1,6 +1,6 @@
 import AccordCore
-import AccordRuntime
 import AccordReports
+import AccordRuntime
 import AccordStore
 import Foundation
 import HTTPTypes
@@ -27,7 +27,9 @@ extension AccordHTTPServer {
     }
 
     func failure(_ failure: Failure, request: Request) -> Response {
-        json(.object([("error", .object([("code", .string(failure.code.rawValue)), ("message", .string(failure.message))]))]), status: failure.status, request: request)
+        json(
+            .object([("error", .object([("code", .string(failure.code.rawValue)), ("message", .string(failure.message))]))]),
+            status: failure.status, request: request)
     }
 
     /// The body as a JSON object, or a 400/413 with a code.
@@ -44,7 +46,9 @@ extension AccordHTTPServer {
             value = try JSONReader.parse(Array(buffer.readableBytesView))
         } catch {
             if case .duplicateKey(let key) = error.kind {
-                throw Failure(.requestDuplicateKey, "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)") + " at \(error.line):\(error.column)")
+                throw Failure(
+                    .requestDuplicateKey,
+                    "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)") + " at \(error.line):\(error.column)")
             }
             throw Failure(.requestInvalidJSON, "the body is not valid JSON: \(error)")
         }

@@ -1,6 +1,6 @@
 import AccordCore
-import AccordRuntime
 import AccordReports
+import AccordRuntime
 import AccordStore
 import Foundation
 import HTTPTypes
@@ -27,8 +27,10 @@ public struct AccordHTTPServer: Sendable {
             lock.lock()
             defer { lock.unlock() }
             if let made = byPath[path] { return made }
-            let made = (Metrics.Counter(label: "accord_http_requests_total", dimensions: [("path", path)]),
-                        Metrics.Timer(label: "accord_http_request_duration_seconds", dimensions: [("path", path)]))
+            let made = (
+                Metrics.Counter(label: "accord_http_requests_total", dimensions: [("path", path)]),
+                Metrics.Timer(label: "accord_http_request_duration_seconds", dimensions: [("path", path)])
+            )
             byPath[path] = made
             return made
         }
@@ -43,8 +45,9 @@ public struct AccordHTTPServer: Sendable {
         self.configuration = configuration
         let database = try StoreDatabase(path: configuration.database, durability: configuration.durability)
         monitor = FailClosedMonitor(logger: logger)
-        service = try DecisionService(policies: configuration.policies, database: database, spendBudgets: configuration.spendBudgets,
-                                      observer: monitor)
+        service = try DecisionService(
+            policies: configuration.policies, database: database, spendBudgets: configuration.spendBudgets,
+            observer: monitor)
         registry = PrometheusCollectorRegistry()
     }
 
@@ -73,12 +76,18 @@ public struct AccordHTTPServer: Sendable {
         hangup.setEventHandler {
             switch service.reload() {
             case .success(let revision): logger.info("policies reloaded", metadata: ["revision": .string(revision)])
-            case .failure(let problem): logger.error("reload refused: the new policies are invalid; still serving the running set", metadata: ["problems": .string(problem.description)])
+            case .failure(let problem):
+                logger.error(
+                    "reload refused: the new policies are invalid; still serving the running set",
+                    metadata: ["problems": .string(problem.description)])
             }
         }
         hangup.resume()
         let checkpoints = configuration.checkpointEvery.map { schedule in
-            Task.detached { await Self.checkpointInBackground(service: service, schedule: schedule, publish: configuration.publishCheckpoints, logger: logger) }
+            Task.detached {
+                await Self.checkpointInBackground(
+                    service: service, schedule: schedule, publish: configuration.publishCheckpoints, logger: logger)
+            }
         }
         defer { checkpoints?.cancel() }
         let app = Application(
@@ -86,7 +95,11 @@ public struct AccordHTTPServer: Sendable {
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
             onServerRunning: { channel in
-                logger.info("serving", metadata: ["address": .string("\(channel.localAddress.map { "\($0)" } ?? "")"), "revision": .string(service.plan.revision)])
+                logger.info(
+                    "serving",
+                    metadata: [
+                        "address": .string("\(channel.localAddress.map { "\($0)" } ?? "")"), "revision": .string(service.plan.revision),
+                    ])
             },
             logger: logger)
         try await app.runService()
@@ -101,17 +114,22 @@ public struct AccordHTTPServer: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
             guard let size = try? service.trail.latestSequence(), size > lastSize else { continue }
-            let due = switch schedule {
-            case .records(let n): size - lastSize >= Int64(n)
-            case .seconds(let t): ContinuousClock.now - lastTime >= .seconds(t)
-            }
+            let due =
+                switch schedule {
+                case .records(let n): size - lastSize >= Int64(n)
+                case .seconds(let t): ContinuousClock.now - lastTime >= .seconds(t)
+                }
             guard due else { continue }
             do {
                 let checkpoint = try publish.map { try service.trail.checkpoint(publishingTo: $0).0 } ?? service.trail.checkpoint()
                 lastSize = checkpoint.size
                 lastTime = .now
-                logger.info("checkpoint", metadata: ["size": .string("\(checkpoint.size)"), "root": .string(checkpoint.root),
-                                                     "published": .string(publish ?? "no")])
+                logger.info(
+                    "checkpoint",
+                    metadata: [
+                        "size": .string("\(checkpoint.size)"), "root": .string(checkpoint.root),
+                        "published": .string(publish ?? "no"),
+                    ])
             } catch {
                 logger.error("checkpoint failed; trying again", metadata: ["error": .string("\(error)")])
                 lastTime = .now

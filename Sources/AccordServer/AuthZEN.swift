@@ -24,11 +24,19 @@ enum AuthZEN {
             guard let value = item[key] ?? defaults[key], !value.isNull else { return nil }
             return value
         }
-        guard let subject = part("subject"), let subjectID = subject["id"]?.stringValue else { throw Problem(message: "subject.id is required") }
-        guard let action = part("action"), let actionName = action["name"]?.stringValue else { throw Problem(message: "action.name is required") }
-        guard let resource = part("resource"), let resourceID = resource["id"]?.stringValue else { throw Problem(message: "resource.id is required") }
+        guard let subject = part("subject"), let subjectID = subject["id"]?.stringValue else {
+            throw Problem(message: "subject.id is required")
+        }
+        guard let action = part("action"), let actionName = action["name"]?.stringValue else {
+            throw Problem(message: "action.name is required")
+        }
+        guard let resource = part("resource"), let resourceID = resource["id"]?.stringValue else {
+            throw Problem(message: "resource.id is required")
+        }
         let context = part("context") ?? .object([])
-        guard let purpose = context["purpose"]?.stringValue else { throw Problem(message: "context.purpose is required: the purpose the data is used for") }
+        guard let purpose = context["purpose"]?.stringValue else {
+            throw Problem(message: "context.purpose is required: the purpose the data is used for")
+        }
         // Mapped onto Accord's request, which is then read as strictly as any other.
         var person: [(String, JSONValue)] = [("id", .string(subjectID))]
         for key in ["age", "jurisdiction"] { if let value = subject["properties"]?[key] { person.append((key, value)) } }
@@ -53,17 +61,31 @@ enum AuthZEN {
         let resource = decision.resources.first
         return .object([
             ("decision", .bool(resource?.effect == .permit)),
-            ("context", .object([
-                ("decision_id", .string(id)), ("revision", .string(decision.revision)),
-                ("reason_admin", .object([("en", .string((resource?.reasons ?? decision.reasons).map { $0.code.explanation }.joined(separator: "; ")))])),
-                ("reasons", .array((resource?.reasons ?? decision.reasons).map { reason in
-                    var fields: [(String, JSONValue)] = [("code", .string(reason.code.rawValue))]
-                    if let rule = reason.rule { fields.append(("rule", .string(rule.id))); fields.append(("location", .string(rule.location))) }
-                    if let detail = reason.detail { fields.append(("detail", .string(detail))) }
-                    return .object(fields)
-                })),
-                ("obligations", resource.map { $0.obligations.json } ?? .object([])),
-            ])),
+            (
+                "context",
+                .object([
+                    ("decision_id", .string(id)), ("revision", .string(decision.revision)),
+                    (
+                        "reason_admin",
+                        .object([
+                            ("en", .string((resource?.reasons ?? decision.reasons).map { $0.code.explanation }.joined(separator: "; ")))
+                        ])
+                    ),
+                    (
+                        "reasons",
+                        .array(
+                            (resource?.reasons ?? decision.reasons).map { reason in
+                                var fields: [(String, JSONValue)] = [("code", .string(reason.code.rawValue))]
+                                if let rule = reason.rule {
+                                    fields.append(("rule", .string(rule.id))); fields.append(("location", .string(rule.location)))
+                                }
+                                if let detail = reason.detail { fields.append(("detail", .string(detail))) }
+                                return .object(fields)
+                            })
+                    ),
+                    ("obligations", resource.map { $0.obligations.json } ?? .object([])),
+                ])
+            ),
         ])
     }
 

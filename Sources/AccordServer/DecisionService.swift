@@ -39,11 +39,13 @@ public final class DecisionService: Sendable {
         case .success(let loaded): plan = loaded
         case .failure(let problem): throw problem
         }
-        point = DecisionPoint(plan: plan, configuration: DecisionPoint.Configuration(
-            consent: consent, budgets: budgets, trail: trail, observer: observer,
-            // Consent reads and budget spends are SQLite work: on NIO's blocking pool, off the event loops and
-            // the cooperative pool.
-            offload: { work in NIOThreadPool.singleton.submit { _ in work() } }))
+        point = DecisionPoint(
+            plan: plan,
+            configuration: DecisionPoint.Configuration(
+                consent: consent, budgets: budgets, trail: trail, observer: observer,
+                // Consent reads and budget spends are SQLite work: on NIO's blocking pool, off the event loops and
+                // the cooperative pool.
+                offload: { work in NIOThreadPool.singleton.submit { _ in work() } }))
         gate = FeatureGate(point: point, store: features)
     }
 

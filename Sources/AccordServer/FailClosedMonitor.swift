@@ -44,7 +44,8 @@ final class FailClosedMonitor: FailClosedObserver, @unchecked Sendable {
         var toLog: [(String, ReasonCode, Int, Bool)] = []
         let now = ContinuousClock.now
         for (code, cause) in failures {
-            let counter = counters[code] ?? Metrics.Counter(label: "accord_decisions_failed_closed_total", dimensions: [("reason", code.rawValue)])
+            let counter =
+                counters[code] ?? Metrics.Counter(label: "accord_decisions_failed_closed_total", dimensions: [("reason", code.rawValue)])
             counters[code] = counter
             counter.increment()
             let key = code.rawValue + ": " + cause

@@ -70,8 +70,11 @@ extension AccordHTTPServer {
         do {
             value = try PercentDecoding.decode(Substring(raw))
         } catch {
-            throw Failure(.requestInvalidPath, error == .notUTF8 ? "the \(name) in the path is not UTF-8 once percent-decoded"
-                              : "the \(name) in the path has a '%' not followed by two hexadecimal digits")
+            throw Failure(
+                .requestInvalidPath,
+                error == .notUTF8
+                    ? "the \(name) in the path is not UTF-8 once percent-decoded"
+                    : "the \(name) in the path has a '%' not followed by two hexadecimal digits")
         }
         guard !value.isEmpty else { throw Failure(.requestInvalidPath, "the \(name) in the path is empty") }
         return value
@@ -82,7 +85,11 @@ extension AccordHTTPServer {
         do {
             return try PercentDecoding.query(request.uri.query)
         } catch {
-            throw Failure(.requestInvalidQuery, error == .notUTF8 ? "a query parameter is not UTF-8 once percent-decoded" : "a query parameter has a '%' not followed by two hexadecimal digits")
+            throw Failure(
+                .requestInvalidQuery,
+                error == .notUTF8
+                    ? "a query parameter is not UTF-8 once percent-decoded"
+                    : "a query parameter has a '%' not followed by two hexadecimal digits")
         }
     }
 }

@@ -23,10 +23,12 @@ public struct ServerConfiguration: Sendable {
     /// `accord eval --budgets` does); false decides them without it.
     public var spendBudgets: Bool
 
-    public init(policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
-                token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
-                checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
-                tokenForDecisions: Bool = false, spendBudgets: Bool = true) {
+    public init(
+        policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
+        token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
+        checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
+        tokenForDecisions: Bool = false, spendBudgets: Bool = true
+    ) {
         self.policies = policies
         self.database = database
         self.host = host

@@ -10,8 +10,10 @@ struct Accord: AsyncParsableCommand {
         abstract: "Policy-as-code governance for personal data in machine learning.",
         discussion: "Exit codes: 0 fine, 1 policy problem, 2 usage or input error, 3 internal error.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self,
-                      RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self, PIACommand.self, ServeCommand.self]
+        subcommands: [
+            ValidateCommand.self, EvalCommand.self, AuditCommand.self, ConsentCommand.self, LineageCommand.self,
+            RetentionCommand.self, DemoCommand.self, TestCommand.self, DiffCommand.self, PIACommand.self, ServeCommand.self,
+        ]
     )
 
     /// Runs the command, mapping failures onto Accord's exit codes (ArgumentParser's own usage code is 64).
@@ -35,7 +37,8 @@ struct Accord: AsyncParsableCommand {
                 Foundation.exit(0)
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(code == .validationFailure || code.rawValue == 64 ? AccordExit.usage.rawValue : AccordExit.internalError.rawValue)
+            Foundation.exit(
+                code == .validationFailure || code.rawValue == 64 ? AccordExit.usage.rawValue : AccordExit.internalError.rawValue)
         }
     }
 }

@@ -8,8 +8,10 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Query, verify, prove and erase in the audit trail.",
-        subcommands: [AuditQueryCommand.self, AuditStatsCommand.self, AuditExportCommand.self, AuditVerifyCommand.self,
-                      AuditCheckpointCommand.self, AuditProveCommand.self, AuditVerifyProofCommand.self, AuditEraseCommand.self]
+        subcommands: [
+            AuditQueryCommand.self, AuditStatsCommand.self, AuditExportCommand.self, AuditVerifyCommand.self,
+            AuditCheckpointCommand.self, AuditProveCommand.self, AuditVerifyProofCommand.self, AuditEraseCommand.self,
+        ]
     )
 }
 
@@ -99,8 +101,10 @@ struct AuditVerifyCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: ArgumentHelp("Published checkpoints (a file of C2SP signed notes, or a folder of them): the trail must still hold each one's tree.",
-                               valueName: "CHECKPOINT_FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Published checkpoints (a file of C2SP signed notes, or a folder of them): the trail must still hold each one's tree.",
+            valueName: "CHECKPOINT_FILE"))
     var against: String?
 
     @Option(help: "The hex Ed25519 public key the published checkpoints must be signed by (default: the trail's own signing key).")
@@ -126,22 +130,32 @@ struct AuditVerifyCommand: ParsableCommand {
         switch format {
         case .text:
             for problem in verification.problems { print("\(store.db): error: \(problem)") }
-            print(verification.isIntact
-                  ? "ok: \(verification.records) records, \(verification.checkpoints) checkpoints verified"
-                    + (notes.isEmpty ? "" : ", and \(notes.count) published checkpoint\(notes.count == 1 ? "" : "s") (up to \(notes.map(\.size).max()!) records) still held")
-                  : "\(verification.problems.count) problem(s) in \(verification.records) records")
+            print(
+                verification.isIntact
+                    ? "ok: \(verification.records) records, \(verification.checkpoints) checkpoints verified"
+                        + (notes.isEmpty
+                            ? ""
+                            : ", and \(notes.count) published checkpoint\(notes.count == 1 ? "" : "s") (up to \(notes.map(\.size).max()!) records) still held")
+                    : "\(verification.problems.count) problem(s) in \(verification.records) records")
         case .json:
-            print(JSONValue.object([
-                ("intact", .bool(verification.isIntact)),
-                ("records", .int(verification.records)),
-                ("checkpoints", .int(verification.checkpoints)),
-                ("problems", .array(verification.problems.map { problem in
-                    .object([("kind", .string(problem.kind.rawValue)),
-                             ("sequence", problem.sequence.map { .int(Int($0)) } ?? .null),
-                             ("decision_id", problem.decisionID.map(JSONValue.string) ?? .null),
-                             ("message", .string(problem.message))])
-                })),
-            ]).serialized())
+            print(
+                JSONValue.object([
+                    ("intact", .bool(verification.isIntact)),
+                    ("records", .int(verification.records)),
+                    ("checkpoints", .int(verification.checkpoints)),
+                    (
+                        "problems",
+                        .array(
+                            verification.problems.map { problem in
+                                .object([
+                                    ("kind", .string(problem.kind.rawValue)),
+                                    ("sequence", problem.sequence.map { .int(Int($0)) } ?? .null),
+                                    ("decision_id", problem.decisionID.map(JSONValue.string) ?? .null),
+                                    ("message", .string(problem.message)),
+                                ])
+                            })
+                    ),
+                ]).serialized())
         }
         if !verification.isIntact { throw ExitCode(AccordExit.policyProblem.rawValue) }
     }
@@ -155,7 +169,9 @@ struct AuditCheckpointCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: ArgumentHelp("Also append the checkpoint, as a C2SP signed note, to FILE (or write it into the folder DIR).", valueName: "FILE|DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Also append the checkpoint, as a C2SP signed note, to FILE (or write it into the folder DIR).", valueName: "FILE|DIR"))
     var publish: String?
 
     func run() throws {
@@ -170,15 +186,19 @@ struct AuditCheckpointCommand: ParsableCommand {
         } else {
             checkpoint = try trail.checkpoint()
         }
-        print(JSONValue.object([("id", .int(Int(checkpoint.id))), ("size", .int(Int(checkpoint.size))), ("root", .string(checkpoint.root)),
-                                ("signature", .string(checkpoint.signature)), ("public_key", .string(checkpoint.publicKey))]).serialized())
+        print(
+            JSONValue.object([
+                ("id", .int(Int(checkpoint.id))), ("size", .int(Int(checkpoint.size))), ("root", .string(checkpoint.root)),
+                ("signature", .string(checkpoint.signature)), ("public_key", .string(checkpoint.publicKey)),
+            ]).serialized())
     }
 }
 
 struct AuditProveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prove",
-        abstract: "Print an RFC 6962 inclusion proof of a decision (--decision), or a consistency proof between two checkpoints (--from, --to)."
+        abstract:
+            "Print an RFC 6962 inclusion proof of a decision (--decision), or a consistency proof between two checkpoints (--from, --to)."
     )
 
     @OptionGroup var store: StoreOptions
@@ -201,16 +221,22 @@ struct AuditProveCommand: ParsableCommand {
         let trail = try store.openReadOnlyTrail()
         if let decision {
             guard let proof = try trail.prove(decisionID: decision) else {
-                throw CommandFailure(code: .policyProblem,
-                                     message: "\(store.db): error: decision \(decision) is not recorded, or no checkpoint covers it yet (run `accord audit checkpoint`)")
+                throw CommandFailure(
+                    code: .policyProblem,
+                    message:
+                        "\(store.db): error: decision \(decision) is not recorded, or no checkpoint covers it yet (run `accord audit checkpoint`)"
+                )
             }
             print(proof.json.serialized())
             return
         }
         let latest = try trail.checkpoints().last?.id
         guard let from, let to = to ?? latest, let proof = try trail.proveConsistency(from: from, to: to) else {
-            throw CommandFailure(code: .policyProblem,
-                                 message: "\(store.db): error: no consistency proof from checkpoint \(from.map(String.init) ?? "?") to \(to.map(String.init) ?? "the latest"): a checkpoint is unknown, the first is the larger, or records are missing")
+            throw CommandFailure(
+                code: .policyProblem,
+                message:
+                    "\(store.db): error: no consistency proof from checkpoint \(from.map(String.init) ?? "?") to \(to.map(String.init) ?? "the latest"): a checkpoint is unknown, the first is the larger, or records are missing"
+            )
         }
         print(proof.json.serialized())
     }
@@ -237,10 +263,12 @@ struct AuditVerifyProofCommand: ParsableCommand {
         let claim: String
         if let inclusion = InclusionProof(json: object) {
             holds = inclusion.verify(publicKey: publicKey)
-            claim = "decision \(inclusion.decisionID) is record \(inclusion.leafIndex + 1) of \(inclusion.checkpoint.size) under root \(inclusion.checkpoint.root)"
+            claim =
+                "decision \(inclusion.decisionID) is record \(inclusion.leafIndex + 1) of \(inclusion.checkpoint.size) under root \(inclusion.checkpoint.root)"
         } else if let consistency = ConsistencyProof(json: object) {
             holds = consistency.verify(publicKey: publicKey)
-            claim = "checkpoint \(consistency.new.id) (\(consistency.new.size) records) extends checkpoint \(consistency.old.id) (\(consistency.old.size) records) unchanged"
+            claim =
+                "checkpoint \(consistency.new.id) (\(consistency.new.size) records) extends checkpoint \(consistency.old.id) (\(consistency.old.size) records) unchanged"
         } else {
             throw CommandFailure(code: .usage, message: "\(proof): error: not a proof (expected the JSON `accord audit prove` prints)")
         }

@@ -52,18 +52,40 @@ struct AccessReport {
         .object([
             ("subject", .string(subject)), ("generated_at", .string(Timestamps.format(generatedAt))), ("nothing_held", .bool(holdsNothing)),
             ("records", .array(records.map(\.json))),
-            ("feature_values", .array(features.map { held in
-                .object([("feature", .string(held.feature)), ("values", .int(held.values)), ("oldest", .string(Timestamps.format(held.oldest))),
-                         ("newest", .string(Timestamps.format(held.newest)))])
-            })),
-            ("consent_events", .array(consent.map { record in
-                .object([("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)), ("target", .string(record.event.target)),
-                         ("occurred_at", .string(Timestamps.format(record.event.occurredAt))), ("source", .string(record.event.source.rawValue))])
-            })),
-            ("training_sets", .array(trainingSets.map { set in
-                .object([("id", .string(set.id)), ("purpose", .string(set.purpose)), ("created_at", .string(Timestamps.format(set.createdAt))),
-                         ("models", .array(set.models.map(JSONValue.string)))])
-            })),
+            (
+                "feature_values",
+                .array(
+                    features.map { held in
+                        .object([
+                            ("feature", .string(held.feature)), ("values", .int(held.values)),
+                            ("oldest", .string(Timestamps.format(held.oldest))),
+                            ("newest", .string(Timestamps.format(held.newest))),
+                        ])
+                    })
+            ),
+            (
+                "consent_events",
+                .array(
+                    consent.map { record in
+                        .object([
+                            ("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)),
+                            ("target", .string(record.event.target)),
+                            ("occurred_at", .string(Timestamps.format(record.event.occurredAt))),
+                            ("source", .string(record.event.source.rawValue)),
+                        ])
+                    })
+            ),
+            (
+                "training_sets",
+                .array(
+                    trainingSets.map { set in
+                        .object([
+                            ("id", .string(set.id)), ("purpose", .string(set.purpose)),
+                            ("created_at", .string(Timestamps.format(set.createdAt))),
+                            ("models", .array(set.models.map(JSONValue.string))),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -71,24 +93,38 @@ struct AccessReport {
         var out = "What Accord holds and has recorded about \(subject)\n"
         out += "Generated \(humanTime(generatedAt)).\n"
         if holdsNothing {
-            out += "\nNothing is held about this person: no stored feature values, no consent history, no training sets, and no "
+            out +=
+                "\nNothing is held about this person: no stored feature values, no consent history, no training sets, and no "
                 + "records that can be tied to them (never seen, or erased).\n"
             return out
         }
         out += "\nData held now: "
-        out += features.isEmpty ? "no feature values.\n" : "\n" + features.map { held in
-            "   - \(held.feature): \(held.values) value\(held.values == 1 ? "" : "s") from \(humanTime(held.oldest)) to \(humanTime(held.newest))\n"
-        }.joined()
+        out +=
+            features.isEmpty
+            ? "no feature values.\n"
+            : "\n"
+                + features.map { held in
+                    "   - \(held.feature): \(held.values) value\(held.values == 1 ? "" : "s") from \(humanTime(held.oldest)) to \(humanTime(held.newest))\n"
+                }.joined()
         out += "Consent history: "
-        out += consent.isEmpty ? "none.\n" : "\n" + consent.map { record in
-            "   - \(humanTime(record.event.occurredAt)): \(record.event.kind.rawValue) \(record.event.target) (via \(record.event.source.rawValue))\n"
-        }.joined()
+        out +=
+            consent.isEmpty
+            ? "none.\n"
+            : "\n"
+                + consent.map { record in
+                    "   - \(humanTime(record.event.occurredAt)): \(record.event.kind.rawValue) \(record.event.target) (via \(record.event.source.rawValue))\n"
+                }.joined()
         out += "Training sets that included you: "
-        out += trainingSets.isEmpty ? "none.\n" : "\n" + trainingSets.map { set in
-            "   - \(set.id) for \(set.purpose), \(humanTime(set.createdAt))"
-                + (set.models.isEmpty ? "\n" : "; models trained on it: \(set.models.joined(separator: ", "))\n")
-        }.joined()
-        out += "\n\(decisions.count) decision\(decisions.count == 1 ? "" : "s") about uses of your data, and \(purges.count) "
+        out +=
+            trainingSets.isEmpty
+            ? "none.\n"
+            : "\n"
+                + trainingSets.map { set in
+                    "   - \(set.id) for \(set.purpose), \(humanTime(set.createdAt))"
+                        + (set.models.isEmpty ? "\n" : "; models trained on it: \(set.models.joined(separator: ", "))\n")
+                }.joined()
+        out +=
+            "\n\(decisions.count) decision\(decisions.count == 1 ? "" : "s") about uses of your data, and \(purges.count) "
             + "retention purge\(purges.count == 1 ? "" : "s"), recorded.\n"
         for (i, record) in records.enumerated() {
             out += "\n\(i + 1). " + (record.kind == .retentionPurge ? purgeText(record) : decisionText(record))
@@ -98,7 +134,8 @@ struct AccessReport {
 
     private func decisionText(_ record: AuditRecord) -> String {
         let outcome = ["permit": "allowed", "deny": "refused", "partial": "partly allowed"][record.effect] ?? record.effect
-        var out = "On \(humanTime(record.recordedAt)), \(record.actor) asked to \(record.action) data for the purpose "
+        var out =
+            "On \(humanTime(record.recordedAt)), \(record.actor) asked to \(record.action) data for the purpose "
             + "\"\(record.purpose)\". It was \(outcome).\n"
         for resource in record.resourceOutcomes {
             let what = resource.category.map { "\(resource.resource) (\($0))" } ?? resource.resource
@@ -115,7 +152,8 @@ struct AccessReport {
 
     private func purgeText(_ record: AuditRecord) -> String {
         let verb = record.action == "anonymise" ? "anonymised" : "deleted"
-        let what = record.resourceOutcomes.map { outcome in outcome.category.map { "\(outcome.resource) (\($0))" } ?? outcome.resource }.joined(separator: ", ")
+        let what = record.resourceOutcomes.map { outcome in outcome.category.map { "\(outcome.resource) (\($0))" } ?? outcome.resource }
+            .joined(separator: ", ")
         return "On \(humanTime(record.recordedAt)), \(record.actor) \(verb) your stored values of \(what): they had passed their "
             + "retention limit. (policy version \(record.revision.prefix(12)), record \(record.decisionID))\n"
     }

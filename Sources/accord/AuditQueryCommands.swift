@@ -71,14 +71,17 @@ struct AuditQueryCommand: ParsableCommand {
     var format: RecordFormat = .table
 
     func validate() throws {
-        if let effect, !["permit", "deny", "partial"].contains(effect) { throw ValidationError("--effect must be permit, deny or partial") }
+        if let effect, !["permit", "deny", "partial"].contains(effect) {
+            throw ValidationError("--effect must be permit, deny or partial")
+        }
         if limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
     func run() throws {
-        let query = AuditQuery(from: window.start, to: window.end, subject: subject, purpose: purpose, action: action, effect: effect,
-                               rule: rule, reason: reason, actor: actor, revision: revision, decisionID: decision,
-                               limit: limit == 0 ? nil : limit)
+        let query = AuditQuery(
+            from: window.start, to: window.end, subject: subject, purpose: purpose, action: action, effect: effect,
+            rule: rule, reason: reason, actor: actor, revision: revision, decisionID: decision,
+            limit: limit == 0 ? nil : limit)
         let records = try store.openReadOnlyTrail().query(query)
         print(render(records, as: format), terminator: "")
     }
@@ -90,17 +93,23 @@ func render(_ records: [AuditRecord], as format: RecordFormat) -> String {
     case .json: return JSONValue.array(records.map(\.json)).serialized() + "\n"
     case .jsonl: return records.map { $0.json.serialized() + "\n" }.joined()
     case .csv:
-        let header = "sequence,decision_id,recorded_at,actor,purpose,action,jurisdiction,effect,processing_region,revision,reasons,rules,resources\n"
-        return header + records.map { r in
-            [String(r.sequence), r.decisionID, Timestamps.format(r.recordedAt), r.actor, r.purpose, r.action, r.jurisdiction ?? "",
-             r.effect, r.processingRegion ?? "", r.revision, r.reasonCodes.joined(separator: " "), r.ruleIDs.joined(separator: " "),
-             r.resources].map(csvField).joined(separator: ",") + "\n"
-        }.joined()
+        let header =
+            "sequence,decision_id,recorded_at,actor,purpose,action,jurisdiction,effect,processing_region,revision,reasons,rules,resources\n"
+        return header
+            + records.map { r in
+                [
+                    String(r.sequence), r.decisionID, Timestamps.format(r.recordedAt), r.actor, r.purpose, r.action, r.jurisdiction ?? "",
+                    r.effect, r.processingRegion ?? "", r.revision, r.reasonCodes.joined(separator: " "), r.ruleIDs.joined(separator: " "),
+                    r.resources,
+                ].map(csvField).joined(separator: ",") + "\n"
+            }.joined()
     case .table:
         let rows = records.map { r -> [String] in
             let permitted = r.resourceOutcomes.filter { $0.effect == "permit" }.count
-            return [Timestamps.format(r.recordedAt), r.decisionID, r.actor, r.purpose, r.action, r.effect,
-                    "\(permitted)/\(r.resourceOutcomes.count)", r.reasonCodes.joined(separator: " ")]
+            return [
+                Timestamps.format(r.recordedAt), r.decisionID, r.actor, r.purpose, r.action, r.effect,
+                "\(permitted)/\(r.resourceOutcomes.count)", r.reasonCodes.joined(separator: " "),
+            ]
         }
         return table(header: ["RECORDED", "DECISION", "ACTOR", "PURPOSE", "ACTION", "EFFECT", "PERMITTED", "REASONS"], rows: rows)
             + "(\(records.count) record\(records.count == 1 ? "" : "s"))\n"
@@ -139,23 +148,34 @@ struct AuditStatsCommand: ParsableCommand {
         let stats = try store.openReadOnlyTrail().stats(from: window.start, to: window.end)
         switch format {
         case .json:
-            print(JSONValue.object([
-                ("records", .int(stats.records)), ("decisions", .int(stats.decisions)), ("retention_purges", .int(stats.retentionPurges)),
-                ("first", stats.first.map { .string(Timestamps.format($0)) } ?? .null),
-                ("last", stats.last.map { .string(Timestamps.format($0)) } ?? .null),
-                ("by_purpose", .array(stats.byPurpose.map { p in
-                    .object([("purpose", .string(p.purpose)), ("permit", .int(p.permit)), ("partial", .int(p.partial)),
-                             ("deny", .int(p.deny)), ("total", .int(p.total))])
-                })),
-                ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
-                ("checkpoints", .int(stats.checkpoints)), ("erasures", .int(stats.erasures)),
-            ]).serialized())
+            print(
+                JSONValue.object([
+                    ("records", .int(stats.records)), ("decisions", .int(stats.decisions)),
+                    ("retention_purges", .int(stats.retentionPurges)),
+                    ("first", stats.first.map { .string(Timestamps.format($0)) } ?? .null),
+                    ("last", stats.last.map { .string(Timestamps.format($0)) } ?? .null),
+                    (
+                        "by_purpose",
+                        .array(
+                            stats.byPurpose.map { p in
+                                .object([
+                                    ("purpose", .string(p.purpose)), ("permit", .int(p.permit)), ("partial", .int(p.partial)),
+                                    ("deny", .int(p.deny)), ("total", .int(p.total)),
+                                ])
+                            })
+                    ),
+                    ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
+                    ("checkpoints", .int(stats.checkpoints)), ("erasures", .int(stats.erasures)),
+                ]).serialized())
         case .text:
             let span = stats.first.map { "from \(Timestamps.format($0)) to \(Timestamps.format(stats.last!))" } ?? "none"
-            print("\(stats.decisions) decisions (\(span)); \(stats.retentionPurges) retention purge records; \(stats.checkpoints) checkpoints; "
-                  + "\(stats.erasures) erasures\n")
-            print(table(header: ["PURPOSE", "PERMIT", "PARTIAL", "DENY", "TOTAL"],
-                        rows: stats.byPurpose.map { [$0.purpose, "\($0.permit)", "\($0.partial)", "\($0.deny)", "\($0.total)"] }))
+            print(
+                "\(stats.decisions) decisions (\(span)); \(stats.retentionPurges) retention purge records; \(stats.checkpoints) checkpoints; "
+                    + "\(stats.erasures) erasures\n")
+            print(
+                table(
+                    header: ["PURPOSE", "PERMIT", "PARTIAL", "DENY", "TOTAL"],
+                    rows: stats.byPurpose.map { [$0.purpose, "\($0.permit)", "\($0.partial)", "\($0.deny)", "\($0.total)"] }))
             print(table(header: ["REASON", "RECORDS"], rows: stats.topReasons.map { [$0.code, "\($0.records)"] }), terminator: "")
         }
     }
@@ -164,7 +184,8 @@ struct AuditStatsCommand: ParsableCommand {
 struct AuditEraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Erase a subject: their seal key, consent history, own budget spends, lineage entries and stored feature values go; their records stay, no longer tied to them."
+        abstract:
+            "Erase a subject: their seal key, consent history, own budget spends, lineage entries and stored feature values go; their records stay, no longer tied to them."
     )
 
     @OptionGroup var store: StoreOptions
@@ -174,7 +195,8 @@ struct AuditEraseCommand: ParsableCommand {
     func run() throws {
         let receipt = try store.openExistingTrail().erasure(of: subject)
         func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-        print("""
+        print(
+            """
             erased: what this database held about the subject, store by store
               audit trail:    \(plural(receipt.records, "record")) can no longer be found or tied to them (they stay in the chain; it still verifies)
               consent store:  \(plural(receipt.consentEvents, "event")) removed

@@ -13,9 +13,10 @@ struct Finding {
 
 extension Finding {
     init(_ diagnostic: Diagnostic) {
-        self.init(ruleID: diagnostic.code.rawValue, level: diagnostic.severity,
-                  message: diagnostic.message + (diagnostic.help.map { " (help: \($0))" } ?? ""), range: diagnostic.range,
-                  ruleDescription: diagnostic.code.summary)
+        self.init(
+            ruleID: diagnostic.code.rawValue, level: diagnostic.severity,
+            message: diagnostic.message + (diagnostic.help.map { " (help: \($0))" } ?? ""), range: diagnostic.range,
+            ruleDescription: diagnostic.code.summary)
     }
 }
 
@@ -31,26 +32,64 @@ enum CIReports {
                 ("ruleIndex", .int(ruleIDs.firstIndex(of: finding.ruleID)!)),
                 ("level", .string(finding.level == .error ? "error" : finding.level == .warning ? "warning" : "note")),
                 ("message", .object([("text", .string(finding.message))])),
-                ("locations", .array([.object([("physicalLocation", .object([
-                    ("artifactLocation", .object([("uri", .string(relative(finding.range.file)))])),
-                    ("region", .object([("startLine", .int(max(1, finding.range.start.line))), ("startColumn", .int(max(1, finding.range.start.column)))])),
-                ]))])])),
+                (
+                    "locations",
+                    .array([
+                        .object([
+                            (
+                                "physicalLocation",
+                                .object([
+                                    ("artifactLocation", .object([("uri", .string(relative(finding.range.file)))])),
+                                    (
+                                        "region",
+                                        .object([
+                                            ("startLine", .int(max(1, finding.range.start.line))),
+                                            ("startColumn", .int(max(1, finding.range.start.column))),
+                                        ])
+                                    ),
+                                ])
+                            )
+                        ])
+                    ])
+                ),
             ])
         }
         return .object([
             ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
             ("version", .string("2.1.0")),
-            ("runs", .array([.object([
-                ("tool", .object([("driver", .object([
-                    ("name", .string("accord")),
-                    ("informationUri", .string("https://github.com/accord-policy/accord")),
-                    ("rules", .array(ruleIDs.map { id in
-                        .object([("id", .string(id)), ("shortDescription", .object([("text", .string(rules[id]!))])),
-                                 ("helpUri", .string("https://github.com/accord-policy/accord/blob/main/docs/diagnostics.md"))])
-                    })),
-                ]))])),
-                ("results", .array(results)),
-            ])])),
+            (
+                "runs",
+                .array([
+                    .object([
+                        (
+                            "tool",
+                            .object([
+                                (
+                                    "driver",
+                                    .object([
+                                        ("name", .string("accord")),
+                                        ("informationUri", .string("https://github.com/accord-policy/accord")),
+                                        (
+                                            "rules",
+                                            .array(
+                                                ruleIDs.map { id in
+                                                    .object([
+                                                        ("id", .string(id)), ("shortDescription", .object([("text", .string(rules[id]!))])),
+                                                        (
+                                                            "helpUri",
+                                                            .string("https://github.com/accord-policy/accord/blob/main/docs/diagnostics.md")
+                                                        ),
+                                                    ])
+                                                })
+                                        ),
+                                    ])
+                                )
+                            ])
+                        ),
+                        ("results", .array(results)),
+                    ])
+                ])
+            ),
         ])
     }
 
@@ -58,7 +97,8 @@ enum CIReports {
     static func github(_ findings: [Finding]) -> String {
         findings.map { finding in
             let command = finding.level == .error ? "error" : finding.level == .warning ? "warning" : "notice"
-            return "::\(command) file=\(property(relative(finding.range.file))),line=\(finding.range.start.line),col=\(finding.range.start.column),"
+            return
+                "::\(command) file=\(property(relative(finding.range.file))),line=\(finding.range.start.line),col=\(finding.range.start.column),"
                 + "title=\(property(finding.ruleID))::\(data(finding.message))"
         }.joined(separator: "\n")
     }
@@ -72,8 +112,10 @@ enum CIReports {
     /// GitHub's escaping of a workflow command's message: `%`, CR and LF (so that text from a policy file cannot end
     /// the command and start another); other control characters escaped as in text output.
     private static func data(_ text: String) -> String {
-        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
-            .escapingControlCharacters
+        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(
+            of: "\n", with: "%0A"
+        )
+        .escapingControlCharacters
     }
 
     private static func property(_ text: String) -> String {

@@ -8,9 +8,11 @@ struct ConsentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consent",
         abstract: "Record and read consent: grants, withdrawals, objections, opt-outs, and their history.",
-        subcommands: [ConsentGrantCommand.self, ConsentWithdrawCommand.self, ConsentObjectCommand.self, ConsentOptOutCommand.self,
-                      ConsentTCFCommand.self, ConsentGPCCommand.self, ConsentShowCommand.self, ConsentHistoryCommand.self,
-                      ConsentImportCommand.self, ConsentDecodeTCFCommand.self]
+        subcommands: [
+            ConsentGrantCommand.self, ConsentWithdrawCommand.self, ConsentObjectCommand.self, ConsentOptOutCommand.self,
+            ConsentTCFCommand.self, ConsentGPCCommand.self, ConsentShowCommand.self, ConsentHistoryCommand.self,
+            ConsentImportCommand.self, ConsentDecodeTCFCommand.self,
+        ]
     )
 }
 
@@ -36,8 +38,9 @@ struct EventOptions: ParsableArguments {
     }
 
     func event(_ kind: ConsentEvent.Kind, target: String, version: Int? = nil, byGuardian: Bool = false) -> ConsentEvent {
-        ConsentEvent(kind: kind, target: target, version: version, byGuardian: byGuardian, source: ConsentEvent.Source(rawValue: source)!,
-                     occurredAt: at.flatMap(Timestamps.parse) ?? Date(), evidence: evidence)
+        ConsentEvent(
+            kind: kind, target: target, version: version, byGuardian: byGuardian, source: ConsentEvent.Source(rawValue: source)!,
+            occurredAt: at.flatMap(Timestamps.parse) ?? Date(), evidence: evidence)
     }
 }
 
@@ -92,8 +95,9 @@ struct ConsentWithdrawCommand: ParsableCommand {
 }
 
 struct ConsentObjectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "object",
-                                                    abstract: "Record that a person objected to a purpose (legitimate interest, GDPR Art. 21).")
+    static let configuration = CommandConfiguration(
+        commandName: "object",
+        abstract: "Record that a person objected to a purpose (legitimate interest, GDPR Art. 21).")
 
     @Argument(help: "The person's id.")
     var subject: String
@@ -106,8 +110,9 @@ struct ConsentObjectCommand: ParsableCommand {
 }
 
 struct ConsentOptOutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "opt-out",
-                                                    abstract: "Record that a person opted out of a purpose or a flag such as sale_or_share.")
+    static let configuration = CommandConfiguration(
+        commandName: "opt-out",
+        abstract: "Record that a person opted out of a purpose or a flag such as sale_or_share.")
 
     @Argument(help: "The person's id.")
     var subject: String
@@ -138,8 +143,10 @@ private func checkScope(_ scope: String, policies: String?) throws {
     guard !known.contains(where: { $0.id == scope }) else { return }
     let names = known.map(\.id)
     let suggestion = Suggestion.closest(to: scope, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-    throw CommandFailure(code: .usage, message: "--scope: error: no consent scope '\(scope)' in \(path)\(suggestion); known scopes: "
-                                                + (names.isEmpty ? "none" : names.joined(separator: ", ")))
+    throw CommandFailure(
+        code: .usage,
+        message: "--scope: error: no consent scope '\(scope)' in \(path)\(suggestion); known scopes: "
+            + (names.isEmpty ? "none" : names.joined(separator: ", ")))
 }
 
 /// Reads a policy set for its consent scopes, or fails with its diagnostics.
@@ -198,12 +205,16 @@ struct ConsentImportCommand: ParsableCommand {
         }
         switch ConsentImport.read(text, csv: file.lowercased().hasSuffix(".csv"), file: (file as NSString).lastPathComponent) {
         case .failure(let failure):
-            throw CommandFailure(code: .usage, message: failure.problems.map { "\(file):\($0.line): error: \($0.message)" }
-                .joined(separator: "\n") + "\n\(file): nothing imported (\(failure.problems.count) bad line\(failure.problems.count == 1 ? "" : "s"))")
+            throw CommandFailure(
+                code: .usage,
+                message: failure.problems.map { "\(file):\($0.line): error: \($0.message)" }
+                    .joined(separator: "\n")
+                    + "\n\(file): nothing imported (\(failure.problems.count) bad line\(failure.problems.count == 1 ? "" : "s"))")
         case .success(let events):
             let recorded = try store.openConsent().record(events)
-            print("imported \(recorded.count) consent event\(recorded.count == 1 ? "" : "s")"
-                  + (recorded.isEmpty ? "" : " (events \(recorded.first!.id)–\(recorded.last!.id))"))
+            print(
+                "imported \(recorded.count) consent event\(recorded.count == 1 ? "" : "s")"
+                    + (recorded.isEmpty ? "" : " (events \(recorded.first!.id)–\(recorded.last!.id))"))
         }
     }
 }
@@ -280,25 +291,32 @@ struct ConsentShowCommand: ParsableCommand {
         }
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let derived = try store.openExistingConsent().consent(subject: subject, asOf: instant)
-        print(JSONValue.object([
-            ("subject", .string(subject)),
-            ("as_of", .string(Timestamps.format(instant))),
-            ("grants", .array(derived.state.grants.map { grant in
-                var pairs: [(String, JSONValue)] = [("scope", .string(grant.scope)), ("version", .int(grant.version)),
-                                                    ("granted_at", .string(Timestamps.format(grant.grantedAt)))]
-                if grant.byGuardian { pairs.append(("by_guardian", .bool(true))) }
-                if let after = expiries[grant.scope] {
-                    let expiry = grant.grantedAt.addingTimeInterval(Double(after.seconds))
-                    pairs.append(("expires_at", .string(Timestamps.format(expiry))))
-                    pairs.append(("expired", .bool(expiry <= instant)))
-                }
-                if let event = grant.event { pairs.append(("event", .int(Int(event)))) }
-                return .object(pairs)
-            })),
-            ("objections", .array(derived.state.objections.map(JSONValue.string))),
-            ("opt_outs", .array(derived.state.optOuts.map(JSONValue.string))),
-            ("last_event", derived.lastEvent.map { .int(Int($0)) } ?? .null),
-        ]).serialized())
+        print(
+            JSONValue.object([
+                ("subject", .string(subject)),
+                ("as_of", .string(Timestamps.format(instant))),
+                (
+                    "grants",
+                    .array(
+                        derived.state.grants.map { grant in
+                            var pairs: [(String, JSONValue)] = [
+                                ("scope", .string(grant.scope)), ("version", .int(grant.version)),
+                                ("granted_at", .string(Timestamps.format(grant.grantedAt))),
+                            ]
+                            if grant.byGuardian { pairs.append(("by_guardian", .bool(true))) }
+                            if let after = expiries[grant.scope] {
+                                let expiry = grant.grantedAt.addingTimeInterval(Double(after.seconds))
+                                pairs.append(("expires_at", .string(Timestamps.format(expiry))))
+                                pairs.append(("expired", .bool(expiry <= instant)))
+                            }
+                            if let event = grant.event { pairs.append(("event", .int(Int(event)))) }
+                            return .object(pairs)
+                        })
+                ),
+                ("objections", .array(derived.state.objections.map(JSONValue.string))),
+                ("opt_outs", .array(derived.state.optOuts.map(JSONValue.string))),
+                ("last_event", derived.lastEvent.map { .int(Int($0)) } ?? .null),
+            ]).serialized())
     }
 }
 
@@ -321,21 +339,32 @@ struct ConsentHistoryCommand: ParsableCommand {
         case .json: print(JSONValue.array(history.map(\.json)).serialized())
         case .jsonl, .csv: for record in history { print(record.json.serialized()) }
         case .table:
-            print(table(header: ["EVENT", "OCCURRED", "KIND", "TARGET", "VERSION", "SOURCE", "RECORDED"], rows: history.map { r in
-                [String(r.id), Timestamps.format(r.event.occurredAt), r.event.kind.rawValue + (r.event.byGuardian ? " (guardian)" : ""),
-                 r.event.target, r.event.version.map(String.init) ?? "", r.event.source.rawValue, Timestamps.format(r.recordedAt)]
-            }) + "(\(history.count) event\(history.count == 1 ? "" : "s"))", terminator: "\n")
+            print(
+                table(
+                    header: ["EVENT", "OCCURRED", "KIND", "TARGET", "VERSION", "SOURCE", "RECORDED"],
+                    rows: history.map { r in
+                        [
+                            String(r.id), Timestamps.format(r.event.occurredAt),
+                            r.event.kind.rawValue + (r.event.byGuardian ? " (guardian)" : ""),
+                            r.event.target, r.event.version.map(String.init) ?? "", r.event.source.rawValue,
+                            Timestamps.format(r.recordedAt),
+                        ]
+                    }) + "(\(history.count) event\(history.count == 1 ? "" : "s"))", terminator: "\n")
         }
     }
 }
 
 extension ConsentEventRecord {
     var json: JSONValue {
-        var pairs: [(String, JSONValue)] = [("event", .int(Int(id))), ("kind", .string(event.kind.rawValue)), ("target", .string(event.target))]
+        var pairs: [(String, JSONValue)] = [
+            ("event", .int(Int(id))), ("kind", .string(event.kind.rawValue)), ("target", .string(event.target)),
+        ]
         if let version = event.version { pairs.append(("version", .int(version))) }
         if event.byGuardian { pairs.append(("by_guardian", .bool(true))) }
-        pairs += [("source", .string(event.source.rawValue)), ("occurred_at", .string(Timestamps.format(event.occurredAt))),
-                  ("recorded_at", .string(Timestamps.format(recordedAt)))]
+        pairs += [
+            ("source", .string(event.source.rawValue)), ("occurred_at", .string(Timestamps.format(event.occurredAt))),
+            ("recorded_at", .string(Timestamps.format(recordedAt))),
+        ]
         if let evidence = event.evidence { pairs.append(("evidence", .string(evidence))) }
         return .object(pairs)
     }

@@ -25,8 +25,8 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         guard let data = FileManager.default.contents(atPath: spec),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let settings = DemoSettings(object)
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let settings = DemoSettings(object)
         else { throw CommandFailure(code: .usage, message: "\(spec): error: not a workspace description") }
         let result = PolicySetValidator.validate(paths: [policies])
         guard let set = result.policySet else {
@@ -45,10 +45,12 @@ struct DemoCommand: ParsableCommand {
         let lineage = SQLiteLineageStore(database: database)
         let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        func step(_ text: String) { print("• " + text) ; fflush(nil) }
+        func step(_ text: String) { print("• " + text); fflush(nil) }
 
         // 1. The workspace.
-        step("building \(workspace)/ from \(spec): \(settings.people) people, \(settings.weeks) weeks of \(settings.features.count) features")
+        step(
+            "building \(workspace)/ from \(spec): \(settings.people) people, \(settings.weeks) weeks of \(settings.features.count) features"
+        )
         var generator = DemoGenerator(settings: settings, now: now)
         try store.write(generator.rows())
         try consent.record(generator.consentEvents())
@@ -58,36 +60,45 @@ struct DemoCommand: ParsableCommand {
         step("online reads for personalization.recommendations, one per person")
         var statuses: [String: Int] = [:]
         for person in people {
-            let served = try gate.onlineFeatures(subjects: [person], features: settings.onlineFeatures, purpose: "personalization.recommendations",
-                                                 actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
+            let served = try gate.onlineFeatures(
+                subjects: [person], features: settings.onlineFeatures, purpose: "personalization.recommendations",
+                actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
             for value in served[0].values { statuses[value.status.rawValue, default: 0] += 1 }
         }
 
         // 3. A training set, and the model trained on it.
         step("building a training set for model.training and training the click model")
-        let training = try gate.trainingSet(features: settings.trainingFeatures + [settings.label], purpose: "model.training",
-                                            actor: Actor(id: "trainer"), population: people, from: now.addingTimeInterval(-120 * 86_400),
-                                            to: now, context: RequestContext(processingRegion: "EU"), asOf: now, lineage: lineage,
-                                            id: "recs-training-1")
+        let training = try gate.trainingSet(
+            features: settings.trainingFeatures + [settings.label], purpose: "model.training",
+            actor: Actor(id: "trainer"), population: people, from: now.addingTimeInterval(-120 * 86_400),
+            to: now, context: RequestContext(processingRegion: "EU"), asOf: now, lineage: lineage,
+            id: "recs-training-1")
         let quality = DemoModel.evaluate(rows: training.rows, features: settings.trainingFeatures, label: settings.label)
         try lineage.register(model: "recs-click", version: "1", trainingSet: training.manifest.id, at: now)
 
         // 4. A withdrawal: the next read is denied, and the lineage says which model to retrain.
-        guard let withdrawn = people.first(where: { generator.consented($0.id, "personalization") && !generator.consented($0.id, "health_insights")
-            && ($0.age ?? 0) >= 18 && $0.jurisdiction == "EU" })
+        guard
+            let withdrawn = people.first(where: {
+                generator.consented($0.id, "personalization") && !generator.consented($0.id, "health_insights")
+                    && ($0.age ?? 0) >= 18 && $0.jurisdiction == "EU"
+            })
         else { throw CommandFailure(code: .internalError, message: "error: the workspace has no one to withdraw consent") }
         step("\(withdrawn.id) withdraws consent for personalisation")
-        let before = try gate.onlineFeatures(subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
-                                             actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
+        let before = try gate.onlineFeatures(
+            subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
+            actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
         try consent.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: now)], subject: withdrawn.id, at: now)
-        let after = try gate.onlineFeatures(subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
-                                            actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"),
-                                            asOf: now.addingTimeInterval(1))
+        let after = try gate.onlineFeatures(
+            subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
+            actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"),
+            asOf: now.addingTimeInterval(1))
         let sets = try lineage.trainingSets(including: withdrawn.id)
-        print("    read before: \(before[0].values[0].status.rawValue); after: \(after[0].values[0].status.rawValue) "
-              + "(\(after[0].values[0].reasons.map(\.code.rawValue).joined(separator: ", ")))")
-        print("    lineage: in \(sets.map(\.id).joined(separator: ", ")); models to retrain: "
-              + sets.flatMap(\.models).joined(separator: ", "))
+        print(
+            "    read before: \(before[0].values[0].status.rawValue); after: \(after[0].values[0].status.rawValue) "
+                + "(\(after[0].values[0].reasons.map(\.code.rawValue).joined(separator: ", ")))")
+        print(
+            "    lineage: in \(sets.map(\.id).joined(separator: ", ")); models to retrain: "
+                + sets.flatMap(\.models).joined(separator: ", "))
 
         // 5. Retention.
         step("purging what the retention rules expire")
@@ -100,10 +111,16 @@ struct DemoCommand: ParsableCommand {
         let stats = try trail.stats(topReasons: 5)
 
         let summary = JSONValue.object([
-            ("records", .int(stats.records)), ("decisions", .int(stats.decisions)), ("retention_purge_records", .int(stats.retentionPurges)),
-            ("by_effect", .object([("permit", .int(stats.byPurpose.map(\.permit).reduce(0, +))),
-                                   ("partial", .int(stats.byPurpose.map(\.partial).reduce(0, +))),
-                                   ("deny", .int(stats.byPurpose.map(\.deny).reduce(0, +)))])),
+            ("records", .int(stats.records)), ("decisions", .int(stats.decisions)),
+            ("retention_purge_records", .int(stats.retentionPurges)),
+            (
+                "by_effect",
+                .object([
+                    ("permit", .int(stats.byPurpose.map(\.permit).reduce(0, +))),
+                    ("partial", .int(stats.byPurpose.map(\.partial).reduce(0, +))),
+                    ("deny", .int(stats.byPurpose.map(\.deny).reduce(0, +))),
+                ])
+            ),
             ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
             ("online_values", .object(statuses.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ("training_rows", .int(training.manifest.rowsIncluded)),
@@ -115,7 +132,8 @@ struct DemoCommand: ParsableCommand {
             ("checkpoint", .object([("size", .int(Int(checkpoint.size))), ("root", .string(checkpoint.root))])),
         ])
         try Data((summary.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: workspace + "/summary.json"))
-        print("""
+        print(
+            """
 
             Summary (\(workspace)/summary.json; the trail is \(db))
               decisions recorded: \(stats.decisions) — \(stats.byPurpose.map(\.permit).reduce(0, +)) permit, \
@@ -148,10 +166,11 @@ struct DemoSettings {
 
     init?(_ object: [String: Any]) {
         guard let seed = object["seed"] as? Int, let people = object["people"] as? Int, (1...100_000).contains(people),
-              let weeks = object["weeks"] as? Int, (1...520).contains(weeks), let jurisdictions = object["jurisdictions"] as? [String],
-              !jurisdictions.isEmpty, let rates = object["consent_rates"] as? [String: Double], let features = object["features"] as? [String],
-              let online = object["online_features"] as? [String], let training = object["training_features"] as? [String],
-              let label = object["label"] as? String
+            let weeks = object["weeks"] as? Int, (1...520).contains(weeks), let jurisdictions = object["jurisdictions"] as? [String],
+            !jurisdictions.isEmpty, let rates = object["consent_rates"] as? [String: Double],
+            let features = object["features"] as? [String],
+            let online = object["online_features"] as? [String], let training = object["training_features"] as? [String],
+            let label = object["label"] as? String
         else { return nil }
         (self.seed, self.people, self.weeks, self.jurisdictions) = (UInt64(seed), people, weeks, jurisdictions)
         (consentRates, self.features, onlineFeatures, trainingFeatures, self.label) = (rates, features, online, training, label)
@@ -171,8 +190,9 @@ struct DemoGenerator {
         self.now = now
         state = settings.seed
         for i in 0..<settings.people {
-            let subject = Subject(id: String(format: "user-%04d", i), age: 14 + Int(next() % 57),
-                                  jurisdiction: settings.jurisdictions[i % settings.jurisdictions.count])
+            let subject = Subject(
+                id: String(format: "user-%04d", i), age: 14 + Int(next() % 57),
+                jurisdiction: settings.jurisdictions[i % settings.jurisdictions.count])
             subjects.append(subject)
             consents[subject.id] = Set(settings.consentRates.sorted { $0.key < $1.key }.filter { uniform() < $0.value }.map(\.key))
         }
@@ -193,8 +213,12 @@ struct DemoGenerator {
     func consentEvents() -> [(subject: String, event: ConsentEvent)] {
         subjects.flatMap { subject in
             (consents[subject.id] ?? []).sorted().map { scope in
-                (subject.id, ConsentEvent(kind: .grant, target: scope, version: 3, byGuardian: (subject.age ?? 18) < 16,
-                                          occurredAt: now.addingTimeInterval(-Double(settings.weeks * 7 + 1) * 86_400)))
+                (
+                    subject.id,
+                    ConsentEvent(
+                        kind: .grant, target: scope, version: 3, byGuardian: (subject.age ?? 18) < 16,
+                        occurredAt: now.addingTimeInterval(-Double(settings.weeks * 7 + 1) * 86_400))
+                )
             }
         }
     }
@@ -209,16 +233,17 @@ struct DemoGenerator {
                 let clicks = Int64(appetite * 40 + uniform() * 10), views = Int64(appetite * 90 + uniform() * 30)
                 let purchases = Int64(max(0, appetite * 6 + (uniform() - 0.5) * 4))
                 for feature in settings.features {
-                    let value: FeatureValue = switch feature {
-                    case "clicks_7d": .int(clicks)
-                    case "clicks_30d": .int(clicks * 4 + Int64(uniform() * 8))
-                    case "views_30d": .int(views)
-                    case "purchases_90d": .int(purchases)
-                    case "age_bucket": .string("\((subject.age ?? 30) / 10 * 10)s")
-                    case "gps_last": .string(String(format: "%.4f,%.4f", 48 + uniform() * 6, 2 + uniform() * 12))
-                    case "heart_rate_avg": .double(55 + uniform() * 40)
-                    default: .int(Int64(uniform() * 100))
-                    }
+                    let value: FeatureValue =
+                        switch feature {
+                        case "clicks_7d": .int(clicks)
+                        case "clicks_30d": .int(clicks * 4 + Int64(uniform() * 8))
+                        case "views_30d": .int(views)
+                        case "purchases_90d": .int(purchases)
+                        case "age_bucket": .string("\((subject.age ?? 30) / 10 * 10)s")
+                        case "gps_last": .string(String(format: "%.4f,%.4f", 48 + uniform() * 6, 2 + uniform() * 12))
+                        case "heart_rate_avg": .double(55 + uniform() * 40)
+                        default: .int(Int64(uniform() * 100))
+                        }
                     rows.append(FeatureRow(entity: subject.id, feature: feature, value: value, eventTime: at))
                 }
             }

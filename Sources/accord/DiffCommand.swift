@@ -7,7 +7,8 @@ import Foundation
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare two policy sets decision by decision (every purpose, category, action, jurisdiction, consent state, age and region)."
+        abstract:
+            "Compare two policy sets decision by decision (every purpose, category, action, jurisdiction, consent state, age and region)."
     )
 
     @Argument(help: "The old policy set (file or folder).")
@@ -24,11 +25,15 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         func load(_ path: String) throws -> PolicySet {
-            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(code: .usage, message: "\(path): error: no such file or folder") }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CommandFailure(code: .usage, message: "\(path): error: no such file or folder")
+            }
             let result = PolicySetValidator.validate(paths: [path])
             guard let set = result.policySet else {
                 let renderer = DiagnosticRenderer(sources: result.sources)
-                throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "\(path): invalid; nothing compared")
+                throw CommandFailure(
+                    code: .policyProblem,
+                    message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "\(path): invalid; nothing compared")
             }
             return set
         }
@@ -44,27 +49,43 @@ struct DiffCommand: ParsableCommand {
             for rule in diff.rules { lines.append("rule \(rule.kind.rawValue): \(rule.id)" + (rule.source.map { " (\($0))" } ?? "")) }
             let widened = diff.changes.filter(\.widened).reduce(0) { $0 + $1.points }
             let narrowed = diff.changes.filter { !$0.widened }.reduce(0) { $0 + $1.points }
-            lines.append(diff.changes.isEmpty && diff.rules.isEmpty
-                         ? "no change: the same decisions on all \(diff.pointsCompared) points"
-                         : "\(widened) decisions widened, \(narrowed) narrowed, of \(diff.pointsCompared); \(diff.rules.count) rule(s) changed "
-                           + String(format: "(%.2f s)", diff.seconds))
+            lines.append(
+                diff.changes.isEmpty && diff.rules.isEmpty
+                    ? "no change: the same decisions on all \(diff.pointsCompared) points"
+                    : "\(widened) decisions widened, \(narrowed) narrowed, of \(diff.pointsCompared); \(diff.rules.count) rule(s) changed "
+                        + String(format: "(%.2f s)", diff.seconds))
             print(lines.joined(separator: "\n"))
         case .json:
-            print(JSONValue.object([
-                ("widens", .bool(diff.widens)), ("points_compared", .int(diff.pointsCompared)),
-                ("changes", .array(diff.changes.map { change in
-                    .object([("direction", .string(change.widened ? "widened" : "narrowed")), ("purpose", .string(change.purpose)),
-                             ("category", .string(change.category)), ("actions", .array(change.actions.map { .string($0.rawValue) })),
-                             ("jurisdictions", .array(change.jurisdictions.map { $0.map(JSONValue.string) ?? .null })),
-                             ("consent", .array(change.consents.map { .string($0.rawValue) })),
-                             ("ages", .array(change.ages.map { $0.map(JSONValue.int) ?? .null })),
-                             ("regions", .array(change.regions.map { $0.map(JSONValue.string) ?? .null })),
-                             ("decisions", .int(change.points)), ("summary", .string(change.summary + " — " + Self.where(change)))])
-                })),
-                ("rules", .array(diff.rules.map { rule in
-                    .object([("id", .string(rule.id)), ("change", .string(rule.kind.rawValue)), ("location", rule.source.map { .string($0.description) } ?? .null)])
-                })),
-            ]).serialized())
+            print(
+                JSONValue.object([
+                    ("widens", .bool(diff.widens)), ("points_compared", .int(diff.pointsCompared)),
+                    (
+                        "changes",
+                        .array(
+                            diff.changes.map { change in
+                                .object([
+                                    ("direction", .string(change.widened ? "widened" : "narrowed")), ("purpose", .string(change.purpose)),
+                                    ("category", .string(change.category)),
+                                    ("actions", .array(change.actions.map { .string($0.rawValue) })),
+                                    ("jurisdictions", .array(change.jurisdictions.map { $0.map(JSONValue.string) ?? .null })),
+                                    ("consent", .array(change.consents.map { .string($0.rawValue) })),
+                                    ("ages", .array(change.ages.map { $0.map(JSONValue.int) ?? .null })),
+                                    ("regions", .array(change.regions.map { $0.map(JSONValue.string) ?? .null })),
+                                    ("decisions", .int(change.points)), ("summary", .string(change.summary + " — " + Self.where(change))),
+                                ])
+                            })
+                    ),
+                    (
+                        "rules",
+                        .array(
+                            diff.rules.map { rule in
+                                .object([
+                                    ("id", .string(rule.id)), ("change", .string(rule.kind.rawValue)),
+                                    ("location", rule.source.map { .string($0.description) } ?? .null),
+                                ])
+                            })
+                    ),
+                ]).serialized())
         }
         if failOnWidening && diff.widens { throw ExitCode(AccordExit.policyProblem.rawValue) }
     }

@@ -29,11 +29,15 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Record every decision in the audit trail (--db); a decision that cannot be recorded is a deny.")
     var record = false
 
-    @Flag(name: .customLong("consent-store"),
-          help: "Requests without a `consent` object take the subject's consent from the consent store (--db) as of --as-of.")
+    @Flag(
+        name: .customLong("consent-store"),
+        help: "Requests without a `consent` object take the subject's consent from the consent store (--db) as of --as-of.")
     var consentStore = false
 
-    @Flag(help: "Aggregates under a budgeted differential_privacy obligation spend from the privacy-budget ledger (--db); a spend past the budget is a deny.")
+    @Flag(
+        help:
+            "Aggregates under a budgeted differential_privacy obligation spend from the privacy-budget ledger (--db); a spend past the budget is a deny."
+    )
     var budgets = false
 
     @OptionGroup var store: StoreOptions
@@ -54,16 +58,19 @@ struct EvalCommand: ParsableCommand {
         let result = PolicySetValidator.validate(paths: [policies])
         guard let set = result.policySet else {
             let renderer = DiagnosticRenderer(sources: result.sources)
-            throw CommandFailure(code: .policyProblem,
-                                 message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; nothing decided")
+            throw CommandFailure(
+                code: .policyProblem,
+                message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; nothing decided")
         }
         let plan = DecisionPlan.compile(set)
         let instant = asOf.flatMap(Timestamps.parse) ?? Date()
         let options = EvaluationOptions(explain: explain)
         // What differs from the server is only which parts the decision point gets (see DecisionPoint.Configuration).
-        let point = DecisionPoint(plan: plan, configuration: DecisionPoint.Configuration(
-            consent: consentStore ? try store.openConsent() : nil, budgets: budgets ? try store.openBudgets() : nil,
-            trail: record ? try store.openTrail() : nil))
+        let point = DecisionPoint(
+            plan: plan,
+            configuration: DecisionPoint.Configuration(
+                consent: consentStore ? try store.openConsent() : nil, budgets: budgets ? try store.openBudgets() : nil,
+                trail: record ? try store.openTrail() : nil))
         // A decision turned into a deny because the trail or the consent store failed is answered (as a deny), and
         // its cause goes to standard error once; the command then exits 3, so a script cannot miss it.
         var failedClosed = 0
@@ -72,7 +79,9 @@ struct EvalCommand: ParsableCommand {
             guard let reason = decision.failedClosed else { return }
             failedClosed += 1
             let cause = "\(reason.code.rawValue): \(reason.detail ?? "no detail")"
-            if causesSeen.insert(cause).inserted { writeError("error: decisions denied because they could not be made safely (fail closed): \(cause)") }
+            if causesSeen.insert(cause).inserted {
+                writeError("error: decisions denied because they could not be made safely (fail closed): \(cause)")
+            }
         }
         /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
         func decide(_ batch: [DecisionRequest]) -> [String] {
@@ -148,4 +157,3 @@ struct EvalCommand: ParsableCommand {
         return data
     }
 }
-

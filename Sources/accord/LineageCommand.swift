@@ -27,11 +27,12 @@ struct LineageCommand: ParsableCommand {
         }
         for set in try lineage.trainingSets(including: subject) {
             let manifest = (try? JSONSerialization.jsonObject(with: Data(set.manifest.utf8))).map(JSONValue.init(foundation:)) ?? .null
-            print(JSONValue.object([
-                ("training_set", .string(set.id)), ("created_at", .string(Timestamps.format(set.createdAt))),
-                ("purpose", .string(set.purpose)), ("actor", .string(set.actor)), ("revision", .string(set.revision)),
-                ("models", .array(set.models.map(JSONValue.string))), ("manifest", manifest),
-            ]).serialized())
+            print(
+                JSONValue.object([
+                    ("training_set", .string(set.id)), ("created_at", .string(Timestamps.format(set.createdAt))),
+                    ("purpose", .string(set.purpose)), ("actor", .string(set.actor)), ("revision", .string(set.revision)),
+                    ("models", .array(set.models.map(JSONValue.string))), ("manifest", manifest),
+                ]).serialized())
         }
     }
 }

@@ -18,13 +18,17 @@ struct PIACommand: ParsableCommand {
     @Option(help: "The policy folder or file.")
     var policies = "policies"
 
-    @Option(name: [.customLong("db"), .customLong("audit")], help: "The audit trail (SQLite database) to take evidence from (--audit is the same).")
+    @Option(
+        name: [.customLong("db"), .customLong("audit")],
+        help: "The audit trail (SQLite database) to take evidence from (--audit is the same).")
     var audit: String?
 
     @Option(help: "Evidence from this long before the report's instant only (e.g. 30d); default: the whole trail.")
     var since: String?
 
-    @Option(name: .customLong("as-of"), help: "The report's instant (RFC 3339; default: now). The same policies, trail and instant give the same report.")
+    @Option(
+        name: .customLong("as-of"),
+        help: "The report's instant (RFC 3339; default: now). The same policies, trail and instant give the same report.")
     var asOf: String?
 
     @Option(help: "Output format: md, html, json or cnil (the CNIL PIA tool's import format).")
@@ -43,33 +47,43 @@ struct PIACommand: ParsableCommand {
         let result = PolicySetValidator.validate(paths: [policies])
         guard let set = result.policySet else {
             let renderer = DiagnosticRenderer(sources: result.sources)
-            throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; no report")
+            throw CommandFailure(
+                code: .policyProblem,
+                message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; no report")
         }
         let instant: Date
         if let asOf {
-            guard let parsed = Timestamps.parse(asOf) else { throw CommandFailure(code: .usage, message: "--as-of: error: not an RFC 3339 instant: \(asOf)") }
+            guard let parsed = Timestamps.parse(asOf) else {
+                throw CommandFailure(code: .usage, message: "--as-of: error: not an RFC 3339 instant: \(asOf)")
+            }
             instant = parsed
         } else {
             instant = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         }
         var window: Date?
         if let since {
-            guard let duration = try? PolicyDuration.parse(since) else { throw CommandFailure(code: .usage, message: "--since: error: not a duration such as 30d: \(since)") }
+            guard let duration = try? PolicyDuration.parse(since) else {
+                throw CommandFailure(code: .usage, message: "--since: error: not a duration such as 30d: \(since)")
+            }
             window = instant.addingTimeInterval(-Double(duration.seconds))
         }
         var sources: PIASources?
         if let audit {
-            guard FileManager.default.fileExists(atPath: audit) else { throw CommandFailure(code: .usage, message: "\(audit): error: no such audit trail") }
+            guard FileManager.default.fileExists(atPath: audit) else {
+                throw CommandFailure(code: .usage, message: "\(audit): error: no such audit trail")
+            }
             let database = try StoreDatabase(readingOnly: audit)
-            sources = PIASources(trail: try SQLiteAuditTrail(database: database), consent: try SQLiteConsentStore(database: database), from: window)
+            sources = PIASources(
+                trail: try SQLiteAuditTrail(database: database), consent: try SQLiteConsentStore(database: database), from: window)
         }
         let report = try PrivacyImpactAssessment(policies: set, sources: sources, asOf: instant, title: title)
-        let text = switch format {
-        case .md: report.markdown
-        case .html: report.html
-        case .json: report.json.serialized() + "\n"
-        case .cnil: report.cnil.serialized() + "\n"
-        }
+        let text =
+            switch format {
+            case .md: report.markdown
+            case .html: report.html
+            case .json: report.json.serialized() + "\n"
+            case .cnil: report.cnil.serialized() + "\n"
+            }
         if let out {
             try Data(text.utf8).write(to: URL(fileURLWithPath: out))
         } else {

@@ -41,16 +41,19 @@ struct RetentionOptions: ParsableArguments {
 
 extension RetentionPlanner.Item {
     var json: JSONValue {
-        .object([("rule", .string(rule)), ("feature", .string(feature)), ("category", .string(category)),
-                 ("max_age", .string(maxAge.description)), ("on_expiry", .string(action.rawValue)),
-                 ("purposes", .array(purposes.map(JSONValue.string))), ("purges", .bool(purges)),
-                 ("rows", .int(rows)), ("subjects", .int(subjects))])
+        .object([
+            ("rule", .string(rule)), ("feature", .string(feature)), ("category", .string(category)),
+            ("max_age", .string(maxAge.description)), ("on_expiry", .string(action.rawValue)),
+            ("purposes", .array(purposes.map(JSONValue.string))), ("purges", .bool(purges)),
+            ("rows", .int(rows)), ("subjects", .int(subjects)),
+        ])
     }
 }
 
 struct RetentionPlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan",
-                                                    abstract: "List what each retention rule would delete or anonymise, with counts (JSON Lines).")
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "List what each retention rule would delete or anonymise, with counts (JSON Lines).")
     @OptionGroup var options: RetentionOptions
 
     func run() throws {

@@ -31,8 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most evaluations or requests in one batch (/access/v1/evaluations, /v1/decide/batch).")
     var maxItems = 1_000
 
-    @Option(help: ArgumentHelp("Also require the bearer token on these endpoints; 'decisions' covers the AuthZEN and native decision endpoints.",
-                               valueName: "decisions"))
+    @Option(
+        help: ArgumentHelp(
+            "Also require the bearer token on these endpoints; 'decisions' covers the AuthZEN and native decision endpoints.",
+            valueName: "decisions"))
     var requireToken: [String] = []
 
     @Option(help: "full (default), normal or off: how hard each commit is pushed to disk.")
@@ -41,11 +43,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Decide aggregates without spending from the privacy-budget ledger (by default they spend, as `accord eval --budgets`).")
     var noBudgets = false
 
-    @Option(help: ArgumentHelp("Sign a checkpoint on its own every N records (10000) or every T of time (30s, 5m, 1h) when records came in.",
-                               valueName: "N|T"))
+    @Option(
+        help: ArgumentHelp(
+            "Sign a checkpoint on its own every N records (10000) or every T of time (30s, 5m, 1h) when records came in.",
+            valueName: "N|T"))
     var checkpointEvery: String?
 
-    @Option(help: ArgumentHelp("Publish each background checkpoint as a C2SP signed note: appended to FILE, or written into DIR.", valueName: "FILE|DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Publish each background checkpoint as a C2SP signed note: appended to FILE, or written into DIR.", valueName: "FILE|DIR"))
     var publish: String?
 
     func run() async throws {
@@ -72,7 +78,8 @@ struct ServeCommand: AsyncParsableCommand {
         var schedule: CheckpointSchedule?
         if let checkpointEvery {
             guard let parsed = CheckpointSchedule(checkpointEvery) else {
-                throw CommandFailure(code: .usage, message: "--checkpoint-every: error: a number of records (10000) or a time with a unit (30s, 5m, 1h)")
+                throw CommandFailure(
+                    code: .usage, message: "--checkpoint-every: error: a number of records (10000) or a time with a unit (30s, 5m, 1h)")
             }
             schedule = parsed
         } else if publish != nil {
@@ -80,11 +87,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server: AccordHTTPServer
         do {
-            server = try AccordHTTPServer(configuration: ServerConfiguration(policies: policies, database: db, host: host, port: port, token: token,
-                                                                            maxBodyBytes: maxBody, durability: durability,
-                                                                            checkpointEvery: schedule, publishCheckpoints: publish,
-                                                                            maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions"),
-                                                                            spendBudgets: !noBudgets))
+            server = try AccordHTTPServer(
+                configuration: ServerConfiguration(
+                    policies: policies, database: db, host: host, port: port, token: token,
+                    maxBodyBytes: maxBody, durability: durability,
+                    checkpointEvery: schedule, publishCheckpoints: publish,
+                    maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions"),
+                    spendBudgets: !noBudgets))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
         }

@@ -41,12 +41,16 @@ struct TestCommand: ParsableCommand {
         let result = PolicySetValidator.validate(paths: paths)
         guard let set = result.policySet else {
             let renderer = DiagnosticRenderer(sources: result.sources)
-            throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n")
-                                 + "policies or tests are invalid; nothing run")
+            throw CommandFailure(
+                code: .policyProblem,
+                message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n")
+                    + "policies or tests are invalid; nothing run")
         }
         let run = PolicyTestRunner.run(set, only: only)
         if run.cases.isEmpty && run.properties.isEmpty {
-            throw CommandFailure(code: .policyProblem, message: "no test cases or properties\(pattern.map { " match '\($0)'" } ?? "") in \(paths.joined(separator: ", "))")
+            throw CommandFailure(
+                code: .policyProblem,
+                message: "no test cases or properties\(pattern.map { " match '\($0)'" } ?? "") in \(paths.joined(separator: ", "))")
         }
         let belowThreshold = threshold.map { run.coverage.percent < $0 } ?? false
         switch format {
@@ -79,14 +83,19 @@ struct TestCommand: ParsableCommand {
         for property in run.properties {
             let result = property.result
             if result.proven {
-                lines.append("proved: \(result.property.name) (\(result.pointsChecked) decisions, \(String(format: "%.2f", result.seconds)) s)")
+                lines.append(
+                    "proved: \(result.property.name) (\(result.pointsChecked) decisions, \(String(format: "%.2f", result.seconds)) s)")
             } else {
-                lines.append("\(result.property.source): FAIL property \(result.property.name): \(result.counterexamples.count == 5 ? "at least 5" : "\(result.counterexamples.count)") counterexample(s)")
+                lines.append(
+                    "\(result.property.source): FAIL property \(result.property.name): \(result.counterexamples.count == 5 ? "at least 5" : "\(result.counterexamples.count)") counterexample(s)"
+                )
                 for example in result.counterexamples.prefix(3) {
                     let rules = example.decision.reasons.compactMap(\.rule).map { "\($0.id) (\($0.source))" }
                     lines.append("    permitted: \(example.request.json.serialized())")
-                    lines.append("    by: \(rules.joined(separator: ", "))"
-                                 + (example.assumedConditions.isEmpty ? "" : "; assuming the conditions of \(example.assumedConditions.joined(separator: ", ")) can hold"))
+                    lines.append(
+                        "    by: \(rules.joined(separator: ", "))"
+                            + (example.assumedConditions.isEmpty
+                                ? "" : "; assuming the conditions of \(example.assumedConditions.joined(separator: ", ")) can hold"))
                 }
             }
         }
@@ -97,8 +106,10 @@ struct TestCommand: ParsableCommand {
         lines.append(summary)
         if coverage || threshold != nil {
             let c = run.coverage
-            lines.append(String(format: "coverage: %.1f%% — rules %d/%d, condition outcomes %d/%d", c.percent, c.rulesExercised.count, c.rules.count,
-                                c.conditionBranchesCovered, c.conditionBranches))
+            lines.append(
+                String(
+                    format: "coverage: %.1f%% — rules %d/%d, condition outcomes %d/%d", c.percent, c.rulesExercised.count, c.rules.count,
+                    c.conditionBranchesCovered, c.conditionBranches))
             let unexercised = c.rules.filter { !c.rulesExercised.contains($0) }
             if !unexercised.isEmpty { lines.append("  rules no case exercised: \(unexercised.joined(separator: ", "))") }
             let halfway = c.conditions.filter { !$0.value.true || !$0.value.false }.keys.sorted()
@@ -124,36 +135,61 @@ struct TestCommand: ParsableCommand {
     }
 
     func actual(_ result: PolicyTestRun.CaseResult) -> String {
-        ([result.decision.effect.rawValue] + result.decision.resources.map { resource in
-            let rules = resource.reasons.compactMap(\.rule?.id)
-            return "\(resource.resource): \(resource.effect.rawValue) reasons \(resource.reasons.map(\.code.rawValue).joined(separator: ","))"
-                + (rules.isEmpty ? "" : " rules \(rules.joined(separator: ","))")
-        }).joined(separator: "; ")
+        ([result.decision.effect.rawValue]
+            + result.decision.resources.map { resource in
+                let rules = resource.reasons.compactMap(\.rule?.id)
+                return
+                    "\(resource.resource): \(resource.effect.rawValue) reasons \(resource.reasons.map(\.code.rawValue).joined(separator: ","))"
+                    + (rules.isEmpty ? "" : " rules \(rules.joined(separator: ","))")
+            }).joined(separator: "; ")
     }
 
     func json(_ run: PolicyTestRun) -> JSONValue {
         let c = run.coverage
         return .object([
             ("passed", .bool(run.failed == 0)),
-            ("cases", .array(run.cases.map { result in
-                .object([("suite", .string(result.suite)), ("name", .string(result.testCase.name)),
-                         ("location", .string(result.testCase.source.description)), ("passed", .bool(result.passed)),
-                         ("failures", .array(result.failures.map(JSONValue.string))), ("decision", result.decision.json())])
-            })),
-            ("properties", .array(run.properties.map { property in
-                .object([("suite", .string(property.suite)), ("name", .string(property.result.property.name)),
-                         ("location", .string(property.result.property.source.description)), ("proven", .bool(property.result.proven)),
-                         ("decisions_checked", .int(property.result.pointsChecked)), ("seconds", .double(property.result.seconds)),
-                         ("counterexamples", .array(property.result.counterexamples.map { example in
-                             .object([("request", example.request.json), ("rules", .array(example.decision.reasons.compactMap(\.rule?.id).map(JSONValue.string))),
-                                      ("assumed_conditions", .array(example.assumedConditions.map(JSONValue.string)))])
-                         }))])
-            })),
-            ("coverage", .object([
-                ("percent", .double((c.percent * 10).rounded() / 10)), ("rules", .int(c.rules.count)), ("rules_exercised", .int(c.rulesExercised.count)),
-                ("rules_not_exercised", .array(c.rules.filter { !c.rulesExercised.contains($0) }.map(JSONValue.string))),
-                ("condition_outcomes", .int(c.conditionBranches)), ("condition_outcomes_seen", .int(c.conditionBranchesCovered)),
-            ])),
+            (
+                "cases",
+                .array(
+                    run.cases.map { result in
+                        .object([
+                            ("suite", .string(result.suite)), ("name", .string(result.testCase.name)),
+                            ("location", .string(result.testCase.source.description)), ("passed", .bool(result.passed)),
+                            ("failures", .array(result.failures.map(JSONValue.string))), ("decision", result.decision.json()),
+                        ])
+                    })
+            ),
+            (
+                "properties",
+                .array(
+                    run.properties.map { property in
+                        .object([
+                            ("suite", .string(property.suite)), ("name", .string(property.result.property.name)),
+                            ("location", .string(property.result.property.source.description)), ("proven", .bool(property.result.proven)),
+                            ("decisions_checked", .int(property.result.pointsChecked)), ("seconds", .double(property.result.seconds)),
+                            (
+                                "counterexamples",
+                                .array(
+                                    property.result.counterexamples.map { example in
+                                        .object([
+                                            ("request", example.request.json),
+                                            ("rules", .array(example.decision.reasons.compactMap(\.rule?.id).map(JSONValue.string))),
+                                            ("assumed_conditions", .array(example.assumedConditions.map(JSONValue.string))),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
+            (
+                "coverage",
+                .object([
+                    ("percent", .double((c.percent * 10).rounded() / 10)), ("rules", .int(c.rules.count)),
+                    ("rules_exercised", .int(c.rulesExercised.count)),
+                    ("rules_not_exercised", .array(c.rules.filter { !c.rulesExercised.contains($0) }.map(JSONValue.string))),
+                    ("condition_outcomes", .int(c.conditionBranches)), ("condition_outcomes_seen", .int(c.conditionBranchesCovered)),
+                ])
+            ),
         ])
     }
 
@@ -162,11 +198,13 @@ struct TestCommand: ParsableCommand {
         var suites: [String: [String]] = [:]
         var counts: [String: (tests: Int, failures: Int, time: Double)] = [:]
         for result in run.cases {
-            var element = "    <testcase classname=\"\(CIReports.xml(result.suite))\" name=\"\(CIReports.xml(result.testCase.name))\" time=\"\(String(format: "%.6f", result.seconds))\" file=\"\(CIReports.xml(CIReports.relative(result.testCase.source.file)))\" line=\"\(result.testCase.source.start.line)\""
+            var element =
+                "    <testcase classname=\"\(CIReports.xml(result.suite))\" name=\"\(CIReports.xml(result.testCase.name))\" time=\"\(String(format: "%.6f", result.seconds))\" file=\"\(CIReports.xml(CIReports.relative(result.testCase.source.file)))\" line=\"\(result.testCase.source.start.line)\""
             if result.passed {
                 element += "/>"
             } else {
-                element += ">\n      <failure message=\"\(CIReports.xml(result.failures.first ?? ""))\">\(CIReports.xml(result.failures.joined(separator: "\n") + "\n- expected: \(expectation(result.testCase))\n+ actual:   \(actual(result))"))</failure>\n    </testcase>"
+                element +=
+                    ">\n      <failure message=\"\(CIReports.xml(result.failures.first ?? ""))\">\(CIReports.xml(result.failures.joined(separator: "\n") + "\n- expected: \(expectation(result.testCase))\n+ actual:   \(actual(result))"))</failure>\n    </testcase>"
             }
             suites[result.suite, default: []].append(element)
             counts[result.suite, default: (0, 0, 0)].tests += 1
@@ -175,7 +213,8 @@ struct TestCommand: ParsableCommand {
         }
         for property in run.properties {
             let result = property.result
-            var element = "    <testcase classname=\"\(CIReports.xml(property.suite)).properties\" name=\"\(CIReports.xml(result.property.name))\" time=\"\(String(format: "%.6f", result.seconds))\" file=\"\(CIReports.xml(CIReports.relative(result.property.source.file)))\" line=\"\(result.property.source.start.line)\""
+            var element =
+                "    <testcase classname=\"\(CIReports.xml(property.suite)).properties\" name=\"\(CIReports.xml(result.property.name))\" time=\"\(String(format: "%.6f", result.seconds))\" file=\"\(CIReports.xml(CIReports.relative(result.property.source.file)))\" line=\"\(result.property.source.start.line)\""
             if result.proven {
                 element += "/>"
             } else {
@@ -189,10 +228,12 @@ struct TestCommand: ParsableCommand {
         }
         let total = counts.values.reduce((0, 0, 0.0)) { ($0.0 + $1.tests, $0.1 + $1.failures, $0.2 + $1.time) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"accord test\" tests=\"\(total.0)\" failures=\"\(total.1)\" time=\"\(String(format: "%.6f", total.2))\">\n"
+        xml +=
+            "<testsuites name=\"accord test\" tests=\"\(total.0)\" failures=\"\(total.1)\" time=\"\(String(format: "%.6f", total.2))\">\n"
         for name in suites.keys.sorted() {
             let count = counts[name]!
-            xml += "  <testsuite name=\"\(CIReports.xml(name))\" tests=\"\(count.tests)\" failures=\"\(count.failures)\" errors=\"0\" skipped=\"0\" time=\"\(String(format: "%.6f", count.time))\">\n"
+            xml +=
+                "  <testsuite name=\"\(CIReports.xml(name))\" tests=\"\(count.tests)\" failures=\"\(count.failures)\" errors=\"0\" skipped=\"0\" time=\"\(String(format: "%.6f", count.time))\">\n"
             xml += suites[name]!.joined(separator: "\n") + "\n  </testsuite>\n"
         }
         return xml + "</testsuites>"
@@ -200,13 +241,17 @@ struct TestCommand: ParsableCommand {
 
     func findings(_ run: PolicyTestRun) -> [Finding] {
         run.cases.filter { !$0.passed }.map { result in
-            Finding(ruleID: "accord-test-case", level: .error, message: "test case '\(result.testCase.name)' failed: \(result.failures.joined(separator: "; "))",
-                    range: result.testCase.source, ruleDescription: "A policy test case whose decision is not what it expects")
-        } + run.properties.filter { !$0.result.proven }.map { property in
-            let example = property.result.counterexamples[0]
-            return Finding(ruleID: "accord-test-property", level: .error,
-                           message: "property '\(property.result.property.name)' does not hold: \(example.request.json.serialized()) is permitted",
-                           range: property.result.property.source, ruleDescription: "A policy property with a counterexample")
+            Finding(
+                ruleID: "accord-test-case", level: .error,
+                message: "test case '\(result.testCase.name)' failed: \(result.failures.joined(separator: "; "))",
+                range: result.testCase.source, ruleDescription: "A policy test case whose decision is not what it expects")
         }
+            + run.properties.filter { !$0.result.proven }.map { property in
+                let example = property.result.counterexamples[0]
+                return Finding(
+                    ruleID: "accord-test-property", level: .error,
+                    message: "property '\(property.result.property.name)' does not hold: \(example.request.json.serialized()) is permitted",
+                    range: property.result.property.source, ruleDescription: "A policy property with a counterexample")
+            }
     }
 }

@@ -41,11 +41,13 @@ struct ValidateCommand: ParsableCommand {
             let renderer = DiagnosticRenderer(sources: result.sources)
             for diagnostic in result.diagnostics { print(renderer.text(diagnostic)) }
             if errors == 0 {
-                print("ok: \(result.sources.count) file\(result.sources.count == 1 ? "" : "s") valid, revision \(revision ?? "-")"
-                      + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
+                print(
+                    "ok: \(result.sources.count) file\(result.sources.count == 1 ? "" : "s") valid, revision \(revision ?? "-")"
+                        + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
             } else {
-                print("\(errors) error\(errors == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
-                      + " in \(Set(result.diagnostics.map(\.range.file)).count) file(s)")
+                print(
+                    "\(errors) error\(errors == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
+                        + " in \(Set(result.diagnostics.map(\.range.file)).count) file(s)")
             }
         case .json:
             let report = JSONValue.object([

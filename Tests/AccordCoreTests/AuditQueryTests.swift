@@ -1,9 +1,10 @@
 import AccordCore
-@testable import AccordStore
 import Crypto
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordStore
 
 /// A trail of the sixteen example requests decided twice, a day apart, one hour between requests: 32 records.
 struct QueryFixture {
@@ -24,7 +25,8 @@ struct QueryFixture {
             for (i, request) in requests.enumerated() {
                 let id = "d\(day)-\(i + 1)"
                 let instant = AuditTrailTests.asOf.addingTimeInterval(Double(day * 86_400 + i * 3_600))
-                records.append(try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: id, at: instant))
+                records.append(
+                    try trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: id, at: instant))
                 subjects[id] = request.subject.id
             }
         }
@@ -46,7 +48,10 @@ struct QueryFixture {
             ("from", AuditQuery(from: noon), { $0.recordedAt >= noon }),
             ("to", AuditQuery(to: noon), { $0.recordedAt < noon }),
             ("subject", AuditQuery(subject: "u-2003"), { fixture.subjects[$0.decisionID] == "u-2003" }),
-            ("purpose", AuditQuery(purpose: "personalization"), { $0.purpose.hasPrefix("personalization.") || $0.purpose == "personalization" }),
+            (
+                "purpose", AuditQuery(purpose: "personalization"),
+                { $0.purpose.hasPrefix("personalization.") || $0.purpose == "personalization" }
+            ),
             ("purpose leaf", AuditQuery(purpose: "ads.targeting"), { $0.purpose == "ads.targeting" }),
             ("action", AuditQuery(action: "train"), { $0.action == "train" }),
             ("effect", AuditQuery(effect: "deny"), { $0.effect == "deny" }),
@@ -55,14 +60,22 @@ struct QueryFixture {
             ("reason", AuditQuery(reason: "consent.missing"), { $0.reasonCodes.contains("consent.missing") }),
             ("actor", AuditQuery(actor: "trainer"), { $0.actor == "trainer" }),
             ("decision id", AuditQuery(decisionID: "d1-5"), { $0.decisionID == "d1-5" }),
-            ("combined", AuditQuery(from: noon, purpose: "personalization", effect: "permit", actor: "recsys-online"),
-             { $0.recordedAt >= noon && $0.purpose.hasPrefix("personalization") && $0.effect == "permit" && $0.actor == "recsys-online" }),
-            ("two terms", AuditQuery(reason: "consent.missing", actor: "recsys-online"),
-             { $0.reasonCodes.contains("consent.missing") && $0.actor == "recsys-online" }),
-            ("time and term", AuditQuery(from: noon, to: noon.addingTimeInterval(86_400), reason: "consent.missing"),
-             { $0.recordedAt >= noon && $0.recordedAt < noon.addingTimeInterval(86_400) && $0.reasonCodes.contains("consent.missing") }),
-            ("subject and reason", AuditQuery(subject: "u-1001", reason: all[0].reasonCodes[0]),
-             { fixture.subjects[$0.decisionID] == "u-1001" && $0.reasonCodes.contains(all[0].reasonCodes[0]) }),
+            (
+                "combined", AuditQuery(from: noon, purpose: "personalization", effect: "permit", actor: "recsys-online"),
+                { $0.recordedAt >= noon && $0.purpose.hasPrefix("personalization") && $0.effect == "permit" && $0.actor == "recsys-online" }
+            ),
+            (
+                "two terms", AuditQuery(reason: "consent.missing", actor: "recsys-online"),
+                { $0.reasonCodes.contains("consent.missing") && $0.actor == "recsys-online" }
+            ),
+            (
+                "time and term", AuditQuery(from: noon, to: noon.addingTimeInterval(86_400), reason: "consent.missing"),
+                { $0.recordedAt >= noon && $0.recordedAt < noon.addingTimeInterval(86_400) && $0.reasonCodes.contains("consent.missing") }
+            ),
+            (
+                "subject and reason", AuditQuery(subject: "u-1001", reason: all[0].reasonCodes[0]),
+                { fixture.subjects[$0.decisionID] == "u-1001" && $0.reasonCodes.contains(all[0].reasonCodes[0]) }
+            ),
         ]
         for (name, query, predicate) in cases {
             let expected = all.filter(predicate).reversed().map(\.decisionID)
@@ -73,7 +86,8 @@ struct QueryFixture {
         // One policy revision decided everything here: its prefix finds all, another finds none.
         #expect(try fixture.trail.query(AuditQuery(revision: String(all[0].revision.prefix(8)))).count == all.count)
         #expect(try fixture.trail.query(AuditQuery(revision: "ffff" + all[0].revision.prefix(4))).isEmpty)
-        #expect(try fixture.trail.query(AuditQuery(purpose: "personalization", limit: 3)).map(\.decisionID)
+        #expect(
+            try fixture.trail.query(AuditQuery(purpose: "personalization", limit: 3)).map(\.decisionID)
                 == Array(all.filter { $0.purpose.hasPrefix("personalization") }.reversed().prefix(3).map(\.decisionID)))
     }
 
@@ -108,7 +122,9 @@ struct QueryFixture {
         defer { fixture.remove() }
         let trail = fixture.trail
         func trainer() throws -> [Int64] {
-            try trail.queue.read { db in try SQLiteAuditTrail.pendingPostings(db, from: 0).filter { $0.term == "a:trainer" }.flatMap(\.sequences) }
+            try trail.queue.read { db in
+                try SQLiteAuditTrail.pendingPostings(db, from: 0).filter { $0.term == "a:trainer" }.flatMap(\.sequences)
+            }
         }
         #expect(try trail.queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } == 32, "one row per commit")
         #expect(try trainer() == [14, 15, 30, 31])
@@ -134,21 +150,26 @@ struct QueryFixture {
         let requests = try Fixtures.exampleRequests()
         var count = 0
         func commit(_ size: Int) throws {
-            _ = try trail.record(batch: (0..<size).map { _ in
-                count += 1
-                let request = requests[count % requests.count]
-                return AuditEntry(decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "m-\(count)",
-                                  instant: AuditTrailTests.asOf)
-            })
+            _ = try trail.record(
+                batch: (0..<size).map { _ in
+                    count += 1
+                    let request = requests[count % requests.count]
+                    return AuditEntry(
+                        decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "m-\(count)",
+                        instant: AuditTrailTests.asOf)
+                })
         }
         func pending() throws -> Int { try trail.queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } ?? -1 }
         func check(_ stage: String) throws {
             let all = try trail.query(AuditQuery())
-            for query in [AuditQuery(reason: "consent.missing"), AuditQuery(actor: "trainer", limit: 7), AuditQuery(effect: "permit", limit: 40),
-                          AuditQuery(from: AuditTrailTests.asOf, purpose: "personalization")] {
+            for query in [
+                AuditQuery(reason: "consent.missing"), AuditQuery(actor: "trainer", limit: 7), AuditQuery(effect: "permit", limit: 40),
+                AuditQuery(from: AuditTrailTests.asOf, purpose: "personalization"),
+            ] {
                 let expected = all.filter { record in
                     (query.reason.map { record.reasonCodes.contains($0) } ?? true) && (query.actor.map { record.actor == $0 } ?? true)
-                        && (query.effect.map { record.effect == $0 } ?? true) && (query.purpose.map { record.purpose.hasPrefix($0) } ?? true)
+                        && (query.effect.map { record.effect == $0 } ?? true)
+                        && (query.purpose.map { record.purpose.hasPrefix($0) } ?? true)
                 }.prefix(query.limit ?? .max).map(\.sequence)
                 #expect(try trail.query(query).map(\.sequence) == Array(expected), "\(stage)")
             }
@@ -204,7 +225,8 @@ struct QueryFixture {
         // Someone with file access points a lookup entry at another person's record: the seal refuses it.
         let pseudonym = fixture.trail.pseudonym(for: "u-1010")
         try DatabaseQueue(path: fixture.trail.path).write { db in
-            try db.execute(sql: "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (0, ?, 3)", arguments: [AuditTerm.subjectTag(pseudonym)])
+            try db.execute(
+                sql: "INSERT INTO audit_subject (bucket, tag, sequence) VALUES (0, ?, 3)", arguments: [AuditTerm.subjectTag(pseudonym)])
         }
         #expect(try fixture.trail.query(AuditQuery(subject: "u-1010")).count == 2, "the query checks each record's seal")
         #expect(try fixture.trail.export(subject: "u-1010").map(\.decisionID) == ["d0-14", "d1-14"], "and so does the export")
@@ -219,9 +241,10 @@ struct QueryFixture {
         let trail = fixture.trail
         try trail.checkpoint(at: AuditTrailTests.asOf)
         let pseudonym = trail.pseudonym(for: "u-1001")
-        let key = try #require(try trail.queue.read { db in
-            try SQLiteAuditTrail.subjectKey(db, pseudonym: pseudonym)
-        })
+        let key = try #require(
+            try trail.queue.read { db in
+                try SQLiteAuditTrail.subjectKey(db, pseudonym: pseudonym)
+            })
         let theirs = try trail.export(subject: "u-1001")
         #expect(theirs.count == 2)
         let proofBefore = try #require(try trail.prove(decisionID: theirs[0].decisionID))
@@ -263,7 +286,8 @@ struct QueryFixture {
         #expect(try other.erase(subject: "u-1001") == 2)
         let plan = try Fixtures.referencePlan()
         let request = try Fixtures.exampleRequests()[0]
-        try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "after", at: AuditTrailTests.asOf)
+        try fixture.trail.record(
+            plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "after", at: AuditTrailTests.asOf)
         #expect(try other.export(subject: "u-1001").map(\.decisionID) == ["after"], "sealed under a key that exists")
     }
 }
@@ -277,19 +301,24 @@ struct QueryFixture {
             for oldSize in 1...newSize {
                 let oldRoot = MerkleTree.root(leaves.prefix(oldSize))
                 let proof = MerkleTree.consistencyProof(oldSize: oldSize, leaves: leaves.prefix(newSize))
-                #expect(MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot, proof: proof),
-                        "\(oldSize) → \(newSize)")
+                #expect(
+                    MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot, proof: proof),
+                    "\(oldSize) → \(newSize)")
                 if oldSize < newSize {
                     // A history rewritten before the old size is caught.
                     var rewritten = leaves
                     rewritten[oldSize - 1] = Data([0xFF])
                     let forgedOld = MerkleTree.root(rewritten.prefix(oldSize))
-                    #expect(!MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: forgedOld, newRoot: newRoot, proof: proof))
+                    #expect(
+                        !MerkleTree.verifyConsistency(
+                            oldSize: oldSize, newSize: newSize, oldRoot: forgedOld, newRoot: newRoot, proof: proof))
                     // A proof for one extension does not vouch for another.
                     var otherExtension = leaves
                     otherExtension[newSize - 1] = Data([0xEE])
                     let otherRoot = MerkleTree.root(otherExtension.prefix(newSize))
-                    #expect(!MerkleTree.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: otherRoot, proof: proof))
+                    #expect(
+                        !MerkleTree.verifyConsistency(
+                            oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: otherRoot, proof: proof))
                 }
             }
         }
@@ -310,7 +339,9 @@ struct QueryFixture {
         let first = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
         let plan = try Fixtures.referencePlan()
         let request = try Fixtures.exampleRequests()[3]
-        for i in 0..<4 { try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "more-\(i)") }
+        for i in 0..<4 {
+            try fixture.trail.record(plan.evaluate(request, asOf: AuditTrailTests.asOf), for: request, decisionID: "more-\(i)")
+        }
         let second = try fixture.trail.checkpoint(at: AuditTrailTests.asOf)
         let proof = try #require(try fixture.trail.proveConsistency(from: first.id, to: second.id))
         #expect(proof.verify(publicKey: fixture.trail.publicKey))
@@ -325,15 +356,17 @@ struct QueryFixture {
 /// The released schema is frozen: editing a migration that users' trails already ran would fork them.
 @Suite struct MigrationTests {
     @Test func releasedMigrationsAreUnchanged() {
-        let pinned = ["0001-audit-trail": "4d1a459d0624e140c4d28f1a6de5355ba972cbee3b4fc4df87908c0c810f5b38",
-                      "0002-consent": "9fe6ebd40b53e3b58775d837baf8639bca94590ef8e9ad1ccad4673da51e81fe",
-                      "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302",
-                      "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227",
-                      "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04",
-                      "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2",
-                      "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab",
-                      "0008-pending-postings": "098443aea6f1e9317feccc19240aa597c07dc1cec76226b407516479985ea9d9",
-                      "0009-append-only-lookups": "34244b0490565ac3665caa060d4fcaeb250fdcc35214104e71bc06361b65cc73"]
+        let pinned = [
+            "0001-audit-trail": "4d1a459d0624e140c4d28f1a6de5355ba972cbee3b4fc4df87908c0c810f5b38",
+            "0002-consent": "9fe6ebd40b53e3b58775d837baf8639bca94590ef8e9ad1ccad4673da51e81fe",
+            "0003-privacy-budget": "951cbce5123bbc5c172beb0f77866e855481fc85403d95ace42b007178d3d302",
+            "0004-erasure-across-stores": "0a7029c62438522b4974fe3499968d4f4e42f24fda5e854793cff9740db33227",
+            "0005-merkle-state": "77be10275b087e480d588e04f36618db985ae89ab6cb991f022dd7baccc36e04",
+            "0006-feature-store": "2e7d962ef93b9dca61d4ce88ea7d5b8c4ded24bfd6c6e7743839507dc75148d2",
+            "0007-lineage": "47ce1c6857c86b45f055cc7cb8b0627aa751a3718e2beedfece8fb80fef977ab",
+            "0008-pending-postings": "098443aea6f1e9317feccc19240aa597c07dc1cec76226b407516479985ea9d9",
+            "0009-append-only-lookups": "34244b0490565ac3665caa060d4fcaeb250fdcc35214104e71bc06361b65cc73",
+        ]
         for migration in StoreMigrations.migrations {
             let digest = Data(SHA256.hash(data: Data(migration.sql.utf8))).hexString
             #expect(pinned[migration.name] == digest, "\(migration.name) was edited (sha256 \(digest)); add a new migration instead")
@@ -347,8 +380,10 @@ struct QueryFixture {
     func recordedTrail() throws -> (directory: URL, db: String, ids: [String]) {
         let directory = try Fixtures.temporaryFolder("accord-cli-query")
         let db = directory.appendingPathComponent("trail.sqlite").path
-        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
-                                  "--record", "--db", db])
+        let eval = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+            "--record", "--db", db,
+        ])
         #expect(eval.status == 0, "\(eval.stderr)")
         let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
         return (directory, db, ids)
@@ -428,8 +463,10 @@ struct QueryFixture {
         let (directory, db, _) = try recordedTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
-        let more = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
-                                  "--record", "--db", db])
+        let more = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+            "--record", "--db", db,
+        ])
         #expect(more.status == 0)
         #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
         let prove = try runAccord(["audit", "prove", "--db", db, "--from", "1"])
@@ -467,8 +504,10 @@ struct QueryFixture {
         }
         func counts() throws -> (main: Int, recent: Int) {
             try trail.queue.read { db in
-                (try Int.fetchOne(db, sql: "SELECT count(*) FROM subject_key") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM subject_key_recent") ?? -1)
+                (
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM subject_key") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM subject_key_recent") ?? -1
+                )
             }
         }
         _ = try trail.record(batch: entries(0..<100))
@@ -500,8 +539,9 @@ struct QueryFixture {
             range.map { i in
                 var request = templates[i % templates.count]
                 request.subject.id = people(i)
-                return AuditEntry(decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "d\(i)",
-                                  instant: AuditTrailTests.asOf)
+                return AuditEntry(
+                    decision: plan.evaluate(request, asOf: AuditTrailTests.asOf), request: request, decisionID: "d\(i)",
+                    instant: AuditTrailTests.asOf)
             }
         }
         // 500 people seen once: their keys are created (and cached) by the writer.
@@ -534,7 +574,8 @@ struct QueryFixture {
             let all = try trail.records().map(\.hash)
             #expect(checkpoint.size == Int64(all.count))
             #expect(checkpoint.root == MerkleTree.root(all[...]).hexString, "round \(round)")
-            _ = try trail.record(batch: (0..<(round * 7 + 1)).map { AuditEntry(decision: decision, request: request, decisionID: "r\(round)-\($0)") })
+            _ = try trail.record(
+                batch: (0..<(round * 7 + 1)).map { AuditEntry(decision: decision, request: request, decisionID: "r\(round)-\($0)") })
         }
         // A damaged saved state is not trusted: the next checkpoint hashes everything again.
         try DatabaseQueue(path: trail.path).write { try $0.execute(sql: "UPDATE audit_merkle_state SET peaks = x'00'") }

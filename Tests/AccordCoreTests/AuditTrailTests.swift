@@ -1,9 +1,10 @@
 import AccordCore
 import AccordRuntime
-@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordStore
 
 /// The audit trail on real SQLite files: append-only, tamper-evident, fail closed.
 @Suite struct AuditTrailTests {
@@ -16,7 +17,8 @@ import Testing
         let plan = try Fixtures.referencePlan()
         var records: [AuditRecord] = []
         for (i, request) in try Fixtures.exampleRequests().enumerated() {
-            records.append(try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "decision-\(i + 1)", at: Self.asOf))
+            records.append(
+                try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "decision-\(i + 1)", at: Self.asOf))
             if i + 1 == checkpointAfter { try trail.checkpoint(at: Self.asOf) }
         }
         return (directory, trail, records)
@@ -53,7 +55,9 @@ import Testing
     @Test func noClearSubjectIdInTheFile() throws {
         let (directory, trail, records) = try makeTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: trail.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: trail.path + "-wal"))) ?? Data())
+        let bytes =
+            try Data(contentsOf: URL(fileURLWithPath: trail.path))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: trail.path + "-wal"))) ?? Data())
         for subject in ["u-1001", "u-1002", "u-2001", "u-3001"] {
             #expect(bytes.range(of: Data(subject.utf8)) == nil, "\(subject) appears in the database file")
         }
@@ -103,7 +107,9 @@ import Testing
     @Test func detectsReorderedRecords() throws {
         let (directory, trail, _) = try makeTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try tamper(trail, """
+        try tamper(
+            trail,
+            """
             DROP TRIGGER audit_record_no_update;
             UPDATE audit_record SET sequence = -1 WHERE sequence = 12;
             UPDATE audit_record SET sequence = 12 WHERE sequence = 13;
@@ -123,7 +129,9 @@ import Testing
         forged.decisionID = "forged"
         forged.previousHash = records[15].hash
         forged.hash = forged.computedHash
-        try tamper(trail, """
+        try tamper(
+            trail,
+            """
             INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction,
                 effect, resources, processing_region, previous_hash, hash, mac)
             SELECT 17, 'forged', recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction, effect, resources,
@@ -146,7 +154,9 @@ import Testing
     @Test func detectsTwoCheckpointsForTheSameSize() throws {
         let (directory, trail, _) = try makeTrail()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try tamper(trail, """
+        try tamper(
+            trail,
+            """
             INSERT INTO audit_checkpoint (size, root, created_at, signature, public_key)
             SELECT size, '\(String(repeating: "ab", count: 32))', created_at, signature, public_key FROM audit_checkpoint WHERE id = 1
             """)
@@ -173,8 +183,10 @@ import Testing
         let directory = try Fixtures.temporaryFolder("accord-cli-audit")
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("trail.sqlite").path
-        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
-                                  "--record", "--db", db])
+        let eval = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+            "--record", "--db", db,
+        ])
         #expect(eval.status == 0, "\(eval.stderr)")
         let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
         #expect(ids.count == 16)
@@ -187,7 +199,10 @@ import Testing
         #expect(Set(recorded.map(\.revision)).count == 1, "one policy revision decided them all")
 
         let queue = try DatabaseQueue(path: db)
-        try queue.write { try $0.execute(sql: "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET purpose = 'fraud.detection' WHERE sequence = 4") }
+        try queue.write {
+            try $0.execute(
+                sql: "DROP TRIGGER audit_record_no_update; UPDATE audit_record SET purpose = 'fraud.detection' WHERE sequence = 4")
+        }
         let tampered = try runAccord(["audit", "verify", "--db", db])
         #expect(tampered.status == 1)
         #expect(tampered.stdout.contains("edited: record 4 (\(ids[3]))"))
@@ -256,7 +271,9 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: 8) { t in
             for i in 0..<50 {
                 let id = "t\(t)-\(i)"
-                if let record = try? writer.record(.init(decision: decision, request: request, decisionID: id, instant: AuditTrailTests.asOf)) {
+                if let record = try? writer.record(
+                    .init(decision: decision, request: request, decisionID: id, instant: AuditTrailTests.asOf))
+                {
                     results.lock.lock()
                     results.ids.append(record.decisionID)
                     results.lock.unlock()
@@ -274,9 +291,10 @@ import Testing
 /// The canonical encoding: length-prefixed fields, so no two different records encode alike.
 @Suite struct CanonicalEncodingTests {
     static func record(actor: String, purpose: String, jurisdiction: String?) -> AuditRecord {
-        AuditRecord(sequence: 42, decisionID: "d1", recordedAt: AuditTrailTests.asOf, revision: "r", actor: actor, purpose: purpose,
-                    action: "train", subjectSeal: Data(repeating: 7, count: 32), jurisdiction: jurisdiction, effect: "deny",
-                    resources: "[]", processingRegion: "EU", previousHash: AuditRecord.genesis, hash: Data(), mac: Data())
+        AuditRecord(
+            sequence: 42, decisionID: "d1", recordedAt: AuditTrailTests.asOf, revision: "r", actor: actor, purpose: purpose,
+            action: "train", subjectSeal: Data(repeating: 7, count: 32), jurisdiction: jurisdiction, effect: "deny",
+            resources: "[]", processingRegion: "EU", previousHash: AuditRecord.genesis, hash: Data(), mac: Data())
     }
 
     @Test func fieldBoundariesCannotShift() {
@@ -356,7 +374,9 @@ import Testing
         #expect(MerkleTree.inclusionProof(index: 6, leaves: leaves[...]).count == 2)
         let root = MerkleTree.root(leaves[...])
         for i in 0..<7 {
-            #expect(MerkleTree.verifyInclusion(leaf: leaves[i], index: i, size: 7, proof: MerkleTree.inclusionProof(index: i, leaves: leaves[...]), root: root))
+            #expect(
+                MerkleTree.verifyInclusion(
+                    leaf: leaves[i], index: i, size: 7, proof: MerkleTree.inclusionProof(index: i, leaves: leaves[...]), root: root))
         }
     }
 
@@ -364,8 +384,10 @@ import Testing
         let directory = try Fixtures.temporaryFolder("accord-proof")
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appendingPathComponent("trail.sqlite").path
-        let eval = try runAccord(["eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
-                                  "--record", "--db", db])
+        let eval = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+            "--record", "--db", db,
+        ])
         let ids = eval.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["decision_id"] as? String }
         #expect(try runAccord(["audit", "checkpoint", "--db", db]).status == 0)
         let prove = try runAccord(["audit", "prove", "--db", db, "--decision", ids[3]])
@@ -410,11 +432,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("old.sqlite").path
         try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: """
-                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-                INSERT INTO grdb_migrations VALUES ('0001-audit-trail');
-                CREATE TABLE audit_record (sequence INTEGER PRIMARY KEY, subject TEXT NOT NULL, hash TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('0001-audit-trail');
+                    CREATE TABLE audit_record (sequence INTEGER PRIMARY KEY, subject TEXT NOT NULL, hash TEXT NOT NULL);
+                    """)
         }
         #expect {
             try SQLiteAuditTrail(path: path)

@@ -42,8 +42,10 @@ import Testing
 
     @Test func streamAnswersBadLinesWithErrorsAndGoesOn() throws {
         let good = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let input = "\(good)\n{not json\n{\"actor\": {\"id\": \"a\"}, \"subject\": {\"id\": \"s\"}, \"purpose\": \"x\", \"action\": \"train\", \"resources\": [], \"bogus\": 1}\n\(good)\n"
-        let output = try runAccord(["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"], stdin: Data(input.utf8))
+        let input =
+            "\(good)\n{not json\n{\"actor\": {\"id\": \"a\"}, \"subject\": {\"id\": \"s\"}, \"purpose\": \"x\", \"action\": \"train\", \"resources\": [], \"bogus\": 1}\n\(good)\n"
+        let output = try runAccord(
+            ["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"], stdin: Data(input.utf8))
         #expect(output.status == 2)
         let lines = output.stdout.split(separator: "\n").map { try? jsonObject(String($0)) }
         #expect(lines.count == 4)
@@ -55,8 +57,9 @@ import Testing
 
     @Test func explainListsConsideredRules() throws {
         let good = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[0]
-        let output = try runAccord(["eval", "--policies", "policies", "--request", "-", "--as-of", "2026-06-01T00:00:00Z", "--explain"],
-                                   stdin: Data(good.utf8))
+        let output = try runAccord(
+            ["eval", "--policies", "policies", "--request", "-", "--as-of", "2026-06-01T00:00:00Z", "--explain"],
+            stdin: Data(good.utf8))
         let decision = try jsonObject(output.stdout)
         let resources = try #require(decision["resources"] as? [[String: Any]])
         let gps = try #require(resources.first { $0["resource"] as? String == "gps_last" })
@@ -91,7 +94,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: base) }
         try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [a]\n".utf8).write(to: first.appendingPathComponent("t.yaml"))
         try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [b]\n".utf8).write(to: second.appendingPathComponent("t.yaml"))
-        let revision = { PolicySetValidator.validate(paths: [first.path, second.path]).policySet.map { DecisionPlan.compile($0).revision } }
+        let revision = {
+            PolicySetValidator.validate(paths: [first.path, second.path]).policySet.map { DecisionPlan.compile($0).revision }
+        }
         let before = try #require(revision())
         #expect(revision() == before)
         try Data("apiVersion: accord/v1\nkind: Taxonomy\ncategories: [c]\n".utf8).write(to: second.appendingPathComponent("t.yaml"))
@@ -103,7 +108,8 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for name in try FileManager.default.contentsOfDirectory(atPath: Repository.path("policies")) {
-            try FileManager.default.copyItem(atPath: Repository.path("policies/\(name)"), toPath: directory.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: Repository.path("policies/\(name)"), toPath: directory.appendingPathComponent(name).path)
         }
         let before = try jsonObject(try runAccord(["validate", "--format", "json", directory.path]).stdout)["revision"] as? String
         let file = directory.appendingPathComponent("recommendations.yaml")
@@ -120,7 +126,9 @@ import Testing
     @Test func answersEachLineAsItArrives() throws {
         spawnLock.lock()
         defer { spawnLock.unlock() }
-        let (process, input, output) = try startAccord(["eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z"])
+        let (process, input, output) = try startAccord([
+            "eval", "--policies", "policies", "--requests", "-", "--as-of", "2026-06-01T00:00:00Z",
+        ])
         let request = try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8).split(separator: "\n")[1]
         input.fileHandleForWriting.write(Data((request + "\n").utf8))
         var received = Data()

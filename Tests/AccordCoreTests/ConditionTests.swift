@@ -1,19 +1,24 @@
-@testable import AccordCore
 import Foundation
 import Testing
+
+@testable import AccordCore
 
 @Suite struct ConditionTests {
     func read(_ text: String) -> Result<Condition, Diagnostic> {
         Condition.read(text, at: SourceRange(file: "t.yaml", line: 3, column: 11), singleLine: true, columnOffset: 0)
     }
 
-    func evaluate(_ text: String, age: Int? = 30, region: String? = "EU", roles: [String] = ["service"], dataAge: Int64? = 86_400) throws -> ConditionValue {
+    func evaluate(_ text: String, age: Int? = 30, region: String? = "EU", roles: [String] = ["service"], dataAge: Int64? = 86_400) throws
+        -> ConditionValue
+    {
         let condition = try read(text).get()
-        let request = DecisionRequest(actor: Actor(id: "a", roles: roles), subject: Subject(id: "s", age: age, jurisdiction: "EU"),
-                                      purpose: "ads.targeting", action: "read_online", resources: [],
-                                      context: RequestContext(processingRegion: region, gpc: true))
-        let input = ConditionInput(jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
-                                   entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000)
+        let request = DecisionRequest(
+            actor: Actor(id: "a", roles: roles), subject: Subject(id: "s", age: age, jurisdiction: "EU"),
+            purpose: "ads.targeting", action: "read_online", resources: [],
+            context: RequestContext(processingRegion: region, gpc: true))
+        let input = ConditionInput(
+            jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
+            entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000)
         return condition.compiled.evaluate(input, request)
     }
 
@@ -101,17 +106,21 @@ import Testing
         #expect(date.timeIntervalSince1970 == seconds)
     }
 
-    @Test(arguments: ["2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-06-01T24:00:00Z", "2026-13-01T00:00:00Z",
-                      "99999-01-01T00:00:00Z", "2026-06-01 00:00:00Z", "2026-06-01T00:00:00", "2026-06-01T00:00:60Z",
-                      "2026-06-01T00:00:00.Z", "2026-06-01T00:00:00+0200", "yesterday", ""])
+    @Test(arguments: [
+        "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-06-01T24:00:00Z", "2026-13-01T00:00:00Z",
+        "99999-01-01T00:00:00Z", "2026-06-01 00:00:00Z", "2026-06-01T00:00:00", "2026-06-01T00:00:60Z",
+        "2026-06-01T00:00:00.Z", "2026-06-01T00:00:00+0200", "yesterday", "",
+    ])
     func refusesWhatIsNotAnInstant(_ text: String) {
         #expect(Timestamps.parse(text) == nil)
     }
 }
 
 @Suite struct TimestampFormatTests {
-    @Test(arguments: ["2026-06-01T00:00:00Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-12-31T12:34:56Z", "1969-12-31T23:59:59Z",
-                      "0999-03-01T01:02:03Z", "9999-12-31T23:59:59Z"])
+    @Test(arguments: [
+        "2026-06-01T00:00:00Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-12-31T12:34:56Z", "1969-12-31T23:59:59Z",
+        "0999-03-01T01:02:03Z", "9999-12-31T23:59:59Z",
+    ])
     func formatsWhatItParses(_ text: String) throws {
         #expect(Timestamps.format(try #require(Timestamps.parse(text))) == text)
     }

@@ -1,9 +1,10 @@
 import AccordCore
 import AccordRuntime
-@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordStore
 
 /// The consent store on a real SQLite file, read by decisions.
 @Suite struct ConsentStoreTests {
@@ -28,27 +29,33 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let plan = try Fixtures.referencePlan()
         let request = try Self.withoutConsent(0)  // u-1001, personalization.recommendations, EU
-        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.consentMissing])
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.consentMissing])
 
-        let granted = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
-                                       subject: "u-1001")
+        let granted = try store.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1001")
         let permitted = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
         #expect(permitted.resources[0].effect == .permit)
         #expect(permitted.resources[0].consentEvents == [granted[0].id], "the decision names the event it relied on")
         // The same decision as with the consent inline.
         var inline = request
-        inline.consent = ConsentState(grants: [ConsentGrant(scope: "personalization", version: 3, grantedAt: Self.at("2026-01-10T00:00:00Z"))])
+        inline.consent = ConsentState(grants: [
+            ConsentGrant(scope: "personalization", version: 3, grantedAt: Self.at("2026-01-10T00:00:00Z"))
+        ])
         inline.consentIsInline = true
         #expect(plan.evaluate(inline, asOf: Self.asOf).resources.map(\.effect) == permitted.resources.map(\.effect))
 
         // Warm cache, then a withdrawal: in force for the next decision.
         _ = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
-        try store.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-31T00:00:00Z"))], subject: "u-1001")
+        try store.record(
+            [ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-31T00:00:00Z"))], subject: "u-1001")
         let after = DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf)
         #expect(after.resources.allSatisfy { $0.effect == .deny })
         #expect(after.resources[0].reasons.map(\.code) == [.consentMissing])
         // Decided as of a moment before the withdrawal, the grant still stood.
-        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-05-30T00:00:00Z")).resources[0].effect == .permit)
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-05-30T00:00:00Z")).resources[0].effect == .permit)
         // A request that brings its own consent is decided on it, not on the store.
         #expect(DecisionPoint(plan: plan, consent: store).judge(inline, asOf: Self.asOf).resources[0].effect == .permit)
     }
@@ -58,11 +65,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let plan = try Fixtures.referencePlan()
         let request = try Self.withoutConsent(0)
-        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1001")
+        try store.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1001")
         #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .permit)  // cached now
         let other = try SQLiteConsentStore(path: store.path, durability: .normal)
-        try other.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1001")
-        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .deny, "never a stale cache")
+        try other.record(
+            [ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1001")
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .deny, "never a stale cache")
         // An unrelated write (the audit trail, in the same file) leaves the consent cache alone but correct.
         let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
         try trail.record(plan.evaluate(request, asOf: Self.asOf), for: request, decisionID: "x")
@@ -75,42 +86,60 @@ import Testing
         let plan = try Fixtures.referencePlan()
 
         // Expiry by instant: personalization lapses one year after it was given.
-        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2025-06-15T00:00:00Z"))], subject: "u-1001")
+        try store.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2025-06-15T00:00:00Z"))],
+            subject: "u-1001")
         let request = try Self.withoutConsent(0)
         #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.asOf).resources[0].effect == .permit)
-        #expect(DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-06-15T00:00:00Z")).resources[0].reasons.map(\.code) == [.consentExpired])
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(request, asOf: Self.at("2026-06-15T00:00:00Z")).resources[0].reasons.map(\.code)
+                == [.consentExpired])
 
         // Objection to a purpose pursued under legitimate interest (analytics.product in the EU).
         var analytics = try Self.withoutConsent(11)  // u-1008
         #expect(DecisionPoint(plan: plan, consent: store).judge(analytics, asOf: Self.asOf).resources[0].effect == .permit)
         try store.record([ConsentEvent(kind: .object, target: "analytics", occurredAt: Self.at("2026-05-01T00:00:00Z"))], subject: "u-1008")
         analytics.id = "again"
-        #expect(DecisionPoint(plan: plan, consent: store).judge(analytics, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.objection])
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(analytics, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.objection])
 
         // Opting out of sale/share in US-CA (as a Global Privacy Control signal would record it).
         let ads = try Self.withoutConsent(8)  // u-2002, ads.targeting, US-CA, no GPC signal
         #expect(DecisionPoint(plan: plan, consent: store).judge(ads, asOf: Self.asOf).resources[0].effect == .permit)
-        try store.record([ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: Self.at("2026-05-01T00:00:00Z"))],
-                         subject: "u-2002")
-        #expect(DecisionPoint(plan: plan, consent: store).judge(ads, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.optOutRequested])
+        try store.record(
+            [ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: Self.at("2026-05-01T00:00:00Z"))],
+            subject: "u-2002")
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(ads, asOf: Self.asOf).resources[0].reasons.map(\.code) == [.optOutRequested])
 
         // A 14-year-old in the EU: their own consent is not enough below the age of digital consent; a guardian's is.
         let minor = try Self.withoutConsent(14)  // u-1011, model.training, age 14, EU
-        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))], subject: "u-1011")
-        #expect(DecisionPoint(plan: plan, consent: store).judge(minor, asOf: Self.asOf).resources[0].reasons.map(\.code).contains(.consentGuardianRequired))
-        try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, byGuardian: true, occurredAt: Self.at("2026-02-10T00:00:00Z"))],
-                         subject: "u-1011")
+        try store.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1011")
+        #expect(
+            DecisionPoint(plan: plan, consent: store).judge(minor, asOf: Self.asOf).resources[0].reasons.map(\.code).contains(
+                .consentGuardianRequired))
+        try store.record(
+            [
+                ConsentEvent(
+                    kind: .grant, target: "personalization", version: 3, byGuardian: true, occurredAt: Self.at("2026-02-10T00:00:00Z"))
+            ],
+            subject: "u-1011")
         #expect(DecisionPoint(plan: plan, consent: store).judge(minor, asOf: Self.asOf).resources[0].effect == .permit)
     }
 
     @Test func historyIsAppendOnlyAndPseudonymous() throws {
         let (folder, store) = try store()
         defer { try? FileManager.default.removeItem(at: folder) }
-        try store.record([
-            ConsentEvent(kind: .grant, target: "ads", version: 1, source: .tcf, occurredAt: Self.at("2026-02-01T00:00:00Z"), evidence: #"{"cmp": 7}"#),
-            ConsentEvent(kind: .grant, target: "analytics", occurredAt: Self.at("2026-01-01T00:00:00Z")),
-            ConsentEvent(kind: .withdraw, target: "ads", occurredAt: Self.at("2026-03-01T00:00:00Z")),
-        ], subject: "person-with-a-long-recognisable-id")
+        try store.record(
+            [
+                ConsentEvent(
+                    kind: .grant, target: "ads", version: 1, source: .tcf, occurredAt: Self.at("2026-02-01T00:00:00Z"),
+                    evidence: #"{"cmp": 7}"#),
+                ConsentEvent(kind: .grant, target: "analytics", occurredAt: Self.at("2026-01-01T00:00:00Z")),
+                ConsentEvent(kind: .withdraw, target: "ads", occurredAt: Self.at("2026-03-01T00:00:00Z")),
+            ], subject: "person-with-a-long-recognisable-id")
         let history = try store.history(subject: "person-with-a-long-recognisable-id")
         #expect(history.map(\.event.target) == ["analytics", "ads", "ads"], "in the order they occurred")
         #expect(history.map(\.event.kind) == [.grant, .grant, .withdraw])
@@ -123,7 +152,9 @@ import Testing
         let raw = try DatabaseQueue(path: store.path)
         #expect(throws: DatabaseError.self) { try raw.write { try $0.execute(sql: "UPDATE consent_event SET kind = 'grant'") } }
         #expect(throws: DatabaseError.self) { try raw.write { try $0.execute(sql: "DELETE FROM consent_event") } }
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: store.path + "-wal"))) ?? Data())
+        let bytes =
+            try Data(contentsOf: URL(fileURLWithPath: store.path))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: store.path + "-wal"))) ?? Data())
         #expect(bytes.range(of: Data("person-with-a-long-recognisable-id".utf8)) == nil)
     }
 
@@ -131,8 +162,9 @@ import Testing
         let (folder, store) = try store()
         defer { try? FileManager.default.removeItem(at: folder) }
         let trail = try SQLiteAuditTrail(path: store.path, durability: .normal)
-        let event = try store.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
-                                     subject: "u-1001")[0]
+        let event = try store.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1001")[0]
         let decider = DecisionPoint(plan: try Fixtures.referencePlan(), consent: store, trail: trail)
         let decided = decider.decide([try Self.withoutConsent(0)], asOf: Self.asOf)[0]
         let (decision, record) = (decided.decision, decided.record)
@@ -150,21 +182,27 @@ import Testing
         let folder = try Fixtures.temporaryFolder("accord-consent-cli")
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("accord.sqlite").path
-        var request = try jsonObject(String(try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
-            .split(separator: "\n")[0]))
+        var request = try jsonObject(
+            String(
+                try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
+                    .split(separator: "\n")[0]))
         request["consent"] = nil
         let requestFile = folder.appendingPathComponent("request.json")
         try JSONSerialization.data(withJSONObject: request).write(to: requestFile)
         func decide() throws -> [String: Any] {
-            let eval = try runAccord(["eval", "--policies", "policies", "--request", requestFile.path, "--as-of", "2026-06-01T00:00:00Z",
-                                      "--consent-store", "--record", "--db", db])
+            let eval = try runAccord([
+                "eval", "--policies", "policies", "--request", requestFile.path, "--as-of", "2026-06-01T00:00:00Z",
+                "--consent-store", "--record", "--db", db,
+            ])
             #expect(eval.status == 0, "\(eval.stderr)")
             return try jsonObject(eval.stdout)
         }
         #expect(try decide()["effect"] as? String == "deny")
 
-        let grant = try runAccord(["consent", "grant", "u-1001", "--scope", "personalization", "--version", "3",
-                                   "--at", "2026-01-10T00:00:00Z", "--evidence", #"{"form": "signup-v3"}"#, "--db", db])
+        let grant = try runAccord([
+            "consent", "grant", "u-1001", "--scope", "personalization", "--version", "3",
+            "--at", "2026-01-10T00:00:00Z", "--evidence", #"{"form": "signup-v3"}"#, "--db", db,
+        ])
         #expect(grant.status == 0, "\(grant.stderr)")
         let granted = try decide()
         #expect(granted["effect"] as? String == "partial")
@@ -172,7 +210,9 @@ import Testing
         #expect(first["effect"] as? String == "permit")
         #expect(first["consent_events"] as? [Int] == [1])
 
-        #expect(try runAccord(["consent", "withdraw", "u-1001", "--scope", "personalization", "--at", "2026-05-20T00:00:00Z", "--db", db]).status == 0)
+        #expect(
+            try runAccord(["consent", "withdraw", "u-1001", "--scope", "personalization", "--at", "2026-05-20T00:00:00Z", "--db", db])
+                .status == 0)
         #expect(try decide()["effect"] as? String == "deny")
 
         let history = try runAccord(["consent", "history", "u-1001", "--db", db, "--format", "jsonl"])
@@ -217,14 +257,18 @@ import Testing
         #expect(history.stdout.contains("\"source\":\"tcf\""))
 
         // GPC opts a California subject out of ads targeting (sale/share) and nothing else.
-        var request = try jsonObject(String(try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
-            .split(separator: "\n")[8]))  // u-2002, ads.targeting, US-CA
+        var request = try jsonObject(
+            String(
+                try String(contentsOfFile: Repository.path("examples/requests.jsonl"), encoding: .utf8)
+                    .split(separator: "\n")[8]))  // u-2002, ads.targeting, US-CA
         request["consent"] = nil
         let file = folder.appendingPathComponent("ads.json")
         try JSONSerialization.data(withJSONObject: request).write(to: file)
         func effect() throws -> String? {
-            let eval = try runAccord(["eval", "--policies", "policies", "--request", file.path, "--as-of", "2026-06-01T00:00:00Z",
-                                      "--consent-store", "--db", db])
+            let eval = try runAccord([
+                "eval", "--policies", "policies", "--request", file.path, "--as-of", "2026-06-01T00:00:00Z",
+                "--consent-store", "--db", db,
+            ])
             return try jsonObject(eval.stdout)["effect"] as? String
         }
         #expect(try effect() == "permit")
@@ -297,10 +341,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("accord.sqlite").path
         let bad = folder.appendingPathComponent("bad.jsonl")
-        try Data("""
+        try Data(
+            """
             {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "2026-01-01T00:00:00Z"}
             {"subject": "u-1", "kind": "grant", "target": "ads", "occurred_at": "yesterday"}
-            """.utf8).write(to: bad)
+            """.utf8
+        ).write(to: bad)
         let refused = try runAccord(["consent", "import", bad.path, "--db", db])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("bad.jsonl:2: error: 'occurred_at' is not an RFC 3339 timestamp"))
@@ -309,13 +355,16 @@ import Testing
         #expect(try runAccord(["consent", "history", "u-1", "--db", db]).status == 2, "and reading creates no database")
 
         let good = folder.appendingPathComponent("good.csv")
-        try Data("subject,kind,target,version,occurred_at\nu-1,grant,ads,1,2026-01-01T00:00:00Z\nu-1,withdraw,ads,,2026-02-01T00:00:00Z\n".utf8)
-            .write(to: good)
+        try Data(
+            "subject,kind,target,version,occurred_at\nu-1,grant,ads,1,2026-01-01T00:00:00Z\nu-1,withdraw,ads,,2026-02-01T00:00:00Z\n".utf8
+        )
+        .write(to: good)
         let imported = try runAccord(["consent", "import", good.path, "--db", db])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("imported 2 consent events"))
         let history = try runAccord(["consent", "history", "u-1", "--db", db, "--format", "jsonl"])
-        #expect(history.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["source"] as? String } == ["import", "import"])
+        #expect(
+            history.stdout.split(separator: "\n").compactMap { try? jsonObject(String($0))["source"] as? String } == ["import", "import"])
     }
 }
 
@@ -330,10 +379,12 @@ import Testing
         let consent = try SQLiteConsentStore(path: path, durability: .normal)
         let ledger = try SQLiteBudgetLedger(path: path, durability: .normal)
         let plan = try Fixtures.referencePlan()
-        try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
-                           subject: "u-1001")
-        try consent.record([ConsentEvent(kind: .grant, target: "analytics", occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
-                           subject: "u-1002")
+        try consent.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1001")
+        try consent.record(
+            [ConsentEvent(kind: .grant, target: "analytics", occurredAt: ConsentStoreTests.at("2026-01-10T00:00:00Z"))],
+            subject: "u-1002")
         let request = try ConsentStoreTests.withoutConsent(0)
         let decider = DecisionPoint(plan: plan, consent: consent, trail: trail)
         #expect(decider.decide([request], asOf: ConsentStoreTests.asOf)[0].decision.resources[0].effect == .permit)
@@ -346,8 +397,9 @@ import Testing
         #expect(try trail.erase(subject: "u-1001") == 1)
         #expect(try consent.history(subject: "u-1001").isEmpty)
         #expect(try consent.history(subject: "u-1002").count == 1, "others keep theirs")
-        #expect(decider.decide([request], asOf: ConsentStoreTests.asOf)[0].decision.resources[0].effect == .deny,
-                "no cache keeps the erased consent")
+        #expect(
+            decider.decide([request], asOf: ConsentStoreTests.asOf)[0].decision.resources[0].effect == .deny,
+            "no cache keeps the erased consent")
         let spends = try trail.queue.read { db in try String.fetchAll(db, sql: "SELECT budget FROM budget_spend") }
         #expect(!spends.contains { $0.contains(pseudonymHex) })
         #expect(try trail.verify().isIntact)

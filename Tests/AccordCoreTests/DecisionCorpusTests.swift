@@ -40,7 +40,8 @@ struct DecisionCase: CustomTestStringConvertible, Sendable {
         let asOf = try #require((object["as_of"] as? String).flatMap(Timestamps.parse), "case has no as_of")
         let result = PolicySetValidator.validate(paths: [testCase.policies])
         let set = try #require(result.policySet, "\(result.diagnostics)")
-        let decision = try decideThroughLibrary(DecisionPlan.compile(set), request: try #require(object["request"] as? [String: Any]), asOf: asOf)
+        let decision = try decideThroughLibrary(
+            DecisionPlan.compile(set), request: try #require(object["request"] as? [String: Any]), asOf: asOf)
         let problems = want.mismatches(decision)
         #expect(problems.isEmpty, "\(object["note"] ?? ""): \(problems)")
     }
@@ -49,8 +50,9 @@ struct DecisionCase: CustomTestStringConvertible, Sendable {
         let object = try jsonObject(testCase.text)
         let want = try DecisionExpectation(try #require(object["want"] as? [String: Any]))
         let request = try JSONSerialization.data(withJSONObject: try #require(object["request"]))
-        let output = try runAccord(["eval", "--policies", testCase.policies, "--request", "-", "--as-of", try #require(object["as_of"] as? String)],
-                                   stdin: request)
+        let output = try runAccord(
+            ["eval", "--policies", testCase.policies, "--request", "-", "--as-of", try #require(object["as_of"] as? String)],
+            stdin: request)
         #expect(output.status == 0, "\(output.stderr)")
         let problems = want.mismatches(try jsonObject(output.stdout))
         #expect(problems.isEmpty, "\(object["note"] ?? ""): \(problems)")

@@ -1,9 +1,10 @@
 import AccordCore
 import AccordRuntime
-@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordStore
 
 /// The one decision point: every caller's pipeline, its configuration, and both faces of the recorder.
 @Suite struct DecisionPointTests {
@@ -73,7 +74,9 @@ import Testing
         let folder = try Fixtures.temporaryFolder("accord-point-unwritable")
         defer { try? FileManager.default.removeItem(at: folder) }
         let trail = try SQLiteAuditTrail(path: folder.appendingPathComponent("t.sqlite").path, durability: .normal)
-        try await trail.queue.write { try $0.execute(sql: "CREATE TRIGGER full BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END") }
+        try await trail.queue.write {
+            try $0.execute(sql: "CREATE TRIGGER full BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
         final class Seen: FailClosedObserver, @unchecked Sendable {
             let lock = NSLock()
             var failures: [(Bool, [ReasonCode])] = []

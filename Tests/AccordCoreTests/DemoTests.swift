@@ -29,7 +29,10 @@ import Testing
         let reasons = try #require(summary["top_reasons"] as? [[String: Any]])
         let trailReasons = try #require(trail["top_reasons"] as? [[String: Any]])
         for reason in reasons {
-            #expect(trailReasons.contains { $0["code"] as? String == reason["code"] as? String && $0["records"] as? Int == reason["records"] as? Int })
+            #expect(
+                trailReasons.contains {
+                    $0["code"] as? String == reason["code"] as? String && $0["records"] as? Int == reason["records"] as? Int
+                })
         }
         #expect(summary["trail_intact"] as? Bool == true)
         #expect(try runAccord(["audit", "verify", "--db", workspace + "/accord.sqlite"]).status == 0)
@@ -44,7 +47,9 @@ import Testing
         let evidence = try #require(report["evidence"] as? [String: Any])
         #expect(evidence["records"] as? Int == summary["decisions"] as? Int)
         #expect(evidence["retention_purges"] as? Int ?? 0 > 0, "the demo's purge is in the trail")
-        #expect((evidence["consent_events"] as? [[String: Any]])?.contains { $0["kind"] as? String == "withdraw" } == true, "the demo's withdrawal")
+        #expect(
+            (evidence["consent_events"] as? [[String: Any]])?.contains { $0["kind"] as? String == "withdraw" } == true,
+            "the demo's withdrawal")
         let training = (report["processing"] as? [[String: Any]])?.first { $0["purpose"] as? String == "model.training" }
         #expect((training?["recipients"] as? [[String: Any]])?.contains { $0["actor"] as? String == "trainer" } == true)
     }

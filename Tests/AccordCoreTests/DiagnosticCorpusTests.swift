@@ -21,7 +21,9 @@ struct DiagnosticCase: CustomTestStringConvertible, Sendable {
 
     static func all() -> [DiagnosticCase] {
         let root = Repository.path("Tests/Corpus/diagnostics")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted() ?? []
+        let files =
+            (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            ?? []
         return files.map { DiagnosticCase(file: "\(root)/\($0)") }
     }
 
@@ -44,9 +46,12 @@ struct DiagnosticCase: CustomTestStringConvertible, Sendable {
                 continue
             }
             if line.hasPrefix("#"), let caret = line.unicodeScalars.firstIndex(of: "^"),
-               line.unicodeScalars[line.unicodeScalars.startIndex..<caret].allSatisfy({ $0 == "#" || $0 == " " }) {
+                line.unicodeScalars[line.unicodeScalars.startIndex..<caret].allSatisfy({ $0 == "#" || $0 == " " })
+            {
                 let column = line.unicodeScalars.distance(from: line.unicodeScalars.startIndex, to: caret) + 1
-                let code = line.unicodeScalars[caret...].split(separator: " ").dropFirst().first.map { String(String.UnicodeScalarView($0)) }
+                let code = line.unicodeScalars[caret...].split(separator: " ").dropFirst().first.map {
+                    String(String.UnicodeScalarView($0))
+                }
                 guard let code, lastContentLine > 0 else { throw CorpusError("\(file):\(index + 1): marker without code or line") }
                 result.insert(Expected(code: code, line: lastContentLine, column: column))
                 continue
@@ -68,10 +73,14 @@ struct DiagnosticCase: CustomTestStringConvertible, Sendable {
         let expected = try testCase.expected()
         #expect(!expected.isEmpty, "a case that expects nothing fails")
         let result = PolicySetValidator.validate(paths: [testCase.file])
-        let got = Set(result.diagnostics.filter { $0.severity == .error }.map {
-            DiagnosticCase.Expected(code: $0.code.rawValue, line: $0.range.start.line, column: $0.range.start.column)
-        })
-        #expect(got == expected, "missing \(expected.subtracting(got).sorted { $0.description < $1.description }), unexpected \(got.subtracting(expected).sorted { $0.description < $1.description })")
+        let got = Set(
+            result.diagnostics.filter { $0.severity == .error }.map {
+                DiagnosticCase.Expected(code: $0.code.rawValue, line: $0.range.start.line, column: $0.range.start.column)
+            })
+        #expect(
+            got == expected,
+            "missing \(expected.subtracting(got).sorted { $0.description < $1.description }), unexpected \(got.subtracting(expected).sorted { $0.description < $1.description })"
+        )
         #expect(result.policySet == nil)
     }
 
@@ -80,9 +89,10 @@ struct DiagnosticCase: CustomTestStringConvertible, Sendable {
         let output = try runAccord(["validate", "--format", "json", testCase.file])
         #expect(output.status == 1)
         let report = try jsonObject(output.stdout)
-        let got = Set((report["diagnostics"] as? [[String: Any]] ?? []).filter { $0["severity"] as? String == "error" }.map {
-            DiagnosticCase.Expected(code: $0["code"] as? String ?? "", line: $0["line"] as? Int ?? 0, column: $0["column"] as? Int ?? 0)
-        })
+        let got = Set(
+            (report["diagnostics"] as? [[String: Any]] ?? []).filter { $0["severity"] as? String == "error" }.map {
+                DiagnosticCase.Expected(code: $0["code"] as? String ?? "", line: $0["line"] as? Int ?? 0, column: $0["column"] as? Int ?? 0)
+            })
         #expect(got == expected)
         // The text form names the same place as file:line:col: error[CODE].
         let text = try runAccord(["validate", testCase.file])

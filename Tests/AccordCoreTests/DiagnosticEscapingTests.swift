@@ -22,7 +22,8 @@ import Testing
         // Beside the reference policies, so that only the file under test is wrong.
         let folder = try Fixtures.temporaryFolder("accord-escaping")
         for name in try FileManager.default.contentsOfDirectory(atPath: Repository.path("policies")) where name.hasSuffix(".yaml") {
-            try FileManager.default.copyItem(atPath: Repository.path("policies") + "/" + name, toPath: folder.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: Repository.path("policies") + "/" + name, toPath: folder.appendingPathComponent(name).path)
         }
         for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return folder
@@ -33,7 +34,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try runAccord(["validate", folder.path])
         #expect(result.status == 1)
-        let controls = (result.stdout + result.stderr).unicodeScalars.filter { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) }
+        let controls = (result.stdout + result.stderr).unicodeScalars.filter {
+            $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value)
+        }
         #expect(controls.isEmpty, "raw control characters in the output: \(controls.map(\.value))")
         #expect(result.stdout.contains(#"invalid rule id 'bad\u{D}\u{A}::warning file=x,line=1::pwned\u{1B}[2J'"#), "\(result.stdout)")
         #expect(result.stdout.contains(#"invalid name 'evil\u{1B}[31mred\u{7}'"#))

@@ -1,12 +1,14 @@
-@testable import AccordCore
 import Foundation
 import Testing
+
+@testable import AccordCore
 
 /// The compiled plan and the reference evaluator decide the same random requests against the same
 /// random policy sets; they must agree on every resource's effect, reason codes and obligations.
 @Suite struct DifferentialTests {
     @Test func compiledPlanAgreesWithReferenceEvaluator() throws {
-        var generator = PolicyGenerator(random: SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["ACCORD_DIFF_SEED"].flatMap(UInt64.init) ?? 2026)))
+        var generator = PolicyGenerator(
+            random: SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["ACCORD_DIFF_SEED"].flatMap(UInt64.init) ?? 2026)))
         let now = Timestamps.parse("2026-06-01T00:00:00Z")!
         let nowSeconds = Int64(now.timeIntervalSince1970)
         var cases = 0, permits = 0, partials = 0, resources = 0, permittedResources = 0
@@ -21,14 +23,18 @@ import Testing
             let plan = DecisionPlan.compile(set)
             let reference = ReferenceEvaluator(set: set)
             for _ in 0..<90 {
-                let request = generator.request(features: generated.features, categories: generated.categories,
-                                                purposes: generated.purposes, now: now)
+                let request = generator.request(
+                    features: generated.features, categories: generated.categories,
+                    purposes: generated.purposes, now: now)
                 let decision = plan.evaluate(request, asOf: now)
                 let expected = reference.decide(request, now: nowSeconds)
-                let actual = ReferenceEvaluator.Outcome(effect: decision.effect.rawValue, resources: decision.resources.map {
-                    ReferenceEvaluator.ResourceOutcome(name: $0.resource, effect: $0.effect.rawValue, codes: Set($0.reasons.map(\.code.rawValue)),
-                                                       obligations: $0.obligations)
-                })
+                let actual = ReferenceEvaluator.Outcome(
+                    effect: decision.effect.rawValue,
+                    resources: decision.resources.map {
+                        ReferenceEvaluator.ResourceOutcome(
+                            name: $0.resource, effect: $0.effect.rawValue, codes: Set($0.reasons.map(\.code.rawValue)),
+                            obligations: $0.obligations)
+                    })
                 cases += 1
                 resources += decision.resources.count
                 permittedResources += decision.resources.filter { $0.effect == .permit }.count
@@ -57,11 +63,13 @@ import Testing
         var compared = 0, shared = 0, withAge = 0, permitted = 0
         for setIndex in 0..<120 {
             let generated = generator.policySet()
-            guard let set = PolicySetValidator.validate(files: [("generated-\(setIndex).yaml", Array(generated.yaml.utf8))]).policySet else { continue }
+            guard let set = PolicySetValidator.validate(files: [("generated-\(setIndex).yaml", Array(generated.yaml.utf8))]).policySet
+            else { continue }
             let plan = DecisionPlan.compile(set)
             if plan.rulesReadResourceAge { withAge += 1 } else { shared += 1 }
             for _ in 0..<6 {
-                var request = generator.request(features: generated.features, categories: generated.categories, purposes: generated.purposes, now: now)
+                var request = generator.request(
+                    features: generated.features, categories: generated.categories, purposes: generated.purposes, now: now)
                 // Rows: three features, dated from the future to two years back, some undated.
                 let features = (0..<3).map { _ in generated.features.randomElement(using: &generator.random)! }
                 request.resources = (0..<60).map { n in

@@ -14,7 +14,9 @@ import Testing
         let db = workspace + "/accord.sqlite"
         let person = "user-0007"
         func held() throws -> Int {
-            try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM feature_value WHERE entity_key = ?", arguments: [person]) ?? 0 }
+            try DatabaseQueue(path: db).read {
+                try Int.fetchOne($0, sql: "SELECT count(*) FROM feature_value WHERE entity_key = ?", arguments: [person]) ?? 0
+            }
         }
         let before = try held()
         #expect(before > 0, "the demo stores the person's features")

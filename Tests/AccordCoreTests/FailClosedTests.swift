@@ -12,8 +12,10 @@ import Testing
         let queue = try DatabaseQueue(path: path)
         let (pages, pageSize) = try queue.writeWithoutTransaction { db -> ([Int], Int) in
             _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            return (try Int.fetchAll(db, sql: "SELECT pageno FROM dbstat WHERE name = ?", arguments: [table]),
-                    try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
+            return (
+                try Int.fetchAll(db, sql: "SELECT pageno FROM dbstat WHERE name = ?", arguments: [table]),
+                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            )
         }
         try queue.close()
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
@@ -44,7 +46,8 @@ import Testing
         let ready = try server.get("/readyz")
         #expect(ready.status == 503 && (ready.body["error"] as? [String: Any])?["code"] as? String == "audit.unavailable", "\(ready.body)")
         let metrics = try server.raw("GET", "/metrics")
-        #expect(metrics.body.contains(#"accord_decisions_failed_closed_total{reason="audit.unavailable"} 5"#), "\(metrics.body.prefix(2000))")
+        #expect(
+            metrics.body.contains(#"accord_decisions_failed_closed_total{reason="audit.unavailable"} 5"#), "\(metrics.body.prefix(2000))")
         // Logged once for the cause, not once per request.
         server.stop()
         let log = server.log
@@ -58,14 +61,18 @@ import Testing
         try SQLiteFeatureStore(path: server.db, durability: .normal)
             .write([FeatureRow(entity: "g-1", feature: "clicks_7d", value: .int(7), eventTime: Date().addingTimeInterval(-86_400))])
         #expect(try server.post("/v1/consent/g-1/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
-        let read: [String: Any] = ["subjects": [["id": "g-1", "age": 30, "jurisdiction": "EU"]], "features": ["clicks_7d"],
-                                   "purpose": "personalization.recommendations", "actor": ["id": "recsys"], "context": ["processing_region": "EU"]]
+        let read: [String: Any] = [
+            "subjects": [["id": "g-1", "age": 30, "jurisdiction": "EU"]], "features": ["clicks_7d"],
+            "purpose": "personalization.recommendations", "actor": ["id": "recsys"], "context": ["processing_region": "EU"],
+        ]
         #expect(try server.post("/v1/features/online", read, headers: server.auth).status == 200)
         try DatabaseQueue(path: server.db).write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         let refused = try server.post("/v1/features/online", read, headers: server.auth)
-        #expect(refused.status == 503 && (refused.body["error"] as? [String: Any])?["code"] as? String == "audit.unavailable", "\(refused.body)")
+        #expect(
+            refused.status == 503 && (refused.body["error"] as? [String: Any])?["code"] as? String == "audit.unavailable", "\(refused.body)"
+        )
         #expect(refused.body["results"] == nil, "no value is served")
         #expect(try server.get("/readyz").status == 503)
         #expect(try server.raw("GET", "/metrics").body.contains(#"accord_decisions_failed_closed_total{reason="audit.unavailable"} 1"#))
@@ -118,7 +125,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("trail.sqlite").path
         let requests = Repository.path("examples/requests.jsonl")
-        #expect(try runAccord(["eval", "--policies", Repository.path("policies"), "--requests", requests, "--record", "--db", db]).status == 0)
+        #expect(
+            try runAccord(["eval", "--policies", Repository.path("policies"), "--requests", requests, "--record", "--db", db]).status == 0)
         try DatabaseQueue(path: db).write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }

@@ -1,10 +1,11 @@
 import AccordCore
 import Crypto
-@testable import AccordRuntime
-@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordRuntime
+@testable import AccordStore
 
 /// Guarded online reads on a real SQLite feature store, audit trail and consent store (one database file).
 @Suite struct FeatureGateTests {
@@ -30,14 +31,19 @@ import Testing
             FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(41), eventTime: Self.asOf.addingTimeInterval(-3 * day)),
             FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(57), eventTime: Self.asOf.addingTimeInterval(-1 * day)),
             FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(99), eventTime: Self.asOf.addingTimeInterval(1 * day)),
-            FeatureRow(entity: "u-1001", feature: "gps_last", value: .string("52.5200,13.4050"), eventTime: Self.asOf.addingTimeInterval(-day)),
+            FeatureRow(
+                entity: "u-1001", feature: "gps_last", value: .string("52.5200,13.4050"), eventTime: Self.asOf.addingTimeInterval(-day)),
             FeatureRow(entity: "u-1001", feature: "heart_rate_avg", value: .double(71.37), eventTime: Self.asOf.addingTimeInterval(-day)),
         ])
-        try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.asOf.addingTimeInterval(-30 * day)),
-                            ConsentEvent(kind: .grant, target: "health_insights", occurredAt: Self.asOf.addingTimeInterval(-30 * day))],
-                           subject: "u-1001")
-        return Setup(folder: folder, store: store, trail: trail, consent: consent,
-                     gate: FeatureGate(plan: try Fixtures.referencePlan(), store: store, trail: trail, consent: consent))
+        try consent.record(
+            [
+                ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: Self.asOf.addingTimeInterval(-30 * day)),
+                ConsentEvent(kind: .grant, target: "health_insights", occurredAt: Self.asOf.addingTimeInterval(-30 * day)),
+            ],
+            subject: "u-1001")
+        return Setup(
+            folder: folder, store: store, trail: trail, consent: consent,
+            gate: FeatureGate(plan: try Fixtures.referencePlan(), store: store, trail: trail, consent: consent))
     }
 
     @Test func onlyPermittedValuesComeBackAndEveryReadIsRecorded() throws {
@@ -70,17 +76,20 @@ import Testing
         let s = try setup()
         defer { try? FileManager.default.removeItem(at: s.folder) }
         func clicks() throws -> FeatureGate.Status? {
-            try s.gate.onlineFeatures(subjects: [Self.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
-                                      actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"),
-                                      asOf: Self.asOf)[0].values[0].status
+            try s.gate.onlineFeatures(
+                subjects: [Self.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
+                actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"),
+                asOf: Self.asOf)[0].values[0].status
         }
         #expect(try clicks() == .present)
         // Both scopes that cover the purpose are taken back (health_insights covers it too).
-        try s.consent.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.asOf.addingTimeInterval(-60))],
-                             subject: "u-1001")
+        try s.consent.record(
+            [ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: Self.asOf.addingTimeInterval(-60))],
+            subject: "u-1001")
         #expect(try clicks() == .present, "still covered by the health_insights consent")
-        try s.consent.record([ConsentEvent(kind: .withdraw, target: "health_insights", occurredAt: Self.asOf.addingTimeInterval(-60))],
-                             subject: "u-1001")
+        try s.consent.record(
+            [ConsentEvent(kind: .withdraw, target: "health_insights", occurredAt: Self.asOf.addingTimeInterval(-60))],
+            subject: "u-1001")
         #expect(try clicks() == .denied)
     }
 
@@ -91,8 +100,9 @@ import Testing
             try db.execute(sql: "CREATE TRIGGER full_disk BEFORE INSERT ON audit_record BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         #expect(throws: (any Error).self) {
-            try s.gate.onlineFeatures(subjects: [Self.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
-                                      actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: Self.asOf)
+            try s.gate.onlineFeatures(
+                subjects: [Self.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
+                actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: Self.asOf)
         }
     }
 
@@ -108,8 +118,9 @@ import Testing
 
         let s = try setup()
         defer { try? FileManager.default.removeItem(at: s.folder) }
-        let history = try s.store.historical(entities: ["u-1001"], features: ["clicks_7d"], from: Self.asOf.addingTimeInterval(-10 * 86_400),
-                                             to: Self.asOf)
+        let history = try s.store.historical(
+            entities: ["u-1001"], features: ["clicks_7d"], from: Self.asOf.addingTimeInterval(-10 * 86_400),
+            to: Self.asOf)
         #expect(history.map(\.value) == [.int(41), .int(57)])
         #expect(try s.store.delete(entity: "u-1001") == 5)
         #expect(try s.store.online(entities: ["u-1001"], features: ["clicks_7d"], asOf: Self.asOf).isEmpty)
@@ -154,8 +165,9 @@ import Testing
         let recorded = try s.trail.query(AuditQuery(subject: "u-1001", action: "train"))
         #expect(recorded.count == 1)
         let resources = try #require(try JSONSerialization.jsonObject(with: Data(recorded[0].resources.utf8)) as? [[String: Any]])
-        #expect(resources.map { "\($0["resource"]!) \($0["effect"]!)" } == ["clicks_7d deny", "clicks_7d permit", "gps_last deny"],
-                "oldest row first: the expired click count, the two recent ones as one entry, then gps_last")
+        #expect(
+            resources.map { "\($0["resource"]!) \($0["effect"]!)" } == ["clicks_7d deny", "clicks_7d permit", "gps_last deny"],
+            "oldest row first: the expired click count, the two recent ones as one entry, then gps_last")
 
         // The same request again gives the same content hash; the decisions are in the trail.
         let again = try s.gate.trainingSet(
@@ -204,10 +216,14 @@ import Testing
         let s = try FeatureGateTests().setup()
         let asOf = FeatureGateTests.asOf
         let subjects = (0..<people).map { Subject(id: "p-\($0)", age: 30, jurisdiction: "EU") }
-        try s.store.write(subjects.enumerated().map { i, subject in
-            FeatureRow(entity: subject.id, feature: "purchases_90d", value: .int(Int64(1 + i % 3)), eventTime: asOf.addingTimeInterval(-86_400))
-        })
-        try s.consent.record(subjects.map { ($0.id, ConsentEvent(kind: .grant, target: "analytics", occurredAt: asOf.addingTimeInterval(-30 * 86_400))) })
+        try s.store.write(
+            subjects.enumerated().map { i, subject in
+                FeatureRow(
+                    entity: subject.id, feature: "purchases_90d", value: .int(Int64(1 + i % 3)), eventTime: asOf.addingTimeInterval(-86_400)
+                )
+            })
+        try s.consent.record(
+            subjects.map { ($0.id, ConsentEvent(kind: .grant, target: "analytics", occurredAt: asOf.addingTimeInterval(-30 * 86_400))) })
         let ledger = try SQLiteBudgetLedger(path: s.store.path, durability: .normal)
         // Aggregates spend from the ledger of the gate's decision point.
         let gate = FeatureGate(plan: s.gate.plan, store: s.store, trail: s.trail, consent: s.consent, budgets: ledger)
@@ -219,32 +235,36 @@ import Testing
         defer { try? FileManager.default.removeItem(at: s.folder) }
         var random = Seeded(state: 7)
         let context = RequestContext(processingRegion: "EU")
-        let small = try s.gate.aggregate(.count, of: "purchases_90d", cohort: Array(subjects.prefix(49)), purpose: "analytics.aggregate",
-                                         actor: Actor(id: "analytics-job"), context: context, 
-                                         asOf: FeatureGateTests.asOf, random: &random)
+        let small = try s.gate.aggregate(
+            .count, of: "purchases_90d", cohort: Array(subjects.prefix(49)), purpose: "analytics.aggregate",
+            actor: Actor(id: "analytics-job"), context: context,
+            asOf: FeatureGateTests.asOf, random: &random)
         #expect(small.value == nil)
         #expect(small.refusals.map(\.code) == [.cohortTooSmall], "min_cohort is 50")
         #expect(small.decisionIDs.count == 49, "every subject's decision is recorded even when refused")
         // Naming people twice does not make a cohort bigger.
         let padded = Array(subjects.prefix(30)) + Array(subjects.prefix(30))
-        let repeated = try s.gate.aggregate(.count, of: "purchases_90d", cohort: padded, purpose: "analytics.aggregate",
-                                            actor: Actor(id: "analytics-job"), context: context, 
-                                            asOf: FeatureGateTests.asOf, random: &random)
+        let repeated = try s.gate.aggregate(
+            .count, of: "purchases_90d", cohort: padded, purpose: "analytics.aggregate",
+            actor: Actor(id: "analytics-job"), context: context,
+            asOf: FeatureGateTests.asOf, random: &random)
         #expect(repeated.refusals.map(\.code) == [.cohortTooSmall])
         #expect(repeated.decisionIDs.count == 30)
 
-        let count = try s.gate.aggregate(.count, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
-                                         actor: Actor(id: "analytics-job"), context: context, 
-                                         asOf: FeatureGateTests.asOf, random: &random)
+        let count = try s.gate.aggregate(
+            .count, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
+            actor: Actor(id: "analytics-job"), context: context,
+            asOf: FeatureGateTests.asOf, random: &random)
         #expect(count.cohort == nil, "under differential privacy the exact cohort size would undo the noise")
         #expect(count.mechanism == "laplace" && count.epsilonSpent == 0.5)
         let value: Double = try #require(count.value)
         #expect(value != 60, "noise was added")
         let error: Double = abs(value - 60)
         #expect(error < 40, "Laplace noise of scale 2")
-        let mean = try s.gate.aggregate(.mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
-                                        actor: Actor(id: "analytics-job"), context: context, clip: 0...3, 
-                                        asOf: FeatureGateTests.asOf, random: &random)
+        let mean = try s.gate.aggregate(
+            .mean, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate",
+            actor: Actor(id: "analytics-job"), context: context, clip: 0...3,
+            asOf: FeatureGateTests.asOf, random: &random)
         let meanValue: Double = try #require(mean.value)
         #expect(meanValue >= 0 && meanValue <= 3, "clipped to the declared range")
         let recorded = try s.trail.query(AuditQuery(action: "aggregate")).count
@@ -259,9 +279,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: s.folder) }
         var random = Seeded(state: 11)
         func run() throws -> FeatureGate.Aggregate {
-            try s.gate.aggregate(.sum, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate", actor: Actor(id: "analytics-job"),
-                                 context: RequestContext(processingRegion: "EU"), clip: 0...3, 
-                                 asOf: FeatureGateTests.asOf, random: &random)
+            try s.gate.aggregate(
+                .sum, of: "purchases_90d", cohort: subjects, purpose: "analytics.aggregate", actor: Actor(id: "analytics-job"),
+                context: RequestContext(processingRegion: "EU"), clip: 0...3,
+                asOf: FeatureGateTests.asOf, random: &random)
         }
         for _ in 0..<10 { #expect(try run().value != nil) }
         let exhausted = try run()
@@ -299,7 +320,9 @@ import Testing
             FeatureRow(entity: "u-1002", feature: "clicks_7d", value: .int(6), eventTime: asOf.addingTimeInterval(-95 * day)),
             FeatureRow(entity: "u-1002", feature: "gps_last", value: .string("48.85,2.35"), eventTime: asOf.addingTimeInterval(-8 * day)),
         ])
-        guard let set = PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet else { Issue.record("policies"); return }
+        guard let set = PolicySetValidator.validate(paths: [Repository.path("policies")]).policySet else {
+            Issue.record("policies"); return
+        }
         let planner = RetentionPlanner(policies: set, store: s.store)
         let plan = try planner.plan(asOf: asOf)
         let clicks = try #require(plan.first { $0.feature == "clicks_7d" && $0.purges })
@@ -309,8 +332,9 @@ import Testing
         let done = try planner.purge(asOf: asOf, trail: s.trail)
         #expect(done.reduce(0) { $0 + $1.rows } == 3)
         #expect(try s.store.expired(feature: "clicks_7d", before: asOf.addingTimeInterval(-90 * day)).isEmpty)
-        #expect(try s.store.online(entities: ["u-1001"], features: ["clicks_7d"], asOf: asOf).first?.value == .int(57),
-                "recent values stay")
+        #expect(
+            try s.store.online(entities: ["u-1001"], features: ["clicks_7d"], asOf: asOf).first?.value == .int(57),
+            "recent values stay")
         let recorded = try s.trail.query(AuditQuery(reason: "retention.expired"))
         #expect(recorded.count == 3, "one record per subject and feature")
         #expect(Set(recorded.map(\.action)) == ["delete"])
@@ -351,11 +375,12 @@ import Testing
         let asOf = FeatureGateTests.asOf
         // 1,500 people with clicks, views and search queries long past their limits.
         for batch in stride(from: 0, to: 1_500, by: 500) {
-            try store.write((batch..<batch + 500).flatMap { i in
-                ["clicks_7d", "views_30d", "recent_queries"].map { feature in
-                    FeatureRow(entity: "k-\(i)", feature: feature, value: .int(1), eventTime: asOf.addingTimeInterval(-200 * 86_400))
-                }
-            })
+            try store.write(
+                (batch..<batch + 500).flatMap { i in
+                    ["clicks_7d", "views_30d", "recent_queries"].map { feature in
+                        FeatureRow(entity: "k-\(i)", feature: feature, value: .int(1), eventTime: asOf.addingTimeInterval(-200 * 86_400))
+                    }
+                })
         }
         let arguments = ["retention", "purge", "--db", path, "--as-of", "2026-06-01T00:00:00Z"]
         spawnLock.lock()
@@ -394,14 +419,17 @@ import Testing
         let asOf = FeatureGateTests.asOf
         try store.write([FeatureRow(entity: "u-1001", feature: "clicks_7d", value: .int(5), eventTime: asOf.addingTimeInterval(-86_400))])
         func read() throws -> FeatureGate.Status? {
-            try gate.onlineFeatures(subjects: [FeatureGateTests.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
-                                    actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: asOf)[0].values[0].status
+            try gate.onlineFeatures(
+                subjects: [FeatureGateTests.adult], features: ["clicks_7d"], purpose: "personalization.recommendations",
+                actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: asOf)[0].values[0].status
         }
         #expect(try read() == .denied, "no consent yet")
-        try consent.record([ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: asOf.addingTimeInterval(-60))],
-                           subject: "u-1001")
+        try consent.record(
+            [ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: asOf.addingTimeInterval(-60))],
+            subject: "u-1001")
         #expect(try read() == .present)
-        try consent.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: asOf.addingTimeInterval(-30))], subject: "u-1001")
+        try consent.record(
+            [ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: asOf.addingTimeInterval(-30))], subject: "u-1001")
         #expect(try read() == .denied, "the withdrawal holds for the very next read")
         #expect(try trail.query(AuditQuery(subject: "u-1001")).count == 3)
         // A connection of its own (another process, say) sees the same.

@@ -27,7 +27,9 @@ import Testing
 
     @Test func refusesAliasedKeysBeforeTheDuplicateKeyCheck() {
         // One large node aliased as two mapping keys: Yams' own duplicate-key check would compare the expansions.
-        let big = "&big {" + (0..<2000).map { "k\($0): [\(Array(repeating: "x", count: 20).joined(separator: ","))]" }.joined(separator: ", ") + "}"
+        let big =
+            "&big {" + (0..<2000).map { "k\($0): [\(Array(repeating: "x", count: 20).joined(separator: ","))]" }.joined(separator: ", ")
+            + "}"
         let text = "apiVersion: accord/v1\nkind: Taxonomy\nm:\n  ? \(big)\n  : 1\n  ? *big\n  : 2\n"
         let found = codes(text)
         #expect(found.contains(.anchorOrAlias))

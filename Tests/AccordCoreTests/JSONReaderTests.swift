@@ -34,7 +34,9 @@ import Testing
     }
 
     @Test func writesWhatItReadsBack() throws {
-        let original = JSONValue.object([("quote\"", .string("line\nbreak \u{01} tab\t é 😀 \\")), ("n", .array([.int(-7), .double(2.5), .null, .bool(true)]))])
+        let original = JSONValue.object([
+            ("quote\"", .string("line\nbreak \u{01} tab\t é 😀 \\")), ("n", .array([.int(-7), .double(2.5), .null, .bool(true)])),
+        ])
         #expect(try JSONReader.parse(original.serializedBytes()) == original)
         #expect(original.serialized() == #"{"quote\"":"line\nbreak \u0001 tab\t é 😀 \\","n":[-7,2.5,null,true]}"#)
     }
@@ -82,7 +84,9 @@ import Testing
 
     @Test func refusesBytesThatAreNotUTF8() {
         #expect(failure([UInt8]("[\"a".utf8) + [0xC3, 0x28] + [UInt8]("\"]".utf8))?.message.contains("not valid UTF-8") == true)
-        #expect(failure([UInt8]("[\"\\n".utf8) + [0xFF] + [UInt8]("\"]".utf8))?.message.contains("not valid UTF-8") == true, "after an escape too")
+        #expect(
+            failure([UInt8]("[\"\\n".utf8) + [0xFF] + [UInt8]("\"]".utf8))?.message.contains("not valid UTF-8") == true,
+            "after an escape too")
         #expect(failure([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) != nil, "a byte order mark is not JSON")
     }
 
@@ -124,12 +128,19 @@ import Testing
     }
 
     @Test func wholeNumbersAndTypesAreChecked() throws {
-        let decoded = try DecisionRequest.decode(json: Data("{\(base.replacingOccurrences(of: "30", with: "30.0")),\"resources\":[\"f\"]}".utf8))
+        let decoded = try DecisionRequest.decode(
+            json: Data("{\(base.replacingOccurrences(of: "30", with: "30.0")),\"resources\":[\"f\"]}".utf8))
         #expect(decoded.subject.age == 30)
-        #expect(problem("{\(base.replacingOccurrences(of: "30", with: "30.5")),\"resources\":[\"f\"]}") == "subject.age: must be a whole number")
-        #expect(problem("{\(base.replacingOccurrences(of: "30", with: "\"30\"")),\"resources\":[\"f\"]}") == "subject.age: must be a whole number")
+        #expect(
+            problem("{\(base.replacingOccurrences(of: "30", with: "30.5")),\"resources\":[\"f\"]}") == "subject.age: must be a whole number"
+        )
+        #expect(
+            problem("{\(base.replacingOccurrences(of: "30", with: "\"30\"")),\"resources\":[\"f\"]}")
+                == "subject.age: must be a whole number")
         #expect(problem("{\(base),\"resources\":[\"f\"],\"context\":{\"gpc\":1}}") == "context.gpc: must be true or false")
-        #expect(problem("{\(base),\"resources\":[\"f\"],\"consent\":{\"objections\":[\"x\",2]}}") == "consent.objections: must be a list of strings")
+        #expect(
+            problem("{\(base),\"resources\":[\"f\"],\"consent\":{\"objections\":[\"x\",2]}}")
+                == "consent.objections: must be a list of strings")
         #expect(problem("{\(base),\"resources\":[\"f\"],\"subjet\":{}}") == "subjet: unknown field (did you mean 'subject'?)")
         #expect(problem("{\(base),\"resources\":[\"f\"]") == "invalid JSON: 1:99: unexpected end of input; ',' or '}' was expected")
     }

@@ -1,8 +1,9 @@
 import AccordCore
-@testable import AccordReports
 import AccordStore
 import Foundation
 import Testing
+
+@testable import AccordReports
 
 /// The PIA golden files: the reference policies with the fixed trail in Tests/Fixtures/pia, as of one instant,
 /// in every format, through the real binary. `ACCORD_UPDATE_GOLDEN=1` rewrites them (review the diff).
@@ -10,8 +11,10 @@ import Testing
     static let asOf = "2026-12-01T00:00:00Z"
 
     func report(_ format: String, in folder: URL) throws -> String {
-        let output = try runAccord(["pia", "--policies", "policies", "--audit", folder.appendingPathComponent("accord.sqlite").path,
-                                    "--as-of", Self.asOf, "--format", format, "--title", "Reference PIA"])
+        let output = try runAccord([
+            "pia", "--policies", "policies", "--audit", folder.appendingPathComponent("accord.sqlite").path,
+            "--as-of", Self.asOf, "--format", format, "--title", "Reference PIA",
+        ])
         #expect(output.status == 0, "\(output.stderr)")
         return output.stdout
     }
@@ -20,7 +23,8 @@ import Testing
     func fixture() throws -> URL {
         let folder = try Fixtures.temporaryFolder("accord-pia")
         for name in ["accord.sqlite", "accord.sqlite.subject-key", "accord.sqlite.signing-key"] {
-            try FileManager.default.copyItem(atPath: Repository.path("Tests/Fixtures/pia/\(name)"), toPath: folder.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: Repository.path("Tests/Fixtures/pia/\(name)"), toPath: folder.appendingPathComponent(name).path)
         }
         return folder
     }
@@ -59,22 +63,32 @@ import Testing
         let decisions = try #require(evidence["decisions"] as? [[String: Any]])
         for purpose in stats.byPurpose {
             let row = decisions.first { $0["purpose"] as? String == purpose.purpose }
-            #expect(row?["permit"] as? Int == purpose.permit && row?["deny"] as? Int == purpose.deny && row?["partial"] as? Int == purpose.partial)
+            #expect(
+                row?["permit"] as? Int == purpose.permit && row?["deny"] as? Int == purpose.deny
+                    && row?["partial"] as? Int == purpose.partial)
         }
         let risks = try #require(json["risks"] as? [[String: Any]])
-        #expect(risks.contains { $0["kind"] as? String == "repeated_denials" && ($0["rationale"] as? String)?.contains("ads-probe (12 of 12)") == true })
+        #expect(
+            risks.contains {
+                $0["kind"] as? String == "repeated_denials" && ($0["rationale"] as? String)?.contains("ads-probe (12 of 12)") == true
+            })
         let consent = try #require(evidence["consent_events"] as? [[String: Any]])
         #expect(consent.contains { $0["kind"] as? String == "withdraw" && $0["target"] as? String == "ads" && $0["events"] as? Int == 1 })
         // One self-contained page: the heat map inline, nothing fetched, no script; each risk in its cell.
         let html = try report("html", in: folder)
         #expect(html.components(separatedBy: "<svg").count == 2 && !html.contains("<script") && !html.contains("src="))
-        #expect(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").range(of: "https?://", options: .regularExpression) == nil)
+        #expect(
+            html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").range(of: "https?://", options: .regularExpression) == nil
+        )
         for risk in risks { #expect(html.contains(">\(risk["id"] as! String)</text>"), "\(risk["id"]!) is not on the heat map") }
         // The CNIL tool's shape.
         let cnil = try jsonObject(try report("cnil", in: folder))
         #expect(Set(cnil.keys) == ["pia", "answers", "measures", "evaluations", "comments"])
         let answers = try #require(cnil["answers"] as? [[String: Any]])
-        #expect(answers.contains { $0["reference_to"] as? Int == 325 && (($0["data"] as? [String: Any])?["gauge"] as? Int).map { (1...4).contains($0) } == true })
+        #expect(
+            answers.contains {
+                $0["reference_to"] as? Int == 325 && (($0["data"] as? [String: Any])?["gauge"] as? Int).map { (1...4).contains($0) } == true
+            })
     }
 }
 
@@ -89,8 +103,10 @@ import Testing
         let set = try #require(result.policySet, "\(result.diagnostics)")
         let plan = DecisionPlan.compile(set)
         let instant = Date(timeIntervalSince1970: 1_780_272_000)
-        return RiskRegister.findings(set: set, plan: plan, facts: PolicyFacts(set, plan: plan, asOf: instant),
-                                     activity: activity.map { ($0.0, $0.1, $0.2, $0.3) }).map(\.kind)
+        return RiskRegister.findings(
+            set: set, plan: plan, facts: PolicyFacts(set, plan: plan, asOf: instant),
+            activity: activity.map { ($0.0, $0.1, $0.2, $0.3) }
+        ).map(\.kind)
     }
 
     @Test func theBaseSetRaisesOnlyWhatItHas() throws {
@@ -99,14 +115,36 @@ import Testing
     }
 
     @Test(arguments: [
-        ("sensitive_data", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "    categories: [user.behavior, user.health]\n  - id: ads-clicks", with: "    categories: [user.behavior]\n  - id: ads-clicks"), false),
-        ("profiling", "taxonomy.yaml", SmallSet.taxonomy.replacingOccurrences(of: "  - name: recs", with: "  - name: recs\n    profiling: true"), true),
+        (
+            "sensitive_data", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(
+                of: "    categories: [user.behavior, user.health]\n  - id: ads-clicks",
+                with: "    categories: [user.behavior]\n  - id: ads-clicks"), false
+        ),
+        (
+            "profiling", "taxonomy.yaml",
+            SmallSet.taxonomy.replacingOccurrences(of: "  - name: recs", with: "  - name: recs\n    profiling: true"), true
+        ),
         ("minors", "eu.yaml", SmallSet.jurisdiction.replacingOccurrences(of: "age_of_consent: 16\n", with: ""), false),
-        ("international_transfers", "eu.yaml", SmallSet.jurisdiction.replacingOccurrences(of: "allowed_regions: [EU]", with: "allowed_regions: [EU, US]"), true),
+        (
+            "international_transfers", "eu.yaml",
+            SmallSet.jurisdiction.replacingOccurrences(of: "allowed_regions: [EU]", with: "allowed_regions: [EU, US]"), true
+        ),
         ("long_retention", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "max_age: 90d", with: "max_age: 3y"), true),
-        ("wildcard_grants", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "categories: [user.behavior.clicks]", with: "categories: [\"*\"]"), true),
-        ("profiling_legitimate_interest", "taxonomy.yaml", SmallSet.taxonomy.replacingOccurrences(of: "  - name: ads", with: "  - name: ads\n    profiling: true"), true),
-        ("aggregates_without_dp", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "    actions: [read_online]\n    categories: [user.behavior, user.health]", with: "    actions: [read_online, aggregate]\n    categories: [user.behavior, user.health]"), true),
+        (
+            "wildcard_grants", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(of: "categories: [user.behavior.clicks]", with: "categories: [\"*\"]"), true
+        ),
+        (
+            "profiling_legitimate_interest", "taxonomy.yaml",
+            SmallSet.taxonomy.replacingOccurrences(of: "  - name: ads", with: "  - name: ads\n    profiling: true"), true
+        ),
+        (
+            "aggregates_without_dp", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(
+                of: "    actions: [read_online]\n    categories: [user.behavior, user.health]",
+                with: "    actions: [read_online, aggregate]\n    categories: [user.behavior, user.health]"), true
+        ),
         ("consent_without_expiry", "scopes.yaml", SmallSet.scopes, true),
     ])
     func eachPolicyFinding(kind: String, file: String, text: String, appears: Bool) throws {
@@ -125,12 +163,19 @@ import Testing
         // Most recommendation decisions denied: an unusual rate.
         let refused = [("recs", "app", "permit", 10), ("recs", "app", "deny", 30), ("ads", "bot", "deny", 5), ("ads", "bot", "permit", 20)]
         #expect(try kinds(activity: refused).contains("denial_rate"))
-        #expect(try !kinds(activity: [("recs", "app", "permit", 10), ("recs", "app", "deny", 9)]).contains("denial_rate"), "too few decisions to judge")
+        #expect(
+            try !kinds(activity: [("recs", "app", "permit", 10), ("recs", "app", "deny", 9)]).contains("denial_rate"),
+            "too few decisions to judge")
         // One actor refused again and again.
         #expect(try kinds(activity: quiet + [("ads", "probe", "deny", 12)]).contains("repeated_denials"))
         #expect(try !kinds(activity: quiet + [("ads", "probe", "deny", 9)]).contains("repeated_denials"))
-        #expect(try !kinds(activity: quiet + [("ads", "busy", "deny", 12), ("ads", "busy", "permit", 40)]).contains("repeated_denials"), "mostly permitted")
+        #expect(
+            try !kinds(activity: quiet + [("ads", "busy", "deny", 12), ("ads", "busy", "permit", 40)]).contains("repeated_denials"),
+            "mostly permitted")
         // Retention purges are not denials of anyone's request.
-        #expect(try !kinds(activity: quiet + [("accord.retention", "accord", "deny", 500)]).contains(where: { $0 == "denial_rate" || $0 == "repeated_denials" }))
+        #expect(
+            try !kinds(activity: quiet + [("accord.retention", "accord", "deny", 500)]).contains(where: {
+                $0 == "denial_rate" || $0 == "repeated_denials"
+            }))
     }
 }

@@ -1,9 +1,11 @@
-@testable import AccordCore
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
+
+@testable import AccordCore
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// A small policy set, lint-clean, that the tests below vary one thing at a time.
 enum SmallSet {
@@ -68,7 +70,9 @@ enum SmallSet {
         """
 
     static func files(replacing: [String: String] = [:], extra: [String: String] = [:]) -> [(path: String, bytes: [UInt8])] {
-        var files = ["taxonomy.yaml": taxonomy, "scopes.yaml": scopes, "catalog.yaml": catalog, "eu.yaml": jurisdiction, "policy.yaml": policy]
+        var files = [
+            "taxonomy.yaml": taxonomy, "scopes.yaml": scopes, "catalog.yaml": catalog, "eu.yaml": jurisdiction, "policy.yaml": policy,
+        ]
         for (name, text) in replacing { files[name] = text }
         for (name, text) in extra { files[name] = text }
         return files.map { ($0.key, Array(($0.value + "\n").utf8)) }
@@ -98,30 +102,56 @@ enum SmallSet {
 
     /// Each lint: a variation of the clean set that triggers it — once, at the right place — and nothing else.
     @Test(arguments: [
-        ("A0601", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "retention:", with: """
-              - id: no-ads
-                effect: forbid
-                purposes: [ads]
-                categories: ["*"]
-            retention:
-            """), "policy.yaml:10:5"),
-        ("A0602", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]"), "taxonomy.yaml:10:5"),
-        ("A0603", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "    categories: [user.behavior, user.health]\n  - id: ads-clicks",
-                                                                      with: "    categories: [user.behavior]\n  - id: ads-clicks"),
-         "catalog.yaml:6:5"),
-        ("A0604", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "[user.behavior, user.health], max_age", with: "[user.behavior], max_age"),
-         "catalog.yaml:6:5"),
+        (
+            "A0601", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(
+                of: "retention:",
+                with: """
+                      - id: no-ads
+                        effect: forbid
+                        purposes: [ads]
+                        categories: ["*"]
+                    retention:
+                    """), "policy.yaml:10:5"
+        ),
+        (
+            "A0602", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]"),
+            "taxonomy.yaml:10:5"
+        ),
+        (
+            "A0603", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(
+                of: "    categories: [user.behavior, user.health]\n  - id: ads-clicks",
+                with: "    categories: [user.behavior]\n  - id: ads-clicks"),
+            "catalog.yaml:6:5"
+        ),
+        (
+            "A0604", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(of: "[user.behavior, user.health], max_age", with: "[user.behavior], max_age"),
+            "catalog.yaml:6:5"
+        ),
         ("A0605", "scopes.yaml", SmallSet.scopes + "\n  - id: ads-only\n    purposes: [ads]", "scopes.yaml:8:5"),
-        ("A0606", "policy.yaml", SmallSet.policy.replacingOccurrences(of: "retention:", with: """
-              - id: recs-data-again
-                effect: permit
-                purposes: [recs]
-                actions: [read_online]
-                categories: [user.behavior, user.health]
-            retention:
-            """), "policy.yaml:16:5"),
-        ("A0607", "scopes.yaml", SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: ""), "policy.yaml:5:5"),
-        ("A0608", "taxonomy.yaml", SmallSet.taxonomy.replacingOccurrences(of: "  - name: ads", with: "  - name: ads\n    profiling: true"), "eu.yaml:8:5"),
+        (
+            "A0606", "policy.yaml",
+            SmallSet.policy.replacingOccurrences(
+                of: "retention:",
+                with: """
+                      - id: recs-data-again
+                        effect: permit
+                        purposes: [recs]
+                        actions: [read_online]
+                        categories: [user.behavior, user.health]
+                    retention:
+                    """), "policy.yaml:16:5"
+        ),
+        (
+            "A0607", "scopes.yaml", SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: ""),
+            "policy.yaml:5:5"
+        ),
+        (
+            "A0608", "taxonomy.yaml",
+            SmallSet.taxonomy.replacingOccurrences(of: "  - name: ads", with: "  - name: ads\n    profiling: true"), "eu.yaml:8:5"
+        ),
     ])
     func eachLintFiresWhereItShould(code: String, file: String, text: String, location: String) {
         let result = SmallSet.validate(replacing: [file: text])
@@ -133,17 +163,22 @@ enum SmallSet {
     /// A scope with `explicit_categories` counts under every legal basis (explicit consent for sensitive data):
     /// it is in use even where no jurisdiction bases its purposes on consent (A0605 once warned about it).
     @Test func aScopeUsedThroughExplicitCategoriesIsNotUnused() {
-        let contract = SmallSet.jurisdiction.replacingOccurrences(of: "{ purposes: [recs], basis: consent }", with: "{ purposes: [recs], basis: contract }")
+        let contract = SmallSet.jurisdiction.replacingOccurrences(
+            of: "{ purposes: [recs], basis: consent }", with: "{ purposes: [recs], basis: contract }")
         let result = SmallSet.validate(replacing: ["eu.yaml": contract])
         #expect(result.policySet != nil && !codes(result).contains("A0605"), "\(result.diagnostics.map(\.message))")
         // Without its explicit categories (and with the sensitive category no longer needing them), it is unused.
-        let plain = SmallSet.validate(replacing: ["eu.yaml": contract,
-                                                  "scopes.yaml": SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: "")])
+        let plain = SmallSet.validate(replacing: [
+            "eu.yaml": contract,
+            "scopes.yaml": SmallSet.scopes.replacingOccurrences(of: "\n    explicit_categories: [user.health]", with: ""),
+        ])
         #expect(codes(plain).contains("A0605"))
     }
 
     @Test func denyWarningsFailsTheBinaryOnAWarningOnly() throws {
-        let folder = try SmallSet.folder("accord-lint", replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]")])
+        let folder = try SmallSet.folder(
+            "accord-lint", replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "purposes: [ads]", with: "purposes: [recs]")]
+        )
         defer { try? FileManager.default.removeItem(at: folder) }
         let plain = try runAccord(["validate", folder.path])
         #expect(plain.status == 0 && plain.stdout.contains("warning[A0602]") && plain.stdout.contains("1 warning"), "\(plain.stdout)")
@@ -151,7 +186,9 @@ enum SmallSet {
         #expect(strict.status == 1)
         try SARIFChecks.check(try jsonObject(try runAccord(["validate", "--format", "sarif", folder.path]).stdout), results: 1)
         let github = try runAccord(["validate", "--format", "github", folder.path]).stdout
-        #expect(github.hasPrefix("::warning file=taxonomy.yaml,line=10,col=5,title=A0602::") || github.contains("taxonomy.yaml,line=10,col=5,title=A0602::"), "\(github)")
+        #expect(
+            github.hasPrefix("::warning file=taxonomy.yaml,line=10,col=5,title=A0602::")
+                || github.contains("taxonomy.yaml,line=10,col=5,title=A0602::"), "\(github)")
         #expect(github.contains("ok: 5 files valid"), "the full report follows the annotations")
         let clean = try SmallSet.folder("accord-lint-clean")
         defer { try? FileManager.default.removeItem(at: clean) }
@@ -251,7 +288,8 @@ enum SmallSet {
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = try runAccord(["test", folder.path, "--coverage"])
         #expect(text.status == 1)
-        #expect(text.stdout.contains("tests.yaml:17:11: FAIL ads for a minor") && text.stdout.contains("- expected: permit"), "\(text.stdout)")
+        #expect(
+            text.stdout.contains("tests.yaml:17:11: FAIL ads for a minor") && text.stdout.contains("- expected: permit"), "\(text.stdout)")
         #expect(text.stdout.contains("1/2 cases passed, 1/2 properties proved") && text.stdout.contains("coverage: 75.0%"))
 
         let json = try jsonObject(try runAccord(["test", folder.path, "--format", "json"]).stdout)
@@ -262,7 +300,10 @@ enum SmallSet {
         let junit = try runAccord(["test", folder.path, "--format", "junit"]).stdout
         final class Counter: NSObject, XMLParserDelegate {
             var cases = 0, failures = 0, total: (tests: String?, failures: String?)
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            func parser(
+                _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]
+            ) {
                 if name == "testcase" { cases += 1 }
                 if name == "failure" { failures += 1 }
                 if name == "testsuites" { total = (attributes["tests"], attributes["failures"]) }
@@ -314,13 +355,20 @@ enum SARIFChecks {
 @Suite struct PolicyDiffTests {
     @Test func wideningNarrowingAndNoChange() throws {
         let base = try #require(SmallSet.validate().policySet)
-        let same = try #require(SmallSet.validate(replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "metadata: { name: p }",
-                                                                                                                with: "metadata: { name: p, owner: someone }")]).policySet)
+        let same = try #require(
+            SmallSet.validate(replacing: [
+                "policy.yaml": SmallSet.policy.replacingOccurrences(
+                    of: "metadata: { name: p }",
+                    with: "metadata: { name: p, owner: someone }")
+            ]).policySet)
         let unchanged = PolicyDiff(old: base, new: same)
         #expect(unchanged.changes.isEmpty && unchanged.rules.isEmpty && unchanged.pointsCompared > 0)
 
         // Ads may now read clicks from 16.
-        let wider = try #require(SmallSet.validate(replacing: ["policy.yaml": SmallSet.policy.replacingOccurrences(of: "subject.age >= 18", with: "subject.age >= 16")]).policySet)
+        let wider = try #require(
+            SmallSet.validate(replacing: [
+                "policy.yaml": SmallSet.policy.replacingOccurrences(of: "subject.age >= 18", with: "subject.age >= 16")
+            ]).policySet)
         let widened = PolicyDiff(old: base, new: wider)
         #expect(widened.widens)
         #expect(widened.changes.count == 1)
@@ -342,18 +390,23 @@ enum SARIFChecks {
         try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: copy.path)
         let rules = copy.appendingPathComponent("recommendations.yaml")
         let text = try String(contentsOf: rules, encoding: .utf8)
-        let widened = text.replacingOccurrences(of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
-                                                with: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]")
+        let widened = text.replacingOccurrences(
+            of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
+            with:
+                "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]"
+        )
         #expect(widened != text)
         try widened.write(to: rules, atomically: true, encoding: .utf8)
         let output = try runAccord(["diff", Repository.path("policies"), copy.path, "--format", "json", "--fail-on-widening"])
         #expect(output.status == 1, "widening fails with --fail-on-widening")
         let diff = try jsonObject(output.stdout)
         let changes = try #require(diff["changes"] as? [[String: Any]])
-        #expect(changes.map { "\($0["direction"]!) \($0["purpose"]!) \($0["category"]!)" } == ["widened ads.targeting user.behavior.purchases"])
+        #expect(
+            changes.map { "\($0["direction"]!) \($0["purpose"]!) \($0["category"]!)" } == ["widened ads.targeting user.behavior.purchases"])
         #expect((diff["rules"] as? [[String: Any]])?.map { "\($0["id"]!) \($0["change"]!)" } == ["ads-targeting changed"])
         let text2 = try runAccord(["diff", Repository.path("policies"), copy.path])
-        #expect(text2.status == 0 && text2.stdout.hasPrefix("+ ads.targeting may now read_online user.behavior.purchases"), "\(text2.stdout)")
+        #expect(
+            text2.status == 0 && text2.stdout.hasPrefix("+ ads.targeting may now read_online user.behavior.purchases"), "\(text2.stdout)")
     }
 }
 
@@ -388,14 +441,18 @@ enum SARIFChecks {
         // Ads measurement over smaller groups: valid, tests pass, no widening of who reads what.
         let rules = folder.appendingPathComponent("policies/recommendations.yaml")
         let text = try String(contentsOf: rules, encoding: .utf8)
-        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 50 }").write(to: rules, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 50 }").write(
+            to: rules, atomically: true, encoding: .utf8)
         let clean = try sh("git add policies && sh \(hook)", in: folder)
         #expect(clean.status == 0, "\(clean.output)")
         #expect(clean.output.contains("54/54 cases passed") && clean.output.contains("rule changed: ads-measurement"), "\(clean.output)")
         // Ads may now target on purchases: the reference test 'ads targeting reads no purchases' fails.
-        try text.replacingOccurrences(of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
-                                      with: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]")
-            .write(to: rules, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse]",
+            with:
+                "categories: [user.behavior.clicks, user.behavior.views, user.inferred.interests, user.location.coarse, user.behavior.purchases]"
+        )
+        .write(to: rules, atomically: true, encoding: .utf8)
         let broken = try sh("git add policies && sh \(hook)", in: folder)
         #expect(broken.status != 0)
         #expect(broken.output.contains("FAIL ads targeting reads no purchases"), "\(broken.output)")
@@ -417,8 +474,12 @@ enum SARIFChecks {
         }
         // An ads scope that takes explicit consent for health data, and a targeting rule that reads it.
         try edit("consent-scopes.yaml", "    purposes: [ads]\n", "    purposes: [ads]\n    explicit_categories: [user.health]\n")
-        try edit("recommendations.yaml", "user.inferred.interests, user.location.coarse]\n    when:", "user.inferred.interests, user.location.coarse, user.health]\n    when:")
-        try edit("recommendations.yaml", "    purposes: [ads]\n    categories: [sensitive]", "    purposes: [ads.measurement]\n    categories: [sensitive]")
+        try edit(
+            "recommendations.yaml", "user.inferred.interests, user.location.coarse]\n    when:",
+            "user.inferred.interests, user.location.coarse, user.health]\n    when:")
+        try edit(
+            "recommendations.yaml", "    purposes: [ads]\n    categories: [sensitive]",
+            "    purposes: [ads.measurement]\n    categories: [sensitive]")
         let set = try #require(PolicySetValidator.validate(paths: [copy.path]).policySet)
         let run = PolicyTestRunner.run(set, only: try Regex("sensitive"))
         let result = try #require(run.properties.first?.result)
@@ -429,8 +490,9 @@ enum SARIFChecks {
         #expect((example.request.subject.age ?? 0) >= 18, "the rule's own condition still holds")
         #expect(example.decision.reasons.compactMap(\.rule?.id) == ["ads-targeting"] && example.assumedConditions.isEmpty)
         // The counterexample replays through `accord eval` to the same permit.
-        let replay = try runAccord(["eval", "--policies", copy.path, "--as-of", "2026-06-01T00:00:00Z", "--request", "-"],
-                                   stdin: Data(example.request.json.serialized().utf8))
+        let replay = try runAccord(
+            ["eval", "--policies", copy.path, "--as-of", "2026-06-01T00:00:00Z", "--request", "-"],
+            stdin: Data(example.request.json.serialized().utf8))
         #expect(replay.stdout.contains("\"effect\":\"permit\""), "\(replay.stdout) \(replay.stderr)")
     }
 }
@@ -462,17 +524,18 @@ enum SARIFChecks {
     /// A condition on the processing region that is not a comparison with literals cannot be decided by the
     /// literals the policies name: it is read permissively, and the counterexample says so.
     @Test func aRegionPrefixIsReadPermissively() throws {
-        let policy = SmallSet.policy.replacingOccurrences(of: "when: has(subject.age) && subject.age >= 18",
-                                                          with: "when: has(subject.age) && subject.age >= 18 && starts_with(context.processing_region, \"eu-\")")
+        let policy = SmallSet.policy.replacingOccurrences(
+            of: "when: has(subject.age) && subject.age >= 18",
+            with: "when: has(subject.age) && subject.age >= 18 && starts_with(context.processing_region, \"eu-\")")
         let result = try property("{ purposes: [ads] }", replacing: ["policy.yaml": policy])
         #expect(!result.proven, "a request processed in eu-west-1 is permitted, so ads are not never permitted")
         #expect(result.counterexamples.first?.assumedConditions == ["ads-clicks"])
         // The same rule comparing with a literal is decided: only the region named is tried, and it matches.
-        let plain = SmallSet.policy.replacingOccurrences(of: "when: has(subject.age) && subject.age >= 18",
-                                                         with: "when: has(subject.age) && subject.age >= 18 && context.processing_region == \"EU\"")
+        let plain = SmallSet.policy.replacingOccurrences(
+            of: "when: has(subject.age) && subject.age >= 18",
+            with: "when: has(subject.age) && subject.age >= 18 && context.processing_region == \"EU\"")
         let decided = try property("{ purposes: [ads] }", replacing: ["policy.yaml": plain])
         #expect(!decided.proven && decided.counterexamples.first?.assumedConditions.isEmpty == true)
         #expect(decided.counterexamples.allSatisfy { $0.request.context.processingRegion == "EU" })
     }
 }
-

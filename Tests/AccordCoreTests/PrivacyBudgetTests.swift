@@ -1,8 +1,9 @@
 import AccordCore
 import AccordRuntime
-@testable import AccordStore
 import Foundation
 import Testing
+
+@testable import AccordStore
 
 /// The privacy-budget ledger on a real SQLite file, spending for the reference policies' aggregate rule
 /// (`aggregate-analytics`: epsilon 0.5 per query, 5 per 30 days for the purpose).
@@ -42,8 +43,11 @@ import Testing
         #expect(refused.resources[0].epsilonSpent == nil)
         #expect(refused.effect == .deny)
         // The budget is per purpose: another person's aggregate for the same purpose is refused too.
-        #expect(ledger.spend(plan.evaluate(try Self.aggregate(subject: "u-9"), asOf: Self.asOf), for: try Self.aggregate(subject: "u-9"),
-                             decisionID: "q11", at: Self.asOf.addingTimeInterval(11)).resources[0].reasons.map(\.code) == [.budgetExhausted])
+        #expect(
+            ledger.spend(
+                plan.evaluate(try Self.aggregate(subject: "u-9"), asOf: Self.asOf), for: try Self.aggregate(subject: "u-9"),
+                decisionID: "q11", at: Self.asOf.addingTimeInterval(11)
+            ).resources[0].reasons.map(\.code) == [.budgetExhausted])
         // Thirty days after the first spends, they have left the window.
         let later = Self.asOf.addingTimeInterval(30 * 86_400 + 5)
         #expect(ledger.spend(decided, for: request, decisionID: "q12", at: later).resources[0].effect == .permit)
@@ -106,7 +110,9 @@ import Testing
             let request = try Self.aggregate(subject: subject)
             #expect(ledger.spend(decided, for: request, decisionID: nil, at: Self.asOf).resources[0].effect == .permit)
             #expect(ledger.spend(decided, for: request, decisionID: nil, at: Self.asOf).resources[0].effect == .permit)
-            #expect(ledger.spend(decided, for: request, decisionID: nil, at: Self.asOf).resources[0].effect == .deny, "\(subject)'s own budget of 1")
+            #expect(
+                ledger.spend(decided, for: request, decisionID: nil, at: Self.asOf).resources[0].effect == .deny,
+                "\(subject)'s own budget of 1")
         }
     }
 
@@ -137,8 +143,10 @@ import Testing
         request.subject.id = "someone-new"
         // The new person's key is made, then the batch fails on a repeated decision id and rolls back.
         #expect(throws: (any Error).self) {
-            try trail.record(batch: [AuditEntry(decision: decision, request: request, decisionID: "first"),
-                                     AuditEntry(decision: decision, request: request, decisionID: "taken")])
+            try trail.record(batch: [
+                AuditEntry(decision: decision, request: request, decisionID: "first"),
+                AuditEntry(decision: decision, request: request, decisionID: "taken"),
+            ])
         }
         try trail.record(decision, for: request, decisionID: "later")
         #expect(try trail.export(subject: "someone-new").map(\.decisionID) == ["later"])

@@ -15,8 +15,10 @@ import Testing
         }
         // A trail as a server leaves it, then copied for an auditor: the database file and its keys, nothing else.
         let live = folder.appendingPathComponent("live.sqlite").path
-        let eval = try runAccord(["eval", "--policies", Repository.path("policies"), "--requests", Repository.path("examples/requests.jsonl"),
-                                  "--as-of", "2026-06-01T00:00:00Z", "--record", "--db", live])
+        let eval = try runAccord([
+            "eval", "--policies", Repository.path("policies"), "--requests", Repository.path("examples/requests.jsonl"),
+            "--as-of", "2026-06-01T00:00:00Z", "--record", "--db", live,
+        ])
         #expect(eval.status == 0, "\(eval.stderr)")
         let ids = eval.stdout.split(separator: "\n").compactMap { line in (try? jsonObject(String(line)))?["decision_id"] as? String }
         let decision = try #require(ids.first)
@@ -43,7 +45,9 @@ import Testing
             #expect(result.status == 0, "\(command[1]): \(result.stderr)")
             #expect(!result.stdout.isEmpty)
         }
-        #expect(try runAccord(["audit", "verify", "--db", db], in: "/tmp", asUser: "nobody").stdout.hasPrefix("ok: \(ids.count) records, 1 checkpoints verified"))
+        #expect(
+            try runAccord(["audit", "verify", "--db", db], in: "/tmp", asUser: "nobody").stdout.hasPrefix(
+                "ok: \(ids.count) records, 1 checkpoints verified"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: copy).sorted() == before, "nothing was created beside the copy")
         // Writing commands are refused there, with the reason, rather than half-done.
         let erase = try runAccord(["audit", "erase", "--db", db, "--subject", "u-1001"], in: "/tmp", asUser: "nobody")

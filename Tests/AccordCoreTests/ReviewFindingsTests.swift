@@ -16,11 +16,14 @@ import Testing
         var yaml = "apiVersion: accord/v1\nkind: Taxonomy\ncategories: [user.a, {name: user.h, sensitive: true}]\npurposes: [ads]\n"
         yaml += "---\napiVersion: accord/v1\nkind: ConsentScopes\nscopes:\n"
         for i in 1...20 { yaml += "  - { id: s\(i), purposes: [ads], explicit_categories: [user.h] }\n" }
-        yaml += "---\napiVersion: accord/v1\nkind: Jurisdiction\nid: EU\nfallback: true\nlegal_bases: [{ purposes: [ads], basis: consent, scopes: [s20] }]\n"
-        yaml += "---\napiVersion: accord/v1\nkind: Policy\nmetadata: { name: p }\nrules: [{ id: r, effect: permit, purposes: [ads], categories: [user] }]\n"
+        yaml +=
+            "---\napiVersion: accord/v1\nkind: Jurisdiction\nid: EU\nfallback: true\nlegal_bases: [{ purposes: [ads], basis: consent, scopes: [s20] }]\n"
+        yaml +=
+            "---\napiVersion: accord/v1\nkind: Policy\nmetadata: { name: p }\nrules: [{ id: r, effect: permit, purposes: [ads], categories: [user] }]\n"
         let plan = try plan(yaml)
-        let request = DecisionRequest(actor: Actor(id: "a"), subject: Subject(id: "s", age: 30, jurisdiction: "EU"), purpose: "ads",
-                                      action: "read_online", resources: [ResourceReference(category: "user.a"), ResourceReference(category: "user.h")])
+        let request = DecisionRequest(
+            actor: Actor(id: "a"), subject: Subject(id: "s", age: 30, jurisdiction: "EU"), purpose: "ads",
+            action: "read_online", resources: [ResourceReference(category: "user.a"), ResourceReference(category: "user.h")])
         let decision = plan.evaluate(request, asOf: Self.asOf)
         #expect(decision.effect == .deny)
         #expect(Set(decision.resources[0].reasons.map(\.code)) == [.consentMissing])
@@ -41,9 +44,11 @@ import Testing
         } catch {
             #expect(error.description == "subject.age: duplicate key; a request must say each thing once")
         }
-        let escaped = #"{"actor":{"id":"a"},"subject":{"id":"u"},"purpose":"p","action":"train","resources":[{"feature":"a","f\u0065ature":"b"}]}"#
+        let escaped =
+            #"{"actor":{"id":"a"},"subject":{"id":"u"},"purpose":"p","action":"train","resources":[{"feature":"a","f\u0065ature":"b"}]}"#
         #expect(throws: RequestError.self) { try DecisionRequest.decode(json: Data(escaped.utf8)) }
-        let distinct = #"{"actor":{"id":"a"},"subject":{"id":"u"},"purpose":"p","action":"train","resources":[{"feature":"a"},{"feature":"b"}]}"#
+        let distinct =
+            #"{"actor":{"id":"a"},"subject":{"id":"u"},"purpose":"p","action":"train","resources":[{"feature":"a"},{"feature":"b"}]}"#
         #expect(throws: Never.self) { try DecisionRequest.decode(json: Data(distinct.utf8)) }
     }
 

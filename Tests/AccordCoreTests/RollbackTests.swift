@@ -1,9 +1,10 @@
 import AccordCore
 import Crypto
-@testable import AccordStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import AccordStore
 
 /// Attacks that passed `verify` without any key before checkpoints were published outside the database and the
 /// lookup tables were checked: each is caught now.
@@ -81,7 +82,9 @@ import Testing
     @Test func truncationBelowACheckpointWithTheCheckpointDeletedIsCaught() throws {
         let (directory, path, published, trail) = try publishedTrail("accord-truncate")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try tamper(path, """
+        try tamper(
+            path,
+            """
             DROP TRIGGER audit_record_no_delete; DROP TRIGGER audit_checkpoint_no_delete; DROP TRIGGER audit_subject_no_delete;
             DELETE FROM audit_record WHERE sequence > 12; DELETE FROM audit_checkpoint; DELETE FROM audit_merkle_state;
             DELETE FROM audit_subject WHERE sequence > 12;
@@ -146,7 +149,8 @@ import Testing
 
     @Test func notesRoundTripAndRefuseOtherKeys() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let note = try CheckpointNote.signed(origin: "accord.audit/0123456789abcdef", size: 42, root: Data(repeating: 7, count: 32), key: key)
+        let note = try CheckpointNote.signed(
+            origin: "accord.audit/0123456789abcdef", size: 42, root: Data(repeating: 7, count: 32), key: key)
         let text = note.text + "\n" + note.text
         #expect(text.hasPrefix("accord.audit/0123456789abcdef\n42\n"))
         #expect(text.contains("\n\n\u{2014} accord.audit/0123456789abcdef "))
@@ -193,6 +197,7 @@ import Testing
         try tamper(db, Self.wipe)
         #expect(try runAccord(["audit", "verify", "--db", db]).status == 0, "alone, an empty trail verifies")
         let caught = try runAccord(["audit", "verify", "--db", db, "--against", file, "--public-key", key])
-        #expect(caught.status == 1 && caught.stdout.contains("rolled_back") && caught.stdout.contains("the trail has 0"), "\(caught.stdout)")
+        #expect(
+            caught.status == 1 && caught.stdout.contains("rolled_back") && caught.stdout.contains("the trail has 0"), "\(caught.stdout)")
     }
 }

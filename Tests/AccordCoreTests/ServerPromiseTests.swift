@@ -23,10 +23,13 @@ import Testing
         for (raw, encoded) in ids {
             let item = Self.evaluation(subject: raw)
             #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "\(raw): nothing granted yet")
-            #expect(try server.post("/v1/consent/\(encoded)/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
+            #expect(
+                try server.post("/v1/consent/\(encoded)/grant", ["scope": "personalization", "version": 3], headers: server.auth).status
+                    == 201)
             #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == true, "\(raw): permitted after the grant")
             #expect(try server.post("/v1/consent/\(encoded)/withdraw", ["scope": "personalization"], headers: server.auth).status == 201)
-            #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "\(raw): denied after the withdrawal")
+            #expect(
+                try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "\(raw): denied after the withdrawal")
             let history = try server.get("/v1/consent/\(encoded)/history", headers: server.auth)
             #expect(history.body["subject"] as? String == raw)
             #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"], "\(raw)")
@@ -59,8 +62,12 @@ import Testing
         #expect(before.body["decision"] as? Bool == false, "forbidden by recommendations.yaml")
         try Data().write(to: URL(fileURLWithPath: server.policies + "/recommendations.yaml"))
         let reload = try server.post("/admin/reload", [:] as [String: Any], headers: server.auth)
-        #expect(reload.status == 422 && ((reload.body["error"] as? [String: Any])?["message"] as? String)?.contains("A0015") == true, "\(reload.body)")
-        #expect(try server.post("/access/v1/evaluation", ServerTests.item("gps_last")).headers["accord-revision"] == before.headers["accord-revision"])
+        #expect(
+            reload.status == 422 && ((reload.body["error"] as? [String: Any])?["message"] as? String)?.contains("A0015") == true,
+            "\(reload.body)")
+        #expect(
+            try server.post("/access/v1/evaluation", ServerTests.item("gps_last")).headers["accord-revision"]
+                == before.headers["accord-revision"])
     }
 
     /// The server spends privacy budgets as `accord eval --budgets` does: the reference aggregate rule's budget of
@@ -75,13 +82,15 @@ import Testing
             let reply = try server.post("/v1/decide", request)
             #expect(reply.status == 200, "\(reply.body)")
             let first = (reply.body["resources"] as? [[String: Any]])?.first
-            effects.append((first?["reasons"] as? [[String: Any]])?.contains { $0["code"] as? String == "budget.exhausted" } == true
-                           ? "exhausted" : first?["effect"] as? String ?? "?")
+            effects.append(
+                (first?["reasons"] as? [[String: Any]])?.contains { $0["code"] as? String == "budget.exhausted" } == true
+                    ? "exhausted" : first?["effect"] as? String ?? "?")
         }
         #expect(effects == Array(repeating: "permit", count: 10) + ["exhausted"], "\(effects)")
         let spent = try SQLiteBudgetLedger(path: server.db, durability: .normal)
         let plan = try Fixtures.referencePlan()
-        let budget = try #require(plan.evaluate(try Fixtures.exampleRequests()[12], asOf: Date()).resources[0].obligations.differentialPrivacy?.budget)
+        let budget = try #require(
+            plan.evaluate(try Fixtures.exampleRequests()[12], asOf: Date()).resources[0].obligations.differentialPrivacy?.budget)
         #expect(try spent.remaining(budget, purpose: "analytics.aggregate", subject: "u-1009", at: Date()) == 0)
     }
 
@@ -98,9 +107,15 @@ import Testing
         let ok = try server.post("/access/v1/evaluations", Self.maximalBatch(50))
         #expect(ok.status == 200 && (ok.body["evaluations"] as? [Any])?.count == 50)
         let over = try server.post("/access/v1/evaluations", Self.maximalBatch(51))
-        #expect(over.status == 413 && (over.body["error"] as? [String: Any])?["code"] as? String == "request.too_many_items", "\(over.body)")
-        let native = ["requests": Array(repeating: ["actor": ["id": "a"], "subject": ["id": "s"], "purpose": "analytics.product", "action": "read_online",
-                                                     "resources": [["feature": "clicks_7d"]]] as [String: Any], count: 51)]
+        #expect(
+            over.status == 413 && (over.body["error"] as? [String: Any])?["code"] as? String == "request.too_many_items", "\(over.body)")
+        let native = [
+            "requests": Array(
+                repeating: [
+                    "actor": ["id": "a"], "subject": ["id": "s"], "purpose": "analytics.product", "action": "read_online",
+                    "resources": [["feature": "clicks_7d"]],
+                ] as [String: Any], count: 51)
+        ]
         let overNative = try server.post("/v1/decide/batch", native)
         #expect(overNative.status == 413 && (overNative.body["error"] as? [String: Any])?["code"] as? String == "request.too_many_items")
         #expect(try SQLiteAuditTrail(path: server.db, durability: .normal).count() == 50, "refused batches decide and record nothing")
@@ -110,9 +125,11 @@ import Testing
         let server = try RunningServer("accord-serve-decision-token", arguments: ["--require-token", "decisions"])
         for path in ["/access/v1/evaluation", "/access/v1/evaluations", "/v1/decide", "/v1/decide/batch"] {
             let refused = try server.post(path, ServerTests.item("clicks_7d"))
-            #expect(refused.status == 401 && (refused.body["error"] as? [String: Any])?["code"] as? String == "auth.invalid_token", "\(path)")
+            #expect(
+                refused.status == 401 && (refused.body["error"] as? [String: Any])?["code"] as? String == "auth.invalid_token", "\(path)")
         }
-        #expect(try server.post("/access/v1/evaluation", ServerTests.item("clicks_7d"), headers: server.auth).body["decision"] as? Bool == true)
+        #expect(
+            try server.post("/access/v1/evaluation", ServerTests.item("clicks_7d"), headers: server.auth).body["decision"] as? Bool == true)
         #expect(try server.get("/healthz").status == 200, "health stays open")
         let unknown = try runAccord(["serve", "--require-token", "everything", "--port", "1"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown group"))

@@ -1,11 +1,12 @@
 import AccordCore
 import AccordStore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GRDB
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `accord serve`, the real binary, on a loopback port: requests over real HTTP.
 final class RunningServer: @unchecked Sendable {
@@ -81,19 +82,25 @@ final class RunningServer: @unchecked Sendable {
     }
 
     func get(_ path: String, headers: [String: String] = [:]) throws -> Reply { try send("GET", path, headers: headers) }
-    func post(_ path: String, _ body: Any, headers: [String: String] = [:]) throws -> Reply { try send("POST", path, body: body, headers: headers) }
+    func post(_ path: String, _ body: Any, headers: [String: String] = [:]) throws -> Reply {
+        try send("POST", path, body: body, headers: headers)
+    }
     var auth: [String: String] { ["Authorization": "Bearer \(token)"] }
 }
 
 @Suite(.serialized) struct ServerTests {
     static let fresh = Timestamps.format(Date().addingTimeInterval(-86_400))
-    static var granted: [String: Any] { ["grants": [["scope": "personalization", "version": 3, "granted_at": Timestamps.format(Date().addingTimeInterval(-30 * 86_400))]]] }
+    static var granted: [String: Any] {
+        ["grants": [["scope": "personalization", "version": 3, "granted_at": Timestamps.format(Date().addingTimeInterval(-30 * 86_400))]]]
+    }
 
     static func item(_ feature: String, consent: [String: Any]? = granted) -> [String: Any] {
         var context: [String: Any] = ["purpose": "personalization.recommendations", "processing_region": "EU", "actor": ["id": "recsys"]]
         if let consent { context["consent"] = consent }
-        return ["subject": ["type": "user", "id": "u-1", "properties": ["age": 34, "jurisdiction": "EU"]], "action": ["name": "read_online"],
-                "resource": ["type": "feature", "id": feature, "properties": ["collected_at": fresh]], "context": context]
+        return [
+            "subject": ["type": "user", "id": "u-1", "properties": ["age": 34, "jurisdiction": "EU"]], "action": ["name": "read_online"],
+            "resource": ["type": "feature", "id": feature, "properties": ["collected_at": fresh]], "context": context,
+        ]
     }
 
     @Test func authzenSingleAndBatchWithEachSemantic() throws {
@@ -104,15 +111,20 @@ final class RunningServer: @unchecked Sendable {
         let plan = try Fixtures.referencePlan()
         #expect(permit.headers["accord-revision"] == plan.revision)
         let context = try #require(permit.body["context"] as? [String: Any])
-        #expect((context["reasons"] as? [[String: Any]])?.contains { $0["rule"] as? String == "recs-behavioural" && ($0["location"] as? String)?.hasSuffix("recommendations.yaml:6:5") == true } == true)
+        #expect(
+            (context["reasons"] as? [[String: Any]])?.contains {
+                $0["rule"] as? String == "recs-behavioural" && ($0["location"] as? String)?.hasSuffix("recommendations.yaml:6:5") == true
+            } == true)
         let deny = try server.post("/access/v1/evaluation", Self.item("gps_last"))
         #expect(deny.body["decision"] as? Bool == false)
 
         // Defaults at the top, per-item overrides, results in order.
         var batch = Self.item("clicks_7d")
-        batch["evaluations"] = [["resource": ["type": "feature", "id": "views_30d", "properties": ["collected_at": Self.fresh]]],
-                                ["resource": ["type": "feature", "id": "gps_last", "properties": ["collected_at": Self.fresh]]],
-                                [:]]
+        batch["evaluations"] = [
+            ["resource": ["type": "feature", "id": "views_30d", "properties": ["collected_at": Self.fresh]]],
+            ["resource": ["type": "feature", "id": "gps_last", "properties": ["collected_at": Self.fresh]]],
+            [:],
+        ]
         func decisions(_ semantic: String?) throws -> [Bool] {
             var body = batch
             if let semantic { body["options"] = ["evaluations_semantic": semantic] }
@@ -124,17 +136,22 @@ final class RunningServer: @unchecked Sendable {
         #expect(try decisions("execute_all") == [true, false, true])
         #expect(try decisions("deny_on_first_deny") == [true, false])
         #expect(try decisions("permit_on_first_permit") == [true])
-        #expect(try server.post("/access/v1/evaluations", ["options": ["evaluations_semantic": "sometimes"]].merging(Self.item("clicks_7d")) { a, _ in a }).status == 400)
+        #expect(
+            try server.post(
+                "/access/v1/evaluations", ["options": ["evaluations_semantic": "sometimes"]].merging(Self.item("clicks_7d")) { a, _ in a }
+            ).status == 400)
         let configuration = try server.get("/.well-known/authzen-configuration")
         #expect((configuration.body["access_evaluation_endpoint"] as? String)?.hasSuffix("/access/v1/evaluation") == true)
     }
 
     @Test func nativeDecisionsAreRecordedAndNamed() throws {
         let server = try RunningServer("accord-serve-native")
-        let request: [String: Any] = ["actor": ["id": "recsys"], "subject": ["id": "u-7", "age": 30, "jurisdiction": "EU"],
-                                      "purpose": "personalization.recommendations", "action": "read_online",
-                                      "resources": [["feature": "clicks_7d", "collected_at": Self.fresh], ["feature": "gps_last", "collected_at": Self.fresh]],
-                                      "context": ["processing_region": "EU"], "consent": Self.granted]
+        let request: [String: Any] = [
+            "actor": ["id": "recsys"], "subject": ["id": "u-7", "age": 30, "jurisdiction": "EU"],
+            "purpose": "personalization.recommendations", "action": "read_online",
+            "resources": [["feature": "clicks_7d", "collected_at": Self.fresh], ["feature": "gps_last", "collected_at": Self.fresh]],
+            "context": ["processing_region": "EU"], "consent": Self.granted,
+        ]
         let reply = try server.post("/v1/decide", request)
         #expect(reply.status == 200 && reply.body["effect"] as? String == "partial", "\(reply.body)")
         let id = try #require(reply.body["decision_id"] as? String)
@@ -154,11 +171,14 @@ final class RunningServer: @unchecked Sendable {
         let metrics = try String(contentsOf: URL(string: server.base + "/metrics")!, encoding: .utf8)
         #expect(metrics.contains("accord_http_requests_total"))
         // Every /v1/decide request so far (one decision, two errors) is in the duration histogram, in order of bucket.
-        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("accord_http_request_duration_seconds_bucket{path=\"/v1/decide\"") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        let buckets = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("accord_http_request_duration_seconds_bucket{path=\"/v1/decide\"")
+        }
+        .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
         #expect(buckets.count == 10 && buckets.last == 3 && buckets == buckets.sorted(), "\(buckets)")
         // A duplicate key is refused with where it is.
-        let repeated = try server.send("POST", "/v1/decide", raw: Data(#"{"actor": {"id": "a"},\#n "subject": {"id": "u", "age": 12, "age": 30}}"#.utf8))
+        let repeated = try server.send(
+            "POST", "/v1/decide", raw: Data(#"{"actor": {"id": "a"},\#n "subject": {"id": "u", "age": 12, "age": 30}}"#.utf8))
         let error = try #require(repeated.body["error"] as? [String: Any])
         #expect(repeated.status == 400 && error["code"] as? String == "request.duplicate_key")
         #expect(error["message"] as? String == "duplicate key 'age' in subject at 2:36", "\(error)")
@@ -174,15 +194,19 @@ final class RunningServer: @unchecked Sendable {
         item["subject"] = ["type": "user", "id": "u-9", "properties": ["age": 40, "jurisdiction": "EU"]]
         #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == true, "consent from the store")
         #expect(try server.post("/v1/consent/u-9/withdraw", ["scope": "personalization"], headers: server.auth).status == 201)
-        #expect(try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false, "the withdrawal holds for the very next decision")
+        #expect(
+            try server.post("/access/v1/evaluation", item).body["decision"] as? Bool == false,
+            "the withdrawal holds for the very next decision")
         #expect(try server.get("/v1/consent/u-9/history").status == 401, "a person's consent is not public")
         let history = try server.get("/v1/consent/u-9/history", headers: server.auth)
         #expect((history.body["events"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["grant", "withdraw"])
         // A browser's Global Privacy Control, sent with a consent request, is recorded as an opt-out.
-        let gpc = try server.post("/v1/consent/u-9/object", ["purpose": "analytics.product"], headers: server.auth.merging(["Sec-GPC": "1"]) { a, _ in a })
+        let gpc = try server.post(
+            "/v1/consent/u-9/object", ["purpose": "analytics.product"], headers: server.auth.merging(["Sec-GPC": "1"]) { a, _ in a })
         #expect((gpc.body["recorded"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["object", "opt_out"])
         #expect((try server.get("/v1/consent/u-9", headers: server.auth).body["opt_outs"] as? [String]) == ["sale_or_share"])
-        #expect(try server.post("/admin/reload", [:] as [String: Any], headers: ["Authorization": "Bearer nope-nope-nope-nope"]).status == 401)
+        #expect(
+            try server.post("/admin/reload", [:] as [String: Any], headers: ["Authorization": "Bearer nope-nope-nope-nope"]).status == 401)
     }
 
     @Test func aBrokenReloadIsRefusedAndTheRunningSetKeepsServing() throws {
@@ -196,7 +220,8 @@ final class RunningServer: @unchecked Sendable {
         let still = try server.post("/access/v1/evaluation", Self.item("clicks_7d"))
         #expect(still.body["decision"] as? Bool == true && still.headers["accord-revision"] == before)
         // A valid change by SIGHUP: the next response names the new revision.
-        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 200 }").write(to: rules, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "obligations: { min_cohort: 100 }", with: "obligations: { min_cohort: 200 }").write(
+            to: rules, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         var after = before
         for _ in 0..<50 where after == before {
@@ -239,7 +264,7 @@ final class RunningServer: @unchecked Sendable {
             Thread.detachNewThread {
                 for _ in 0..<200 {
                     guard let reply = try? server.post("/access/v1/evaluation", Self.item(t % 2 == 0 ? "clicks_7d" : "gps_last")),
-                          let id = (reply.body["context"] as? [String: Any])?["decision_id"] as? String
+                        let id = (reply.body["context"] as? [String: Any])?["decision_id"] as? String
                     else { break }
                     answers.lock.lock()
                     answers.ids.append(id)
@@ -279,13 +304,17 @@ final class RunningServer: @unchecked Sendable {
         let server = try RunningServer("accord-serve-gate")
         let day = 86_400.0, now = Date()
         let store = try SQLiteFeatureStore(path: server.db, durability: .normal)
-        try store.write([FeatureRow(entity: "g-1", feature: "clicks_7d", value: .int(7), eventTime: now.addingTimeInterval(-day)),
-                         FeatureRow(entity: "g-1", feature: "gps_last", value: .string("52.5,13.4"), eventTime: now.addingTimeInterval(-day)),
-                         FeatureRow(entity: "g-2", feature: "clicks_7d", value: .int(3), eventTime: now.addingTimeInterval(-day))])
+        try store.write([
+            FeatureRow(entity: "g-1", feature: "clicks_7d", value: .int(7), eventTime: now.addingTimeInterval(-day)),
+            FeatureRow(entity: "g-1", feature: "gps_last", value: .string("52.5,13.4"), eventTime: now.addingTimeInterval(-day)),
+            FeatureRow(entity: "g-2", feature: "clicks_7d", value: .int(3), eventTime: now.addingTimeInterval(-day)),
+        ])
         #expect(try server.post("/v1/consent/g-1/grant", ["scope": "personalization", "version": 3], headers: server.auth).status == 201)
         let people: [[String: Any]] = [["id": "g-1", "age": 30, "jurisdiction": "EU"], ["id": "g-2", "age": 30, "jurisdiction": "EU"]]
-        let readBody: [String: Any] = ["subjects": people, "features": ["clicks_7d", "gps_last"], "purpose": "personalization.recommendations",
-                                       "actor": ["id": "recsys"], "context": ["processing_region": "EU"]]
+        let readBody: [String: Any] = [
+            "subjects": people, "features": ["clicks_7d", "gps_last"], "purpose": "personalization.recommendations",
+            "actor": ["id": "recsys"], "context": ["processing_region": "EU"],
+        ]
         #expect(try server.post("/v1/features/online", readBody).status == 401, "feature values need the token")
         let read = try server.post("/v1/features/online", readBody, headers: server.auth)
         #expect(read.status == 200, "\(read.body)")
@@ -293,10 +322,14 @@ final class RunningServer: @unchecked Sendable {
         func statuses(_ n: Int) -> [String] { (results[n]["values"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String } }
         #expect(statuses(0) == ["PRESENT", "DENIED"] && statuses(1) == ["DENIED", "DENIED"], "g-2 gave no consent")
         #expect(((results[0]["values"] as? [[String: Any]])?.first?["value"] as? Int) == 7)
-        let training = try server.post("/v1/training-sets", ["population": people, "features": ["clicks_7d"], "purpose": "model.training",
-                                                            "actor": ["id": "trainer"], "context": ["processing_region": "EU"],
-                                                            "from": Timestamps.format(now.addingTimeInterval(-30 * day)), "to": Timestamps.format(now)],
-                                         headers: server.auth)
+        let training = try server.post(
+            "/v1/training-sets",
+            [
+                "population": people, "features": ["clicks_7d"], "purpose": "model.training",
+                "actor": ["id": "trainer"], "context": ["processing_region": "EU"],
+                "from": Timestamps.format(now.addingTimeInterval(-30 * day)), "to": Timestamps.format(now),
+            ],
+            headers: server.auth)
         #expect(training.status == 200, "\(training.body)")
         let manifest = try #require(training.body["manifest"] as? [String: Any])
         #expect(manifest["rows_included"] as? Int == 1 && (manifest["rows_excluded"] as? [String: Any])?["consent.missing"] as? Int == 1)
@@ -311,12 +344,17 @@ final class RunningServer: @unchecked Sendable {
         #expect(try server.post("/v1/decide/batch", ["requests": [] as [Any]]).body["decisions"].map { ($0 as? [Any])?.count } == 0)
         var empty = Self.item("clicks_7d")
         empty["evaluations"] = [] as [Any]
-        #expect((try server.post("/access/v1/evaluations", empty).body["evaluations"] as? [[String: Any]])?.count == 1, "no list is one evaluation")
+        #expect(
+            (try server.post("/access/v1/evaluations", empty).body["evaluations"] as? [[String: Any]])?.count == 1,
+            "no list is one evaluation")
         var bad = Self.item("clicks_7d")
         bad["evaluations"] = [["resource": ["type": "feature", "id": "views_30d"]], 1] as [Any]
         #expect(try server.post("/access/v1/evaluations", bad).status == 400)
-        let utf16 = try server.send("POST", "/access/v1/evaluation", raw: Data("{\"a\":1}".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
-        #expect(utf16.status == 400 && (utf16.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_json", "UTF-16 is refused")
+        let utf16 = try server.send(
+            "POST", "/access/v1/evaluation", raw: Data("{\"a\":1}".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        #expect(
+            utf16.status == 400 && (utf16.body["error"] as? [String: Any])?["code"] as? String == "request.invalid_json",
+            "UTF-16 is refused")
         for _ in 0..<3 { #expect(try server.post("/access/v1/evaluation", Self.item("clicks_7d")).body["decision"] as? Bool == true) }
         #expect(try server.get("/v1/audit/verify", headers: server.auth).body["intact"] as? Bool == true)
     }
@@ -334,7 +372,9 @@ final class RunningServer: @unchecked Sendable {
             if line == "paths:" { inPaths = true; continue }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()) }
-            if let current, line == "    get:" || line == "    post:" { described.insert("\(line.dropFirst(4).dropLast().uppercased()) \(current)") }
+            if let current, line == "    get:" || line == "    post:" {
+                described.insert("\(line.dropFirst(4).dropLast().uppercased()) \(current)")
+            }
         }
         // The routes as the server's controllers register them (one file per concern).
         let controllers = root.appendingPathComponent("Sources/AccordServer/Controllers")
@@ -343,16 +383,22 @@ final class RunningServer: @unchecked Sendable {
         var registered: Set<String> = []
         for match in source.matches(of: /router\.(get|post)\("([^"]+)"\)/) {
             let method = match.output.1.uppercased(), path = String(match.output.2).replacingOccurrences(of: ":subject", with: "{subject}")
-            let expanded = path.contains(#"\(path)"#) ? ["grant", "withdraw", "object", "opt-out"].map { path.replacingOccurrences(of: #"\(path)"#, with: $0) } : [path]
+            let expanded =
+                path.contains(#"\(path)"#)
+                ? ["grant", "withdraw", "object", "opt-out"].map { path.replacingOccurrences(of: #"\(path)"#, with: $0) } : [path]
             for path in expanded { registered.insert("\(method) \(path)") }
         }
         #expect(described.count == 21)
-        #expect(described == registered, "described only: \(described.subtracting(registered)); registered only: \(registered.subtracting(described))")
+        #expect(
+            described == registered,
+            "described only: \(described.subtracting(registered)); registered only: \(registered.subtracting(described))")
         // Each answers on the real server (a 400 or 401 without a proper body or token, but not 404); an unknown path is 404.
         let server = try RunningServer("accord-serve-openapi")
         for operation in described.sorted() {
             let parts = operation.split(separator: " ")
-            let reply = try server.send(String(parts[0]), parts[1].replacingOccurrences(of: "{subject}", with: "u-1"), raw: parts[0] == "POST" ? Data("{}".utf8) : nil)
+            let reply = try server.send(
+                String(parts[0]), parts[1].replacingOccurrences(of: "{subject}", with: "u-1"),
+                raw: parts[0] == "POST" ? Data("{}".utf8) : nil)
             #expect(reply.status != 404, "\(operation)")
         }
         #expect(try server.get("/v1/nothing-here").status == 404)

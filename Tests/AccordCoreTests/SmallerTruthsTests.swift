@@ -33,7 +33,9 @@ import Testing
                     }
                     let done = DispatchSemaphore(value: 0)
                     nonisolated(unsafe) var chunk = Data()
-                    DispatchQueue.global().async { chunk = self.handle.availableData; done.signal() }
+                    DispatchQueue.global().async {
+                        chunk = self.handle.availableData; done.signal()
+                    }
                     guard done.wait(timeout: .now() + deadline.timeIntervalSinceNow) == .success else { return nil }
                     if chunk.isEmpty { return nil }
                     buffer.append(chunk)
@@ -57,9 +59,13 @@ import Testing
         let folder = try Fixtures.temporaryFolder("accord-scope-check")
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("consent.sqlite").path
-        let typo = try runAccord(["consent", "grant", "u-1", "--scope", "personalisation", "--policies", Repository.path("policies"), "--db", db])
+        let typo = try runAccord([
+            "consent", "grant", "u-1", "--scope", "personalisation", "--policies", Repository.path("policies"), "--db", db,
+        ])
         #expect(typo.status == 2)
-        #expect(typo.stderr.contains("no consent scope 'personalisation'") && typo.stderr.contains("did you mean 'personalization'"), "\(typo.stderr)")
+        #expect(
+            typo.stderr.contains("no consent scope 'personalisation'") && typo.stderr.contains("did you mean 'personalization'"),
+            "\(typo.stderr)")
         #expect(typo.stderr.contains("known scopes: ads, analytics, health_insights, personalization"))
         // Found in the working folder (./policies) without --policies, for withdrawals too.
         let found = try runAccord(["consent", "withdraw", "u-1", "--scope", "nonsense", "--db", db], in: Repository.root.path)
@@ -78,10 +84,17 @@ import Testing
         let folder = try Fixtures.temporaryFolder("accord-pia-db")
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("trail.sqlite").path
-        #expect(try runAccord(["eval", "--policies", Repository.path("policies"), "--requests", Repository.path("examples/requests.jsonl"),
-                               "--record", "--db", db]).status == 0)
-        let byDB = try runAccord(["pia", "--policies", Repository.path("policies"), "--db", db, "--format", "json", "--as-of", "2030-01-01T00:00:00Z"])
-        let byAudit = try runAccord(["pia", "--policies", Repository.path("policies"), "--audit", db, "--format", "json", "--as-of", "2030-01-01T00:00:00Z"])
+        #expect(
+            try runAccord([
+                "eval", "--policies", Repository.path("policies"), "--requests", Repository.path("examples/requests.jsonl"),
+                "--record", "--db", db,
+            ]).status == 0)
+        let byDB = try runAccord([
+            "pia", "--policies", Repository.path("policies"), "--db", db, "--format", "json", "--as-of", "2030-01-01T00:00:00Z",
+        ])
+        let byAudit = try runAccord([
+            "pia", "--policies", Repository.path("policies"), "--audit", db, "--format", "json", "--as-of", "2030-01-01T00:00:00Z",
+        ])
         #expect(byDB.status == 0 && byDB.stdout == byAudit.stdout, "\(byDB.stderr)")
         #expect(((try jsonObject(byDB.stdout))["evidence"] as? [String: Any])?["records"] as? Int == 16)
     }

@@ -29,25 +29,38 @@ import Testing
             let noise = Double.random(in: -8...8, using: &random)
             labels[person.id] = clicks + views / 3 + noise > 28
             let at = asOf.addingTimeInterval(-Double(1 + i % 20) * day)
-            rows += [FeatureRow(entity: person.id, feature: "clicks_7d", value: .int(Int64(clicks)), eventTime: at),
-                     FeatureRow(entity: person.id, feature: "views_30d", value: .int(Int64(views)), eventTime: at),
-                     FeatureRow(entity: person.id, feature: "purchases_90d", value: .int(Int64.random(in: 0...5, using: &random)), eventTime: at)]
+            rows += [
+                FeatureRow(entity: person.id, feature: "clicks_7d", value: .int(Int64(clicks)), eventTime: at),
+                FeatureRow(entity: person.id, feature: "views_30d", value: .int(Int64(views)), eventTime: at),
+                FeatureRow(
+                    entity: person.id, feature: "purchases_90d", value: .int(Int64.random(in: 0...5, using: &random)), eventTime: at),
+            ]
         }
         try s.store.write(rows)
-        try s.consent.record(people.enumerated().filter { $0.offset % 10 < 7 }.map {
-            ($0.element.id, ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: asOf.addingTimeInterval(-60 * day)))
-        })
+        try s.consent.record(
+            people.enumerated().filter { $0.offset % 10 < 7 }.map {
+                (
+                    $0.element.id,
+                    ConsentEvent(kind: .grant, target: "personalization", version: 3, occurredAt: asOf.addingTimeInterval(-60 * day))
+                )
+            })
         let features = ["clicks_7d", "views_30d", "purchases_90d"]
-        let set = try s.gate.trainingSet(features: features, purpose: "model.training", actor: Actor(id: "trainer"), population: people,
-                                         from: asOf.addingTimeInterval(-90 * day), to: asOf, context: RequestContext(processingRegion: "EU"),
-                                         asOf: asOf, lineage: try SQLiteLineageStore(path: s.store.path, durability: .normal), id: "recs-train")
+        let set = try s.gate.trainingSet(
+            features: features, purpose: "model.training", actor: Actor(id: "trainer"), population: people,
+            from: asOf.addingTimeInterval(-90 * day), to: asOf, context: RequestContext(processingRegion: "EU"),
+            asOf: asOf, lineage: try SQLiteLineageStore(path: s.store.path, durability: .normal), id: "recs-train")
         #expect(set.manifest.subjectsIncluded == 280)
         #expect(set.manifest.rowsExcluded["consent.missing"] == 120 * 3)
 
         // One example per person from the rows the gate handed out; a held-out fifth measures quality.
         func examples(_ rows: [FeatureRow]) -> [(id: String, x: [Double])] {
             Dictionary(grouping: rows, by: \.entity).sorted { $0.key < $1.key }.map { id, theirs in
-                (id, features.map { f in theirs.first { $0.feature == f }.map { if case .int(let v) = $0.value { Double(v) } else { 0 } } ?? 0 })
+                (
+                    id,
+                    features.map { f in
+                        theirs.first { $0.feature == f }.map { if case .int(let v) = $0.value { Double(v) } else { 0 } } ?? 0
+                    }
+                )
             }
         }
         func quality(_ data: [(id: String, x: [Double])]) -> Double {
@@ -60,7 +73,8 @@ import Testing
         let everyone = quality(examples(rows))
         #expect(guarded > 0.8, "the model still ranks clicks well on consented data (AUC \(guarded))")
         #expect(abs(guarded - everyone) < 0.1, "the cost of the exclusions in AUC: \(everyone - guarded)")
-        print("trainer example: AUC \(String(format: "%.3f", guarded)) on the guarded set (280 people) vs "
-              + "\(String(format: "%.3f", everyone)) on everyone (400)")
+        print(
+            "trainer example: AUC \(String(format: "%.3f", guarded)) on the guarded set (280 people) vs "
+                + "\(String(format: "%.3f", everyone)) on everyone (400)")
     }
 }

@@ -1,6 +1,7 @@
-@testable import AccordStore
 import Foundation
 import Testing
+
+@testable import AccordStore
 
 /// WAL checkpoints run beside the writer, not inside its commits, and the WAL still starts over.
 @Suite struct WALCheckpointTests {
@@ -12,9 +13,12 @@ import Testing
     private func write(_ store: SQLiteFeatureStore, commits: Int, from first: Int) throws {
         let payload = String(repeating: "x", count: 3_000)
         for commit in first..<(first + commits) {
-            try store.write((0..<200).map { row in
-                FeatureRow(entity: "e\(commit)-\(row)", feature: "blob", value: .string(payload), eventTime: Date(timeIntervalSince1970: 1_700_000_000))
-            })
+            try store.write(
+                (0..<200).map { row in
+                    FeatureRow(
+                        entity: "e\(commit)-\(row)", feature: "blob", value: .string(payload),
+                        eventTime: Date(timeIntervalSince1970: 1_700_000_000))
+                })
         }
     }
 

@@ -56,13 +56,15 @@ extension DecisionPlan {
             for c in tree.spread(matched, all: rule.effect == .permit) { categoryBits[c * words + word] |= bit }
             for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
             // A rule for a jurisdiction also applies to the jurisdictions that extend it.
-            let applicable = rule.jurisdictions.map { listed in
-                jurisdictionNames.indices.filter { j in Self.chain(jurisdictionNames[j], in: set).contains { listed.contains($0.id) } }
-            } ?? Array(jurisdictionNames.indices)
+            let applicable =
+                rule.jurisdictions.map { listed in
+                    jurisdictionNames.indices.filter { j in Self.chain(jurisdictionNames[j], in: set).contains { listed.contains($0.id) } }
+                } ?? Array(jurisdictionNames.indices)
             for j in applicable { jurisdictionBits[j * words + word] |= bit }
-            compiledRules.append(CompiledRule(
-                reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
-                effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
+            compiledRules.append(
+                CompiledRule(
+                    reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
+                    effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
         }
 
         // Consent scopes.
@@ -105,17 +107,20 @@ extension DecisionPlan {
             if tree.parent[c] >= 0 { sensitiveBelow[tree.parent[c]] += sensitiveBelow[c] }
         }
 
-
         // Jurisdictions, with `extends` resolved: the nearest definition of each setting wins.
         let regionNames = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
         var compiledJurisdictions: [CompiledJurisdiction] = []
         var table: [CompiledJurisdictionPurpose] = []
         // A purpose carries its own and its ancestors' flags, and those of any purpose within it.
-        var purposeFlags = purposeNames.map { (profiling: set.purposeFlag($0, \.profiling), saleOrShare: set.purposeFlag($0, \.saleOrShare)) }
+        var purposeFlags = purposeNames.map {
+            (profiling: set.purposeFlag($0, \.profiling), saleOrShare: set.purposeFlag($0, \.saleOrShare))
+        }
         for p in purposeNames.indices.reversed() where purposeTree.parent[p] >= 0 {
             let parent = purposeTree.parent[p]
-            purposeFlags[parent] = (purposeFlags[parent].profiling || purposeFlags[p].profiling,
-                                    purposeFlags[parent].saleOrShare || purposeFlags[p].saleOrShare)
+            purposeFlags[parent] = (
+                purposeFlags[parent].profiling || purposeFlags[p].profiling,
+                purposeFlags[parent].saleOrShare || purposeFlags[p].saleOrShare
+            )
         }
         for id in jurisdictionNames {
             let chain = Self.chain(id, in: set)
@@ -123,14 +128,18 @@ extension DecisionPlan {
             let minors = chain.lazy.compactMap(\.minors).first
             let regions = chain.lazy.compactMap(\.allowedRegions).first
             let optOut = chain.lazy.compactMap(\.optOut).first
-            compiledJurisdictions.append(CompiledJurisdiction(
-                id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
-                optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
-                allowedRegionBits: regionNames.map { regions?.contains($0) ?? true }, ageOfConsentText: ageOfConsent.map { "under \($0)" },
-                minorsText: minors.map { "under \($0.under)" }))
+            compiledJurisdictions.append(
+                CompiledJurisdiction(
+                    id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
+                    optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
+                    allowedRegionBits: regionNames.map { regions?.contains($0) ?? true },
+                    ageOfConsentText: ageOfConsent.map { "under \($0)" },
+                    minorsText: minors.map { "under \($0.under)" }))
             // Refused to minors or open to opt-out if any purpose within it is.
-            let refused = Set(purposeTree.spread(mask(minors.map { purposeSelector.select($0.refuse) } ?? [], purposeNames.count), all: false))
-            let optOutPurposes = Set(purposeTree.spread(mask(optOut.map { purposeSelector.select($0.purposes) } ?? [], purposeNames.count), all: false))
+            let refused = Set(
+                purposeTree.spread(mask(minors.map { purposeSelector.select($0.refuse) } ?? [], purposeNames.count), all: false))
+            let optOutPurposes = Set(
+                purposeTree.spread(mask(optOut.map { purposeSelector.select($0.purposes) } ?? [], purposeNames.count), all: false))
             let optOutFlags = Set(optOut?.flags ?? [])
             // Legal bases: most specific pattern wins; ties go to the nearer jurisdiction, then the earlier entry.
             var best = [(specificity: Int, rank: Int, rule: LegalBasisRule)?](repeating: nil, count: purposeNames.count)
@@ -150,26 +159,31 @@ extension DecisionPlan {
                 let basis = best[p]?.rule
                 var consentScopes: [Int] = []
                 if basis?.basis == .consent {
-                    consentScopes = basis!.scopes.isEmpty
+                    consentScopes =
+                        basis!.scopes.isEmpty
                         ? scopesCoveringPurpose[p]
                         : basis!.scopes.compactMap { scopeIndex[$0] }
                 }
                 let flags = purposeFlags[p]
-                let optOutable = optOutPurposes.contains(p)
+                let optOutable =
+                    optOutPurposes.contains(p)
                     || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
                 let scopesText = consentScopes.map { scopeNames[$0] }.joined(separator: ",")
-                let basisReasons: [Reason] = switch basis?.basis {
-                case .legitimateInterest: [Reason(.basisLegitimateInterest)]
-                case .contract: [Reason(.basisContract)]
-                case .legalObligation: [Reason(.basisLegalObligation)]
-                case .notice: [Reason(.basisNotice)]
-                case .consent, nil: []
-                }
-                table.append(CompiledJurisdictionPurpose(basis: basis?.basis, consentScopes: consentScopes,
-                                                         basisReasons: basisReasons,
-                                                         missingConsentReasons: [Reason(.consentMissing, detail: scopesText)],
-                                                         optOutable: optOutable,
-                                                         refusedToMinors: refused.contains(p)))
+                let basisReasons: [Reason] =
+                    switch basis?.basis {
+                    case .legitimateInterest: [Reason(.basisLegitimateInterest)]
+                    case .contract: [Reason(.basisContract)]
+                    case .legalObligation: [Reason(.basisLegalObligation)]
+                    case .notice: [Reason(.basisNotice)]
+                    case .consent, nil: []
+                    }
+                table.append(
+                    CompiledJurisdictionPurpose(
+                        basis: basis?.basis, consentScopes: consentScopes,
+                        basisReasons: basisReasons,
+                        missingConsentReasons: [Reason(.consentMissing, detail: scopesText)],
+                        optOutable: optOutable,
+                        refusedToMinors: refused.contains(p)))
             }
         }
 
@@ -179,7 +193,8 @@ extension DecisionPlan {
             revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames,
             purposeIndex: NameTable(purposeNames), purposeNames: purposeNames,
             featureIndex: NameTable(featureNames), features: features,
-            scopeNames: scopeNames, scopeIndex: NameTable(scopeNames), scopes: scopes, jurisdictionIndex: NameTable(jurisdictionNames), jurisdictions: compiledJurisdictions,
+            scopeNames: scopeNames, scopeIndex: NameTable(scopeNames), scopes: scopes, jurisdictionIndex: NameTable(jurisdictionNames),
+            jurisdictions: compiledJurisdictions,
             fallbackJurisdiction: set.fallbackJurisdiction.flatMap { jurisdictionIndex[$0] },
             rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
             jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits,

@@ -193,7 +193,9 @@ final class CompiledRule: Sendable {
 extension DecisionPlan {
     /// The legal basis a jurisdiction (nil: the fallback) assigns to a purpose, if any.
     public func legalBasis(jurisdiction: String?, purpose: String) -> LegalBasis? {
-        guard let j = jurisdiction.flatMap({ jurisdictionIndex[$0] }) ?? fallbackJurisdiction, let p = purposeIndex[purpose] else { return nil }
+        guard let j = jurisdiction.flatMap({ jurisdictionIndex[$0] }) ?? fallbackJurisdiction, let p = purposeIndex[purpose] else {
+            return nil
+        }
         return jurisdictionPurpose[j * purposeNames.count + p].basis
     }
 

@@ -2,7 +2,7 @@
 /// of the UTF-8 bytes. Names are short and the table is built once, so this beats `Dictionary`'s seeded SipHash
 /// by several times per lookup. Hash flooding is not a concern: the keys come from the policy author.
 struct NameTable: Sendable {
-    private let slots: [Int32]       // index into `names`, or -1
+    private let slots: [Int32]  // index into `names`, or -1
     private let hashes: [UInt64]
     private let names: [String]
     private let mask: Int

@@ -23,7 +23,7 @@ extension CompiledCondition {
         case .attribute(let attribute), .has(let attribute): attribute == wanted
         case .not(let inner), .negate(let inner), .size(let inner): inner.reads(wanted)
         case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b), .contains(let a, let b), .startsWith(let a, let b),
-             .within(let a, let b):
+            .within(let a, let b):
             a.reads(wanted) || b.reads(wanted)
         }
     }
@@ -78,8 +78,9 @@ public struct Condition: Sendable {
             let syntax = try ConditionParser.parse(text)
             let (compiled, type) = try ConditionChecker.check(syntax)
             guard type == .bool else {
-                throw ConditionError(code: .conditionNotBoolean, message: "a condition must be boolean, this is \(type)", offset: 0,
-                                     length: text.unicodeScalars.count)
+                throw ConditionError(
+                    code: .conditionNotBoolean, message: "a condition must be boolean, this is \(type)", offset: 0,
+                    length: text.unicodeScalars.count)
             }
             return .success(Condition(text: text, source: source, compiled: compiled))
         } catch let error as ConditionError {

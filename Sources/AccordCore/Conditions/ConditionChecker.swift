@@ -31,8 +31,9 @@ enum ConditionChecker {
                 if case .list = type {
                     throw ConditionError(code: .conditionType, message: "lists cannot hold lists", offset: item.offset)
                 }
-                if elementType == .any { elementType = type }
-                else if elementType != type && !(elementType.isNumeric && type.isNumeric) {
+                if elementType == .any {
+                    elementType = type
+                } else if elementType != type && !(elementType.isNumeric && type.isNumeric) {
                     throw ConditionError(code: .conditionType, message: "list mixes \(elementType) and \(type)", offset: item.offset)
                 }
                 values.append(value)
@@ -66,29 +67,39 @@ enum ConditionChecker {
                 return (op == "&&" ? .and(left, right) : .or(left, right), .bool)
             case "in":
                 guard case .list(let element) = rightType else {
-                    throw ConditionError(code: .conditionType, message: "'in' needs a list on its right, found \(rightType)",
-                                         offset: rhs.offset)
+                    throw ConditionError(
+                        code: .conditionType, message: "'in' needs a list on its right, found \(rightType)",
+                        offset: rhs.offset)
                 }
                 guard element == .any || element == leftType || (element.isNumeric && leftType.isNumeric) else {
-                    throw ConditionError(code: .conditionType, message: "cannot look for a \(leftType) in a list<\(element)>",
-                                         offset: offset, length: length)
+                    throw ConditionError(
+                        code: .conditionType, message: "cannot look for a \(leftType) in a list<\(element)>",
+                        offset: offset, length: length)
                 }
                 return (.contains(element: left, list: right), .bool)
             default:
                 let comparable = leftType == rightType || (leftType.isNumeric && rightType.isNumeric)
                 guard comparable else {
                     let durationHint = (leftType == .duration && rightType.isNumeric) || (rightType == .duration && leftType.isNumeric)
-                    throw ConditionError(code: .conditionType, message: "cannot compare \(leftType) with \(rightType)",
-                                         offset: offset, length: length,
-                                         help: durationHint ? "write the number with a unit, e.g. 30d" : nil)
+                    throw ConditionError(
+                        code: .conditionType, message: "cannot compare \(leftType) with \(rightType)",
+                        offset: offset, length: length,
+                        help: durationHint ? "write the number with a unit, e.g. 30d" : nil)
                 }
                 let ordered = ["<", "<=", ">", ">="].contains(op)
-                if ordered, leftType == .bool || { if case .list = leftType { return true }; return false }() {
-                    throw ConditionError(code: .conditionType, message: "'\(op)' cannot order \(leftType) values",
-                                         offset: offset, length: length)
+                if ordered,
+                    leftType == .bool
+                        || {
+                            if case .list = leftType { return true }; return false
+                        }()
+                {
+                    throw ConditionError(
+                        code: .conditionType, message: "'\(op)' cannot order \(leftType) values",
+                        offset: offset, length: length)
                 }
                 if case .list = leftType {
-                    throw ConditionError(code: .conditionType, message: "lists cannot be compared; use 'in'", offset: offset, length: length)
+                    throw ConditionError(
+                        code: .conditionType, message: "lists cannot be compared; use 'in'", offset: offset, length: length)
                 }
                 return (.compare(ComparisonOperator(rawValue: op)!, left, right), .bool)
             }
@@ -102,23 +113,30 @@ enum ConditionChecker {
         if !ConditionAttribute.roots.contains(parts[0]) {
             let suggestion = Suggestion.closest(to: parts[0], in: ConditionAttribute.roots)
             if parts.count == 1 && suggestion == nil {
-                throw ConditionError(code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
-                                     length: parts[0].unicodeScalars.count,
-                                     help: "to compare with text, quote it: \"\(parts[0])\"")
+                throw ConditionError(
+                    code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
+                    length: parts[0].unicodeScalars.count,
+                    help: "to compare with text, quote it: \"\(parts[0])\"")
             }
-            throw ConditionError(code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
-                                 length: parts[0].unicodeScalars.count,
-                                 help: suggestion.map { "did you mean '\($0)'?" } ?? "conditions read subject, actor, resource and context")
+            throw ConditionError(
+                code: .conditionUnknownAttribute, message: "unknown name '\(parts[0])'", offset: offset,
+                length: parts[0].unicodeScalars.count,
+                help: suggestion.map { "did you mean '\($0)'?" } ?? "conditions read subject, actor, resource and context")
         }
-        throw ConditionError(code: .conditionUnknownAttribute, message: "unknown attribute '\(name)'", offset: offset, length: length,
-                             help: Suggestion.help(for: name, in: all) ?? "known attributes: \(all.filter { $0.hasPrefix(parts[0] + ".") }.joined(separator: ", "))")
+        throw ConditionError(
+            code: .conditionUnknownAttribute, message: "unknown attribute '\(name)'", offset: offset, length: length,
+            help: Suggestion.help(for: name, in: all)
+                ?? "known attributes: \(all.filter { $0.hasPrefix(parts[0] + ".") }.joined(separator: ", "))")
     }
 
-    private static func checkCall(_ name: String, _ arguments: [ConditionSyntax], offset: Int, length: Int) throws(ConditionError) -> (CompiledCondition, ConditionType) {
+    private static func checkCall(_ name: String, _ arguments: [ConditionSyntax], offset: Int, length: Int) throws(ConditionError) -> (
+        CompiledCondition, ConditionType
+    ) {
         func arity(_ n: Int) throws(ConditionError) {
             guard arguments.count == n else {
-                throw ConditionError(code: .conditionFunction, message: "\(name)() takes \(n) argument\(n == 1 ? "" : "s"), found \(arguments.count)",
-                                     offset: offset, length: length)
+                throw ConditionError(
+                    code: .conditionFunction, message: "\(name)() takes \(n) argument\(n == 1 ? "" : "s"), found \(arguments.count)",
+                    offset: offset, length: length)
             }
         }
         func literalString(_ syntax: ConditionSyntax) throws(ConditionError) -> String {
@@ -131,7 +149,8 @@ enum ConditionChecker {
         case "has":
             try arity(1)
             guard case .path(let parts, let o, let l) = arguments[0] else {
-                throw ConditionError(code: .conditionType, message: "has() takes an attribute such as subject.age", offset: arguments[0].offset)
+                throw ConditionError(
+                    code: .conditionType, message: "has() takes an attribute such as subject.age", offset: arguments[0].offset)
             }
             return (.has(try resolve(parts, offset: o, length: l)), .bool)
         case "size":
@@ -139,7 +158,8 @@ enum ConditionChecker {
             let (compiled, type) = try check(arguments[0])
             guard case .list = type else {
                 if type == .string { return (.size(compiled), .int) }
-                throw ConditionError(code: .conditionType, message: "size() takes a list or string, found \(type)", offset: arguments[0].offset)
+                throw ConditionError(
+                    code: .conditionType, message: "size() takes a list or string, found \(type)", offset: arguments[0].offset)
             }
             return (.size(compiled), .int)
         case "starts_with", "within":
@@ -156,21 +176,24 @@ enum ConditionChecker {
             do {
                 return (.literal(.duration(try PolicyDuration.parse(text).seconds)), .duration)
             } catch {
-                throw ConditionError(code: error == .missingUnit ? .durationWithoutUnit : (error == .outOfRange ? .durationOutOfRange : .malformedDuration),
-                                     message: "invalid duration \"\(text)\"", offset: arguments[0].offset,
-                                     help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. \"30d\")")
+                throw ConditionError(
+                    code: error == .missingUnit ? .durationWithoutUnit : (error == .outOfRange ? .durationOutOfRange : .malformedDuration),
+                    message: "invalid duration \"\(text)\"", offset: arguments[0].offset,
+                    help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. \"30d\")")
             }
         case "timestamp":
             try arity(1)
             let text = try literalString(arguments[0])
             guard let date = Timestamps.parse(text) else {
-                throw ConditionError(code: .conditionType, message: "invalid timestamp \"\(text)\"", offset: arguments[0].offset,
-                                     help: "use RFC 3339, e.g. \"2026-01-31T00:00:00Z\"")
+                throw ConditionError(
+                    code: .conditionType, message: "invalid timestamp \"\(text)\"", offset: arguments[0].offset,
+                    help: "use RFC 3339, e.g. \"2026-01-31T00:00:00Z\"")
             }
             return (.literal(.timestamp(Int64(date.timeIntervalSince1970.rounded(.down)))), .timestamp)
         default:
-            throw ConditionError(code: .conditionFunction, message: "unknown function '\(name)'", offset: offset, length: length,
-                                 help: Suggestion.help(for: name, in: functions) ?? "functions: \(functions.joined(separator: ", "))")
+            throw ConditionError(
+                code: .conditionFunction, message: "unknown function '\(name)'", offset: offset, length: length,
+                help: Suggestion.help(for: name, in: functions) ?? "functions: \(functions.joined(separator: ", "))")
         }
     }
 }

@@ -83,10 +83,14 @@ extension CompiledCondition {
             default: return .error
             }
         case .startsWith(let a, let b):
-            guard case .string(let s) = a.evaluate(input, request), case .string(let prefix) = b.evaluate(input, request) else { return .error }
+            guard case .string(let s) = a.evaluate(input, request), case .string(let prefix) = b.evaluate(input, request) else {
+                return .error
+            }
             return .bool(s.hasPrefix(prefix))
         case .within(let a, let b):
-            guard case .string(let s) = a.evaluate(input, request), case .string(let ancestor) = b.evaluate(input, request) else { return .error }
+            guard case .string(let s) = a.evaluate(input, request), case .string(let ancestor) = b.evaluate(input, request) else {
+                return .error
+            }
             return .bool(Names.isWithin(s, ancestor))
         }
     }

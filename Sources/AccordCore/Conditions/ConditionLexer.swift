@@ -40,7 +40,9 @@ struct ConditionLexer {
             let start = i
             if isIdentStart(c) {
                 while i < scalars.count, isIdentStart(scalars[i]) || isDigit(scalars[i]) { i += 1 }
-                tokens.append(ConditionToken(kind: .identifier(String(String.UnicodeScalarView(scalars[start..<i]))), offset: start, length: i - start))
+                tokens.append(
+                    ConditionToken(
+                        kind: .identifier(String(String.UnicodeScalarView(scalars[start..<i]))), offset: start, length: i - start))
             } else if isDigit(c) {
                 while i < scalars.count, isDigit(scalars[i]) { i += 1 }
                 var isDouble = false
@@ -59,21 +61,24 @@ struct ConditionLexer {
                         let duration = try PolicyDuration.parse(word)
                         tokens.append(ConditionToken(kind: .duration(duration), offset: start, length: end - start))
                     } catch {
-                        throw ConditionError(code: error == .outOfRange ? .durationOutOfRange : .malformedDuration,
-                                             message: "invalid duration '\(word)'", offset: start, length: end - start,
-                                             help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 30d)")
+                        throw ConditionError(
+                            code: error == .outOfRange ? .durationOutOfRange : .malformedDuration,
+                            message: "invalid duration '\(word)'", offset: start, length: end - start,
+                            help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 30d)")
                     }
                     i = end
                     continue
                 }
                 if isDouble {
                     guard let value = Double(digits) else {
-                        throw ConditionError(code: .conditionSyntax, message: "invalid number '\(digits)'", offset: start, length: i - start)
+                        throw ConditionError(
+                            code: .conditionSyntax, message: "invalid number '\(digits)'", offset: start, length: i - start)
                     }
                     tokens.append(ConditionToken(kind: .double(value), offset: start, length: i - start))
                 } else {
                     guard let value = Int64(digits) else {
-                        throw ConditionError(code: .numberOutOfRange, message: "integer '\(digits)' is too large", offset: start, length: i - start)
+                        throw ConditionError(
+                            code: .numberOutOfRange, message: "integer '\(digits)' is too large", offset: start, length: i - start)
                     }
                     tokens.append(ConditionToken(kind: .integer(value), offset: start, length: i - start))
                 }

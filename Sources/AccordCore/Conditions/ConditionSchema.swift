@@ -57,7 +57,7 @@ public enum ConditionAttribute: String, CaseIterable, Sendable {
     var isOptional: Bool {
         switch self {
         case .subjectAge, .actorType, .resourceFeature, .resourceEntity, .resourceRegion, .resourceAge,
-             .contextProcessingRegion, .contextEnvironment:
+            .contextProcessingRegion, .contextEnvironment:
             true
         default: false
         }

@@ -15,8 +15,8 @@ indirect enum ConditionSyntax: Sendable {
     var offset: Int {
         switch self {
         case .boolean(_, let o), .integer(_, let o), .double(_, let o), .string(_, let o), .duration(_, let o),
-             .list(_, let o), .path(_, let o, _), .call(_, _, let o, _), .not(_, let o), .negate(_, let o),
-             .binary(_, _, _, let o, _):
+            .list(_, let o), .path(_, let o, _), .call(_, _, let o, _), .not(_, let o), .negate(_, let o),
+            .binary(_, _, _, let o, _):
             o
         }
     }
@@ -83,15 +83,17 @@ struct ConditionParser {
         if case .identifier(let word) = token.kind, ["and", "or", "not"].contains(word) {
             help = "use '&&', '||' and '!'"
         }
-        return ConditionError(code: .conditionSyntax, message: "\(expectation), found \(found)", offset: token.offset,
-                              length: token.length, help: help)
+        return ConditionError(
+            code: .conditionSyntax, message: "\(expectation), found \(found)", offset: token.offset,
+            length: token.length, help: help)
     }
 
     private mutating func enter() throws(ConditionError) {
         depth += 1
         if depth > ConditionParser.maxDepth {
-            throw ConditionError(code: .conditionTooComplex, message: "condition nested deeper than \(ConditionParser.maxDepth) levels",
-                                 offset: peek.offset, length: peek.length)
+            throw ConditionError(
+                code: .conditionTooComplex, message: "condition nested deeper than \(ConditionParser.maxDepth) levels",
+                offset: peek.offset, length: peek.length)
         }
     }
 
@@ -134,8 +136,9 @@ struct ConditionParser {
 
     private func refuseChainedComparison() throws(ConditionError) {
         for op in ["==", "!=", "<=", ">=", "<", ">"] where isSymbol(op) {
-            throw ConditionError(code: .conditionSyntax, message: "comparisons cannot be chained", offset: peek.offset,
-                                 length: peek.length, help: "join them with '&&'")
+            throw ConditionError(
+                code: .conditionSyntax, message: "comparisons cannot be chained", offset: peek.offset,
+                length: peek.length, help: "join them with '&&'")
         }
         if isKeyword("in") {
             throw ConditionError(code: .conditionSyntax, message: "comparisons cannot be chained", offset: peek.offset, length: 2)
@@ -189,8 +192,9 @@ struct ConditionParser {
             if name == "true" { return .boolean(true, offset: token.offset) }
             if name == "false" { return .boolean(false, offset: token.offset) }
             if ["and", "or", "not"].contains(name), !isSymbol("("), !isSymbol(".") {
-                throw ConditionError(code: .conditionSyntax, message: "'\(name)' is not an operator here", offset: token.offset,
-                                     length: token.length, help: "use '&&', '||' and '!'")
+                throw ConditionError(
+                    code: .conditionSyntax, message: "'\(name)' is not an operator here", offset: token.offset,
+                    length: token.length, help: "use '&&', '||' and '!'")
             }
             if isSymbol("(") {
                 try enter(); defer { depth -= 1 }

@@ -45,8 +45,9 @@ public struct TCString: Sendable, Equatable {
         var bits = try BitReader(base64url: segments[0], segment: 1)
         version = try bits.int(6, "version")
         guard version == 2 else {
-            throw DecodeError(message: "version \(version) where 2 was expected: not a TCF v2 core segment"
-                + (version <= 3 ? " (a string that starts with another segment type?)" : ""))
+            throw DecodeError(
+                message: "version \(version) where 2 was expected: not a TCF v2 core segment"
+                    + (version <= 3 ? " (a string that starts with another segment type?)" : ""))
         }
         created = try bits.date("created")
         lastUpdated = try bits.date("last_updated")
@@ -109,7 +110,8 @@ private struct BitReader {
             case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
             case UInt8(ascii: "="): continue  // some encoders pad
             default:
-                throw TCString.DecodeError(message: "segment \(segment): '\(Character(UnicodeScalar(character)))' is not a base64url character")
+                throw TCString.DecodeError(
+                    message: "segment \(segment): '\(Character(UnicodeScalar(character)))' is not a base64url character")
             }
             accumulator = accumulator << 6 | value
             count += 6
@@ -123,7 +125,8 @@ private struct BitReader {
 
     mutating func int(_ width: Int, _ field: String) throws(TCString.DecodeError) -> Int {
         guard position + width <= bytes.count * 8 else {
-            throw TCString.DecodeError(message: "segment \(segment) ends inside '\(field)' (bit \(position) of \(bytes.count * 8)): truncated")
+            throw TCString.DecodeError(
+                message: "segment \(segment) ends inside '\(field)' (bit \(position) of \(bytes.count * 8)): truncated")
         }
         var value = 0
         for _ in 0..<width {

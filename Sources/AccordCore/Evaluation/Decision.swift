@@ -53,7 +53,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     public var denies: Bool {
         switch self {
         case .rulePermit, .basisConsent, .basisLegitimateInterest, .basisContract, .basisLegalObligation, .basisNotice,
-             .jurisdictionFallback:
+            .jurisdictionFallback:
             false
         default: true
         }
@@ -121,7 +121,9 @@ public final class RuleReference: Sendable, Hashable {
         self.effect = effect
         self.source = source
         location = source.description
-        json = .object([("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(location))])
+        json = .object([
+            ("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(location)),
+        ])
     }
 
     public static func == (lhs: RuleReference, rhs: RuleReference) -> Bool { lhs === rhs || (lhs.id == rhs.id && lhs.source == rhs.source) }
@@ -178,8 +180,10 @@ public struct ResourceDecision: Sendable, Hashable {
     /// `differential_privacy` obligation, decided with a budget ledger).
     public var epsilonSpent: Double?
 
-    public init(resource: String, category: String?, effect: ResourceEffect, reasons: [Reason], obligations: Obligations = Obligations(),
-                deleteBy: Date? = nil, trace: [RuleTrace]? = nil) {
+    public init(
+        resource: String, category: String?, effect: ResourceEffect, reasons: [Reason], obligations: Obligations = Obligations(),
+        deleteBy: Date? = nil, trace: [RuleTrace]? = nil
+    ) {
         self.resource = resource
         self.category = category
         self.effect = effect
@@ -215,8 +219,8 @@ extension Decision {
         var events = existing
         for reason in reasons where reason.code == .basisConsent {
             guard let scope = reason.detail,
-                  let event = consent.grants.last(where: { $0.scope == scope && $0.event != nil })?.event,
-                  !events.contains(event)
+                let event = consent.grants.last(where: { $0.scope == scope && $0.event != nil })?.event,
+                !events.contains(event)
             else { continue }
             events.append(event)
         }
@@ -237,7 +241,9 @@ public struct Decision: Sendable, Hashable {
     /// `consent.unavailable`), if it was: what an operator must be told about.
     public var failedClosed: Reason? {
         for resource in resources {
-            if let reason = resource.reasons.first(where: { $0.code == .auditUnavailable || $0.code == .consentUnavailable }) { return reason }
+            if let reason = resource.reasons.first(where: { $0.code == .auditUnavailable || $0.code == .consentUnavailable }) {
+                return reason
+            }
         }
         return nil
     }
@@ -273,9 +279,12 @@ public struct Decision: Sendable, Hashable {
 
 extension Decision {
     /// A decision made outside a plan — a retention purge, say — to be recorded like one.
-    public init(effect: DecisionEffect, revision: String, purpose: String, action: String, jurisdiction: String? = nil, instant: Date,
-                resources: [ResourceDecision], reasons: [Reason] = []) {
-        self.init(effect: effect, revision: revision, requestID: nil, purpose: purpose, action: action, jurisdiction: jurisdiction,
-                  instant: instant, resources: resources, reasons: reasons)
+    public init(
+        effect: DecisionEffect, revision: String, purpose: String, action: String, jurisdiction: String? = nil, instant: Date,
+        resources: [ResourceDecision], reasons: [Reason] = []
+    ) {
+        self.init(
+            effect: effect, revision: revision, requestID: nil, purpose: purpose, action: action, jurisdiction: jurisdiction,
+            instant: instant, resources: resources, reasons: reasons)
     }
 }

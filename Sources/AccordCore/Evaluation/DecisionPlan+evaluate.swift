@@ -20,8 +20,9 @@ extension DecisionPlan {
     /// explicit consent for sensitive categories, retention. Forbid always overrides.
     public func evaluate(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions = EvaluationOptions()) -> Decision {
         let now = Int64(instant.timeIntervalSince1970.rounded(.down))
-        var decision = Decision(effect: .deny, revision: revision, requestID: request.id, purpose: request.purpose,
-                                action: request.action, jurisdiction: nil, instant: instant, resources: [], reasons: [])
+        var decision = Decision(
+            effect: .deny, revision: revision, requestID: request.id, purpose: request.purpose,
+            action: request.action, jurisdiction: nil, instant: instant, resources: [], reasons: [])
 
         // Request-level facts, resolved once.
         var requestReasons: [Reason] = []
@@ -44,8 +45,9 @@ extension DecisionPlan {
         guard let purpose, let action, let jurisdiction, !request.resources.isEmpty else {
             decision.reasons += requestReasons
             decision.resources = request.resources.map {
-                ResourceDecision(resource: $0.name, category: nil, effect: .deny, reasons: requestReasons, obligations: Obligations(),
-                                 deleteBy: nil, trace: options.explain ? [] : nil)
+                ResourceDecision(
+                    resource: $0.name, category: nil, effect: .deny, reasons: requestReasons, obligations: Obligations(),
+                    deleteBy: nil, trace: options.explain ? [] : nil)
             }
             return decision
         }
@@ -76,12 +78,13 @@ extension DecisionPlan {
                 if shared, resource.category == nil, let name = resource.feature, let f = featureIndex[name] {
                     limit = retentionLimit[purpose * categoryNames.count + features[f].category]
                     age = resource.collectedAt.map { now - Int64($0.timeIntervalSince1970.rounded(.down)) }
-                    let ageClass = switch age {
-                    case nil: 0
-                    case let age? where age < 0: 1
-                    case let age? where limit.map({ age > $0 }) ?? false: 2
-                    default: 3
-                    }
+                    let ageClass =
+                        switch age {
+                        case nil: 0
+                        case let age? where age < 0: 1
+                        case let age? where limit.map({ age > $0 }) ?? false: 2
+                        default: 3
+                        }
                     key = f * 4 + ageClass
                 }
                 var result: ResourceDecision
@@ -94,9 +97,10 @@ extension DecisionPlan {
                     }
                     result = same
                 } else {
-                    result = decide(resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
-                                    candidates: candidates, requirements: requirements, consent: consent,
-                                    now: now, explain: options.explain, scratch: &scratch)
+                    result = decide(
+                        resource, request: request, purpose: purpose, jurisdiction: jurisdiction,
+                        candidates: candidates, requirements: requirements, consent: consent,
+                        now: now, explain: options.explain, scratch: &scratch)
                     if let key { known[key] = result }
                 }
                 if result.effect == .permit { permitted += 1 }
@@ -129,7 +133,9 @@ extension DecisionPlan {
             case .valid(let scope, let byGuardian):
                 if let minimum = settings.ageOfConsent {
                     if let age {
-                        if age < minimum && !byGuardian { refusals.append(Reason(.consentGuardianRequired, detail: settings.ageOfConsentText)) }
+                        if age < minimum && !byGuardian {
+                            refusals.append(Reason(.consentGuardianRequired, detail: settings.ageOfConsentText))
+                        }
                     } else {
                         refusals.append(Reason(.ageUnknown, detail: settings.ageOfConsentText))
                     }
@@ -142,7 +148,9 @@ extension DecisionPlan {
         case .legitimateInterest:
             // GDPR Art. 21: an objection to processing on legitimate interest is honoured.
             // An objection to the purpose, to a family it belongs to, or to a purpose within it.
-            if let objected = request.consent.objections.first(where: { Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) }) {
+            if let objected = request.consent.objections.first(where: {
+                Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose)
+            }) {
                 refusals.append(Reason(.objection, detail: objected))
             } else {
                 grants = rules.basisReasons
@@ -196,8 +204,9 @@ extension DecisionPlan {
         requirements: (grants: [Reason], refusals: [Reason]), consent: ConsentCheck, now: Int64, explain: Bool,
         scratch: inout RequestScratch
     ) -> ResourceDecision {
-        var result = ResourceDecision(resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
-                                      deleteBy: nil, trace: explain ? [] : nil)
+        var result = ResourceDecision(
+            resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
+            deleteBy: nil, trace: explain ? [] : nil)
         let category: Int
         var featureSlot = -1
         if let name = resource.feature {
@@ -244,15 +253,17 @@ extension DecisionPlan {
                 let rule = rules[r]
                 var outcome = RuleTrace.Outcome.applied
                 if rule.hasCondition && !scratch.undecided.isEmpty
-                    && (!rule.reads.isDisjoint(with: scratch.undecided) || rule.readsOpenAttributeOpaquely) {
+                    && (!rule.reads.isDisjoint(with: scratch.undecided) || rule.readsOpenAttributeOpaquely)
+                {
                     // Read soundly over a space that does not fix these attributes: the most permissive reading.
                     outcome = rule.effect == .forbid ? .conditionFalse : .applied
                 } else if rule.hasCondition {
                     if input == nil {
                         let feature = featureSlot >= 0 ? features[featureSlot] : nil
-                        input = ConditionInput(jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
-                                               category: categoryNames[category], entity: feature?.entity, region: feature?.region,
-                                               ageSeconds: ageSeconds, now: now)
+                        input = ConditionInput(
+                            jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
+                            category: categoryNames[category], entity: feature?.entity, region: feature?.region,
+                            ageSeconds: ageSeconds, now: now)
                     }
                     outcome = Self.conditionOutcome(rule, input!, request)
                 }
@@ -294,7 +305,9 @@ extension DecisionPlan {
                 local.append(Reason(.consentExplicitRequired, detail: categoryNames[missing]))
             } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
                 if let age = request.subject.age {
-                    if age < minimum && needsGuardian { local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)) }
+                    if age < minimum && needsGuardian {
+                        local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText))
+                    }
                 } else if !requirements.refusals.contains(where: { $0.code == .ageUnknown }) {
                     local.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
                 }

@@ -22,7 +22,8 @@ extension DecisionRequest {
             value = try JSONReader.parse(bytes)
         } catch {
             if case .duplicateKey(let key) = error.kind {
-                throw RequestError(path: error.path.isEmpty ? key : "\(error.path).\(key)", message: "duplicate key; a request must say each thing once")
+                throw RequestError(
+                    path: error.path.isEmpty ? key : "\(error.path).\(key)", message: "duplicate key; a request must say each thing once")
             }
             throw RequestError(path: "", message: "invalid JSON: \(error)")
         }
@@ -63,22 +64,28 @@ extension DecisionRequest {
             try consentObject.allow(["grants", "objections", "opt_outs"])
             var grants: [ConsentGrant] = []
             if let list = consentObject["grants"] {
-                guard let items = list.arrayValue else { throw RequestError(path: consentObject.child("grants"), message: "must be a list") }
+                guard let items = list.arrayValue else {
+                    throw RequestError(path: consentObject.child("grants"), message: "must be a list")
+                }
                 for (i, item) in items.enumerated() {
                     let grant = try JSONObject(item, path: consentObject.child("grants") + "[\(i)]")
                     try grant.allow(["scope", "version", "granted_at", "by_guardian"])
-                    grants.append(ConsentGrant(scope: try grant.string("scope", required: true)!,
-                                               version: try grant.int("version", in: 1...1_000_000) ?? 1,
-                                               grantedAt: try grant.date("granted_at", required: true)!,
-                                               byGuardian: try grant.bool("by_guardian") ?? false))
+                    grants.append(
+                        ConsentGrant(
+                            scope: try grant.string("scope", required: true)!,
+                            version: try grant.int("version", in: 1...1_000_000) ?? 1,
+                            grantedAt: try grant.date("granted_at", required: true)!,
+                            byGuardian: try grant.bool("by_guardian") ?? false))
                 }
             }
-            consent = ConsentState(grants: grants, objections: try consentObject.strings("objections") ?? [],
-                                   optOuts: try consentObject.strings("opt_outs") ?? [])
+            consent = ConsentState(
+                grants: grants, objections: try consentObject.strings("objections") ?? [],
+                optOuts: try consentObject.strings("opt_outs") ?? [])
         }
-        return DecisionRequest(id: try root.string("id"), actor: actor, subject: subject,
-                               purpose: try root.string("purpose", required: true)!, action: try root.string("action", required: true)!,
-                               resources: resources, context: context, consent: consent)
+        return DecisionRequest(
+            id: try root.string("id"), actor: actor, subject: subject,
+            purpose: try root.string("purpose", required: true)!, action: try root.string("action", required: true)!,
+            resources: resources, context: context, consent: consent)
     }
 }
 
@@ -97,8 +104,9 @@ extension Subject {
     /// `{id, age, jurisdiction}`: `id` required, an age from 0 to 150, nothing else allowed.
     init(_ object: JSONObject) throws(RequestError) {
         try object.allow(["id", "age", "jurisdiction"])
-        self.init(id: try object.string("id", required: true)!, age: try object.int("age", in: 0...150),
-                  jurisdiction: try object.string("jurisdiction"))
+        self.init(
+            id: try object.string("id", required: true)!, age: try object.int("age", in: 0...150),
+            jurisdiction: try object.string("jurisdiction"))
     }
 }
 
@@ -106,8 +114,9 @@ extension RequestContext {
     /// `{processing_region, gpc, environment}`, nothing else allowed.
     init(_ object: JSONObject) throws(RequestError) {
         try object.allow(["processing_region", "gpc", "environment"])
-        self.init(processingRegion: try object.string("processing_region"), gpc: try object.bool("gpc") ?? false,
-                  environment: try object.string("environment"))
+        self.init(
+            processingRegion: try object.string("processing_region"), gpc: try object.bool("gpc") ?? false,
+            environment: try object.string("environment"))
     }
 }
 

@@ -25,7 +25,7 @@ public struct PolicyDuration: Hashable, Sendable, Comparable, CustomStringConver
         if digits.hasPrefix("-"), digits.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), digits.count > 1 { throw .outOfRange }
         if digits.count > 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { throw .outOfRange }
         guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let value = Int64(digits)
+            let value = Int64(digits)
         else { throw .malformed }
         let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
         guard !overflow, seconds > 0, seconds <= maximum.seconds else { throw .outOfRange }

@@ -6,7 +6,8 @@ public enum Names {
         for part in name.split(separator: ".", omittingEmptySubsequences: false) {
             guard let first = part.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
             for byte in part.utf8 {
-                let ok = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                let ok =
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
                 if !ok { return false }
@@ -17,8 +18,9 @@ public enum Names {
 
     /// Whether `name` is `ancestor` or lies beneath it.
     public static func isWithin(_ name: String, _ ancestor: String) -> Bool {
-        name == ancestor || (name.hasPrefix(ancestor) && name.utf8.count > ancestor.utf8.count
-            && name.utf8[name.utf8.index(name.utf8.startIndex, offsetBy: ancestor.utf8.count)] == UInt8(ascii: "."))
+        name == ancestor
+            || (name.hasPrefix(ancestor) && name.utf8.count > ancestor.utf8.count
+                && name.utf8[name.utf8.index(name.utf8.startIndex, offsetBy: ancestor.utf8.count)] == UInt8(ascii: "."))
     }
 
     /// Every proper ancestor of a name, nearest last: `a.b.c` → `a`, `a.b`.

@@ -44,7 +44,8 @@ public struct PolicySet: Sendable {
     /// Whether `rule` names `category` (a pattern matches it and no exception does).
     public func rule(_ rule: Rule, grants category: String) -> Bool {
         let sensitive = isSensitive(category: category)
-        return rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+        return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
+            && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
     }
 
     /// The jurisdiction marked as fallback.

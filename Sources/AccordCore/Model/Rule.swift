@@ -73,15 +73,17 @@ public struct Obligations: Hashable, Sendable {
         if let dp = other.differentialPrivacy {
             if let mine = result.differentialPrivacy {
                 // No delta (pure epsilon-DP) is stricter than any delta: one rule asking for it wins.
-                let delta: Double? = switch (mine.delta, dp.delta) {
-                case let (a?, b?): min(a, b)
-                default: nil
-                }
-                let budget: PrivacyBudget? = switch (mine.budget, dp.budget) {
-                case let (a?, b?): a.stricterThan(b) ? a : b
-                case let (a?, nil): a
-                case let (nil, b): b
-                }
+                let delta: Double? =
+                    switch (mine.delta, dp.delta) {
+                    case let (a?, b?): min(a, b)
+                    default: nil
+                    }
+                let budget: PrivacyBudget? =
+                    switch (mine.budget, dp.budget) {
+                    case let (a?, b?): a.stricterThan(b) ? a : b
+                    case let (a?, nil): a
+                    case let (nil, b): b
+                    }
                 result.differentialPrivacy = DifferentialPrivacy(epsilon: min(mine.epsilon, dp.epsilon), delta: delta, budget: budget)
             } else {
                 result.differentialPrivacy = dp

@@ -58,8 +58,14 @@ extension Obligations {
             var dpPairs: [(String, JSONValue)] = [("epsilon", .double(dp.epsilon))]
             if let delta = dp.delta { dpPairs.append(("delta", .double(delta))) }
             if let budget = dp.budget {
-                dpPairs.append(("budget", .object([("total", .double(budget.total)), ("period", .string(budget.period.description)),
-                                                   ("per", .string(budget.perSubject ? "subject" : "purpose"))])))
+                dpPairs.append(
+                    (
+                        "budget",
+                        .object([
+                            ("total", .double(budget.total)), ("period", .string(budget.period.description)),
+                            ("per", .string(budget.perSubject ? "subject" : "purpose")),
+                        ])
+                    ))
             }
             pairs.append(("differential_privacy", .object(dpPairs)))
         }

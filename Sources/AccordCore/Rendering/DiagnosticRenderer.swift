@@ -13,7 +13,8 @@ public struct DiagnosticRenderer {
     /// move the cursor, recolour or clear the terminal of whoever reads the diagnostic, nor forge another line.
     public func text(_ diagnostic: Diagnostic) -> String {
         let range = diagnostic.range
-        var out = "\(range.description.escapingControlCharacters): \(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]: "
+        var out =
+            "\(range.description.escapingControlCharacters): \(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]: "
             + "\(diagnostic.message.escapingControlCharacters)\n"
         if let line = sources[range.file]?.line(range.start.line) {
             let number = String(range.start.line)
@@ -40,7 +41,8 @@ public struct DiagnosticRenderer {
             let after = String(String.UnicodeScalarView(scalars.dropFirst(caretAt + caretLength))).escapingControlCharacters
             let lead = cutBefore ? "…" : ""
             out += " \(number) | \(lead)\(before)\(under)\(after)\(cutAfter ? "…" : "")\n"
-            out += " \(gutter) | \(String(repeating: " ", count: lead.count + before.count))\(String(repeating: "^", count: max(1, under.count)))\n"
+            out +=
+                " \(gutter) | \(String(repeating: " ", count: lead.count + before.count))\(String(repeating: "^", count: max(1, under.count)))\n"
         }
         if let help = diagnostic.help { out += "    help: \(help.escapingControlCharacters)\n" }
         for note in diagnostic.notes { out += "    note: \(note.escapingControlCharacters)\n" }

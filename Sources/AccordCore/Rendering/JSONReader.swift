@@ -82,7 +82,9 @@ public struct JSONReader {
         // Small objects (nearly all) are checked for repeated keys by comparison; larger ones by a set.
         var seen: Set<String>?
         while true {
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("a key (a string in double quotes) was expected") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw failure("a key (a string in double quotes) was expected")
+            }
             let keyStart = position
             let key = try string()
             let repeated: Bool
@@ -150,7 +152,7 @@ public struct JSONReader {
     private mutating func literal(_ word: StaticString) throws(Failure) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count,
-              (0..<count).allSatisfy({ bytes[position + $0] == word.utf8Start[$0] })
+            (0..<count).allSatisfy({ bytes[position + $0] == word.utf8Start[$0] })
         else { throw failure("unexpected characters; a value was expected") }
         position += count
     }
@@ -241,12 +243,15 @@ public struct JSONReader {
                     var scalar = try hexQuad()
                     if (0xD800...0xDBFF).contains(scalar) {
                         // A high surrogate must be followed by an escaped low one; together they are one scalar.
-                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                        else {
                             throw failure("\\u\(String(scalar, radix: 16)) is half a surrogate pair")
                         }
                         position += 2
                         let low = try hexQuad()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("\\u\(String(scalar, radix: 16)) is half a surrogate pair") }
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw failure("\\u\(String(scalar, radix: 16)) is half a surrogate pair")
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(scalar) {
                         throw failure("\\u\(String(scalar, radix: 16)) is half a surrogate pair")

@@ -57,7 +57,8 @@ extension JSONValue {
             if String(cString: number.objCType) == "c" {
                 self = .bool(number.boolValue)
             } else if let int = Int(exactly: number.doubleValue), number.doubleValue == number.doubleValue.rounded(),
-                      !["f", "d"].contains(String(cString: number.objCType)) {
+                !["f", "d"].contains(String(cString: number.objCType))
+            {
                 self = .int(int)
             } else {
                 self = .double(number.doubleValue)

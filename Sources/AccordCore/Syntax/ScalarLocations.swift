@@ -92,16 +92,17 @@ enum ScalarLocations {
                 }
                 if quote == "\"", c == "\\", i + 1 < chars.count {
                     let e = chars[i + 1]
-                    let decoded: Unicode.Scalar? = switch e {
-                    case "n": "\n"
-                    case "t": "\t"
-                    case "\\": "\\"
-                    case "\"": "\""
-                    case "/": "/"
-                    case " ": " "
-                    case "0": "\0"
-                    default: nil
-                    }
+                    let decoded: Unicode.Scalar? =
+                        switch e {
+                        case "n": "\n"
+                        case "t": "\t"
+                        case "\\": "\\"
+                        case "\"": "\""
+                        case "/": "/"
+                        case " ": " "
+                        case "0": "\0"
+                        default: nil
+                        }
                     guard let decoded else { return [] }  // \x, \u and friends are not modelled
                     out.append((decoded, at))
                     i += 2

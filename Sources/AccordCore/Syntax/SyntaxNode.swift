@@ -24,7 +24,9 @@ public struct SyntaxNode: Sendable {
 
     /// Whether this is a plain (unquoted) scalar whose text is empty or `null`/`~`.
     public var isNull: Bool {
-        if case .scalar(let text, .plain) = value { return text.isEmpty || text == "null" || text == "~" || text == "Null" || text == "NULL" }
+        if case .scalar(let text, .plain) = value {
+            return text.isEmpty || text == "null" || text == "~" || text == "Null" || text == "NULL"
+        }
         return false
     }
 

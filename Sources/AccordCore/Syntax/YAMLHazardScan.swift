@@ -1,4 +1,4 @@
-internal import CYaml
+internal import CLibYAML
 
 /// A streaming pass over libyaml's events that refuses what policies never need — anchors, aliases,
 /// explicit tags, merge keys, complex keys, duplicate keys, deep nesting, huge scalars — before any tree
@@ -42,9 +42,10 @@ struct YAMLHazardScan {
 
                 switch type {
                 case YAML_ALIAS_EVENT:
-                    diagnostics.append(Diagnostic(
-                        .anchorOrAlias, "aliases are not allowed in policy files",
-                        at: range(at), help: "write the value out in full; policies have no use for anchors and aliases"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .anchorOrAlias, "aliases are not allowed in policy files",
+                            at: range(at), help: "write the value out in full; policies have no use for anchors and aliases"))
                     noteValue(&stack)
                 case YAML_SCALAR_EVENT:
                     nodes += 1
@@ -52,21 +53,25 @@ struct YAMLHazardScan {
                     if scalar.anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
                     if scalar.tag != nil { diagnostics.append(tagDiagnostic(scalar.tag, at)) }
                     if scalar.length > limits.maxScalarBytes {
-                        diagnostics.append(Diagnostic(
-                            .scalarTooLarge, "a scalar of \(scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes)",
-                            at: range(at)))
+                        diagnostics.append(
+                            Diagnostic(
+                                .scalarTooLarge, "a scalar of \(scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes)",
+                                at: range(at)))
                         return diagnostics
                     }
                     if let top = stack.last, top.isMapping, top.expectingKey {
                         let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                         let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
                         if plain && text == "<<" {
-                            diagnostics.append(Diagnostic(.mergeKey, "merge keys ('<<') are not allowed in policy files",
-                                                          at: range(at, length: 2), help: "write the keys out in full"))
+                            diagnostics.append(
+                                Diagnostic(
+                                    .mergeKey, "merge keys ('<<') are not allowed in policy files",
+                                    at: range(at, length: 2), help: "write the keys out in full"))
                         } else if let first = stack[stack.count - 1].keys[text] {
-                            diagnostics.append(Diagnostic(
-                                .duplicateKey, "duplicate key '\(text)'", at: range(at, length: max(1, text.count)),
-                                notes: ["first defined at \(file):\(first)"]))
+                            diagnostics.append(
+                                Diagnostic(
+                                    .duplicateKey, "duplicate key '\(text)'", at: range(at, length: max(1, text.count)),
+                                    notes: ["first defined at \(file):\(first)"]))
                         } else {
                             stack[stack.count - 1].keys[text] = at
                         }
@@ -81,14 +86,16 @@ struct YAMLHazardScan {
                     if anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
                     if tag != nil && implicit == 0 { diagnostics.append(tagDiagnostic(tag, at)) }
                     if let top = stack.last, top.isMapping, top.expectingKey {
-                        diagnostics.append(Diagnostic(
-                            .complexKey, "a mapping key must be a plain name, not a \(isMapping ? "mapping" : "list")",
-                            at: range(at)))
+                        diagnostics.append(
+                            Diagnostic(
+                                .complexKey, "a mapping key must be a plain name, not a \(isMapping ? "mapping" : "list")",
+                                at: range(at)))
                     }
                     stack.append(Frame(isMapping: isMapping))
                     if stack.count > limits.maxDepth {
-                        diagnostics.append(Diagnostic(
-                            .nestingTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: range(at)))
+                        diagnostics.append(
+                            Diagnostic(
+                                .nestingTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: range(at)))
                         return diagnostics
                     }
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -112,14 +119,16 @@ struct YAMLHazardScan {
     }
 
     private func anchorDiagnostic(_ at: SourceLocation) -> Diagnostic {
-        Diagnostic(.anchorOrAlias, "anchors are not allowed in policy files", at: range(at),
-                   help: "write the value out in full; policies have no use for anchors and aliases")
+        Diagnostic(
+            .anchorOrAlias, "anchors are not allowed in policy files", at: range(at),
+            help: "write the value out in full; policies have no use for anchors and aliases")
     }
 
     private func tagDiagnostic(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ at: SourceLocation) -> Diagnostic {
         let name = tag.map { String(cString: $0) } ?? "?"
-        return Diagnostic(.customTag, "explicit YAML tags are not allowed ('\(name)')", at: range(at),
-                          help: "remove the tag; a condition starting with '!' must be quoted, e.g. when: \"!has(subject.age)\"")
+        return Diagnostic(
+            .customTag, "explicit YAML tags are not allowed ('\(name)')", at: range(at),
+            help: "remove the tag; a condition starting with '!' must be quoted, e.g. when: \"!has(subject.age)\"")
     }
 
     private func syntaxError(_ parser: yaml_parser_t, inputLength: Int) -> Diagnostic {
@@ -130,8 +139,9 @@ struct YAMLHazardScan {
         }
         // An unclosed list, mapping or quote is reported where it was opened, not where the parser gave up.
         if let context, Int(parser.problem_mark.index) >= inputLength - 1 || context.contains("flow") || context.contains("quoted") {
-            return Diagnostic(.yamlSyntax, "invalid YAML: \(problem) \(context)", at: range(location(parser.context_mark)),
-                              notes: ["the file ended at \(file):\(location(parser.problem_mark))"])
+            return Diagnostic(
+                .yamlSyntax, "invalid YAML: \(problem) \(context)", at: range(location(parser.context_mark)),
+                notes: ["the file ended at \(file):\(location(parser.problem_mark))"])
         }
         let message = context.map { "\(problem) \($0)" } ?? problem
         return Diagnostic(.yamlSyntax, "invalid YAML: \(message)", at: range(location(parser.problem_mark)))

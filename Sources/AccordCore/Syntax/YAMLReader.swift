@@ -20,9 +20,11 @@ public struct YAMLReader: Sendable {
     /// Reads the file at `path`.
     public func read(path: String) -> Output {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return Output(source: nil, documents: [], diagnostics: [
-                Diagnostic(.unreadableFile, "cannot read file", at: SourceRange(file: path, line: 1, column: 1))
-            ])
+            return Output(
+                source: nil, documents: [],
+                diagnostics: [
+                    Diagnostic(.unreadableFile, "cannot read file", at: SourceRange(file: path, line: 1, column: 1))
+                ])
         }
         return read(bytes: [UInt8](data), file: path)
     }
@@ -30,10 +32,13 @@ public struct YAMLReader: Sendable {
     /// Reads YAML from bytes; `file` names it in diagnostics.
     public func read(bytes: [UInt8], file: String) -> Output {
         if bytes.count > limits.maxFileBytes {
-            return Output(source: nil, documents: [], diagnostics: [
-                Diagnostic(.fileTooLarge, "file of \(bytes.count) bytes exceeds the limit of \(limits.maxFileBytes)",
-                           at: SourceRange(file: file, line: 1, column: 1))
-            ])
+            return Output(
+                source: nil, documents: [],
+                diagnostics: [
+                    Diagnostic(
+                        .fileTooLarge, "file of \(bytes.count) bytes exceeds the limit of \(limits.maxFileBytes)",
+                        at: SourceRange(file: file, line: 1, column: 1))
+                ])
         }
         if let problem = checkBytes(bytes, file: file) {
             return Output(source: nil, documents: [], diagnostics: [problem])
@@ -53,19 +58,25 @@ public struct YAMLReader: Sendable {
             // A file that holds nothing is refused, not read as an empty policy: a deploy that truncated it must
             // not silently drop its forbids (an empty document after real ones, a trailing '---', is fine).
             if documents.allSatisfy({ $0.root.isNull }) {
-                return Output(source: source, documents: [], diagnostics: [
-                    Diagnostic(.emptyFile, "empty policy file: it holds no document, only \(text.isEmpty ? "nothing" : "comments, blank lines or document markers")",
-                               at: SourceRange(file: file, line: 1, column: 1),
-                               help: "restore its content, or delete the file if its policies are meant to go")
-                ])
+                return Output(
+                    source: source, documents: [],
+                    diagnostics: [
+                        Diagnostic(
+                            .emptyFile,
+                            "empty policy file: it holds no document, only \(text.isEmpty ? "nothing" : "comments, blank lines or document markers")",
+                            at: SourceRange(file: file, line: 1, column: 1),
+                            help: "restore its content, or delete the file if its policies are meant to go")
+                    ])
             }
             return Output(source: source, documents: documents, diagnostics: [])
         } catch let error as YamlError {
             return Output(source: source, documents: [], diagnostics: [diagnostic(for: error, file: file)])
         } catch {
-            return Output(source: source, documents: [], diagnostics: [
-                Diagnostic(.yamlSyntax, "invalid YAML: \(error)", at: SourceRange(file: file, line: 1, column: 1))
-            ])
+            return Output(
+                source: source, documents: [],
+                diagnostics: [
+                    Diagnostic(.yamlSyntax, "invalid YAML: \(error)", at: SourceRange(file: file, line: 1, column: 1))
+                ])
         }
     }
 
@@ -85,20 +96,23 @@ public struct YAMLReader: Sendable {
                 }
                 if byte == 0x0D && (index + 1 >= count || bytes[index + 1] != 0x0A) {
                     // libyaml would take a lone CR as a line break that line-based tools do not see.
-                    return Diagnostic(.controlCharacter, "a carriage return not followed by a line feed is not allowed",
-                                      at: SourceRange(file: file, line: line, column: column), help: "use LF or CRLF line endings")
+                    return Diagnostic(
+                        .controlCharacter, "a carriage return not followed by a line feed is not allowed",
+                        at: SourceRange(file: file, line: line, column: column), help: "use LF or CRLF line endings")
                 }
                 if byte < 0x20 && byte != 0x09 && byte != 0x0D || byte == 0x7F {
                     let name = byte == 0 ? "a NUL byte" : String(format: "control character U+%04X", byte)
-                    return Diagnostic(.controlCharacter, "\(name) is not allowed in a policy file",
-                                      at: SourceRange(file: file, line: line, column: column))
+                    return Diagnostic(
+                        .controlCharacter, "\(name) is not allowed in a policy file",
+                        at: SourceRange(file: file, line: line, column: column))
                 }
             } else {
                 width = utf8SequenceLength(bytes, at: index)
                 if width == 0 {
-                    return Diagnostic(.invalidUTF8, "invalid UTF-8 byte 0x\(String(byte, radix: 16, uppercase: true))",
-                                      at: SourceRange(file: file, line: line, column: column),
-                                      help: "policy files must be UTF-8")
+                    return Diagnostic(
+                        .invalidUTF8, "invalid UTF-8 byte 0x\(String(byte, radix: 16, uppercase: true))",
+                        at: SourceRange(file: file, line: line, column: column),
+                        help: "policy files must be UTF-8")
                 }
                 // C1 controls (NEL among them) and the Unicode line and paragraph separators: YAML treats some
                 // as line breaks, so text that looks like a comment to a reviewer could hide a key.
@@ -106,9 +120,10 @@ public struct YAMLReader: Sendable {
                 let isSeparator = byte == 0xE2 && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
                 if isC1 || isSeparator {
                     let scalar = String(decoding: bytes[index..<(index + width)], as: UTF8.self).unicodeScalars.first!.value
-                    return Diagnostic(.controlCharacter, String(format: "control character U+%04X is not allowed in a policy file", scalar),
-                                      at: SourceRange(file: file, line: line, column: column),
-                                      help: "YAML may read it as a line break; remove it")
+                    return Diagnostic(
+                        .controlCharacter, String(format: "control character U+%04X is not allowed in a policy file", scalar),
+                        at: SourceRange(file: file, line: line, column: column),
+                        help: "YAML may read it as a line break; remove it")
                 }
             }
             index += width
@@ -177,11 +192,13 @@ public struct YAMLReader: Sendable {
     private func diagnostic(for error: YamlError, file: String) -> Diagnostic {
         switch error {
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(.duplicateKey, "duplicate key '\(duplicates.first ?? "")'",
-                              at: SourceRange(file: file, line: context.mark.line, column: context.mark.column))
+            return Diagnostic(
+                .duplicateKey, "duplicate key '\(duplicates.first ?? "")'",
+                at: SourceRange(file: file, line: context.mark.line, column: context.mark.column))
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return Diagnostic(.yamlSyntax, "invalid YAML: \(problem)",
-                              at: SourceRange(file: file, line: mark.line, column: mark.column))
+            return Diagnostic(
+                .yamlSyntax, "invalid YAML: \(problem)",
+                at: SourceRange(file: file, line: mark.line, column: mark.column))
         default:
             return Diagnostic(.yamlSyntax, "invalid YAML: \(error)", at: SourceRange(file: file, line: 1, column: 1))
         }

@@ -46,14 +46,18 @@ public struct DecisionSpace: Sendable {
             regionNames.formUnion(set.features.values.compactMap(\.region))
             for rule in set.rules {
                 for condition in [rule.when, rule.unless].compactMap({ $0?.compiled }) {
-                    thresholds.formUnion(condition.literals(comparedWith: .subjectAge).compactMap { if case .int(let n) = $0 { Int(n) } else { nil } })
-                    regionNames.formUnion(condition.literals(comparedWith: .contextProcessingRegion).compactMap {
-                        if case .string(let text) = $0 { text } else { nil }
-                    })
+                    thresholds.formUnion(
+                        condition.literals(comparedWith: .subjectAge).compactMap { if case .int(let n) = $0 { Int(n) } else { nil } })
+                    regionNames.formUnion(
+                        condition.literals(comparedWith: .contextProcessingRegion).compactMap {
+                            if case .string(let text) = $0 { text } else { nil }
+                        })
                 }
             }
         }
-        ages = [nil] + Set(thresholds.filter { (0...151).contains($0) }.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (0...150).contains($0) }).sorted()
+        ages =
+            [nil]
+            + Set(thresholds.filter { (0...151).contains($0) }.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (0...150).contains($0) }).sorted()
         regions = [nil] + regionNames.sorted()
     }
 
@@ -79,7 +83,12 @@ public struct DecisionSpace: Sendable {
                 for jurisdiction in jurisdictions {
                     for consent in consents {
                         for age in ages {
-                            for region in regions { keys.append(Key(purpose: purpose, action: action, jurisdiction: jurisdiction, consent: consent, age: age, region: region)) }
+                            for region in regions {
+                                keys.append(
+                                    Key(
+                                        purpose: purpose, action: action, jurisdiction: jurisdiction, consent: consent, age: age,
+                                        region: region))
+                            }
                         }
                     }
                 }
@@ -92,9 +101,12 @@ public struct DecisionSpace: Sendable {
     /// instant itself, so that no expiry, however short, has run), with `categories` as resources (collected at
     /// the instant).
     public func request(_ key: Key, in set: PolicySet, categories: [String]? = nil) -> DecisionRequest {
-        let grants: [ConsentGrant] = key.consent == .none ? [] : set.scopes.values.sorted { $0.id < $1.id }.map {
-            ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant, byGuardian: key.consent == .guardian)
-        }
+        let grants: [ConsentGrant] =
+            key.consent == .none
+            ? []
+            : set.scopes.values.sorted { $0.id < $1.id }.map {
+                ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant, byGuardian: key.consent == .guardian)
+            }
         return DecisionRequest(
             actor: Actor(id: "accord-space"), subject: Subject(id: "subject", age: key.age, jurisdiction: key.jurisdiction),
             purpose: key.purpose, action: key.action.rawValue,
@@ -135,7 +147,8 @@ extension DecisionSpace {
         let set = plan.policySet
         let filter = property.filter
         let categories = self.categories.filter { category in
-            filter.categories.isEmpty || filter.categories.contains { $0.matches(category, isSensitive: set.isSensitive(category: category)) }
+            filter.categories.isEmpty
+                || filter.categories.contains { $0.matches(category, isSensitive: set.isSensitive(category: category)) }
         }
         var checked = 0
         var found: [Counterexample] = []
@@ -145,8 +158,10 @@ extension DecisionSpace {
             checked += categories.count
             for (category, resource) in zip(categories, decision.resources) where resource.effect == .permit && found.count < 5 {
                 let assumed = resource.reasons.compactMap(\.rule).filter { plan.ruleReadsUndecided($0.id) }.map(\.id)
-                found.append(Counterexample(key: key, category: category, request: self.request(key, in: set, categories: [category]),
-                                            decision: resource, assumedConditions: assumed))
+                found.append(
+                    Counterexample(
+                        key: key, category: category, request: self.request(key, in: set, categories: [category]),
+                        decision: resource, assumedConditions: assumed))
             }
         }
         return PropertyResult(property: property, pointsChecked: checked, counterexamples: found, seconds: Date().timeIntervalSince(start))
@@ -206,7 +221,11 @@ public struct PolicyDiff: Sendable {
         let space = DecisionSpace([old, new])
         let (oldPlan, newPlan) = (DecisionPlan.compile(old), DecisionPlan.compile(new))
         struct Group: Hashable { var purpose: String, category: String, widened: Bool }
-        var groups: [Group: (actions: Set<Action>, jurisdictions: Set<String?>, consents: Set<SpaceFilter.ConsentFilter>, ages: Set<Int?>, regions: Set<String?>, points: Int)] = [:]
+        var groups:
+            [Group: (
+                actions: Set<Action>, jurisdictions: Set<String?>, consents: Set<SpaceFilter.ConsentFilter>, ages: Set<Int?>,
+                regions: Set<String?>, points: Int
+            )] = [:]
         let keys = space.keys
         // Both plans decide every request, on every core; the differences are gathered afterwards.
         let chunks = max(1, min(64, keys.count))
@@ -242,12 +261,15 @@ public struct PolicyDiff: Sendable {
                 groups[group] = entry
             }
         }
-        func order<T: Comparable>(_ values: Set<T?>) -> [T?] { values.sorted { ($0 == nil ? 0 : 1, $0.map { "\($0)" } ?? "") < ($1 == nil ? 0 : 1, $1.map { "\($0)" } ?? "") } }
+        func order<T: Comparable>(_ values: Set<T?>) -> [T?] {
+            values.sorted { ($0 == nil ? 0 : 1, $0.map { "\($0)" } ?? "") < ($1 == nil ? 0 : 1, $1.map { "\($0)" } ?? "") }
+        }
         changes = groups.map { group, entry in
-            Change(purpose: group.purpose, category: group.category, widened: group.widened,
-                   actions: entry.actions.sorted { $0.rawValue < $1.rawValue }, jurisdictions: order(entry.jurisdictions),
-                   consents: SpaceFilter.ConsentFilter.allCases.filter(entry.consents.contains), ages: order(entry.ages),
-                   regions: order(entry.regions), points: entry.points)
+            Change(
+                purpose: group.purpose, category: group.category, widened: group.widened,
+                actions: entry.actions.sorted { $0.rawValue < $1.rawValue }, jurisdictions: order(entry.jurisdictions),
+                consents: SpaceFilter.ConsentFilter.allCases.filter(entry.consents.contains), ages: order(entry.ages),
+                regions: order(entry.regions), points: entry.points)
         }.sorted { ($0.widened ? 0 : 1, $0.purpose, $0.category) < ($1.widened ? 0 : 1, $1.purpose, $1.category) }
         let before = Dictionary(old.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let after = Dictionary(new.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -270,10 +292,13 @@ extension Rule {
     /// What the rule says, without where it is written: two rules that differ only in place or description
     /// mean the same.
     var meaning: String {
-        [effect.rawValue, purposes.map(\.description).sorted().joined(separator: ","),
-         actions.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "*", categories.map(\.description).sorted().joined(separator: ","),
-         except.map(\.description).sorted().joined(separator: ","), jurisdictions?.sorted().joined(separator: ",") ?? "*",
-         when?.text ?? "", unless?.text ?? "", obligations.json.serialized()].joined(separator: "|")
+        [
+            effect.rawValue, purposes.map(\.description).sorted().joined(separator: ","),
+            actions.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "*",
+            categories.map(\.description).sorted().joined(separator: ","),
+            except.map(\.description).sorted().joined(separator: ","), jurisdictions?.sorted().joined(separator: ",") ?? "*",
+            when?.text ?? "", unless?.text ?? "", obligations.json.serialized(),
+        ].joined(separator: "|")
     }
 }
 

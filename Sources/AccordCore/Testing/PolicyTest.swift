@@ -73,18 +73,23 @@ extension ValidationSession {
         var suite = PolicyTestSuite(name: documentName(header), source: header.node.range, cases: [], properties: [])
         var defaults: [String: Any] = [:]
         var defaultInstant: Date?
-        if let node = header["defaults"]?.value, let fields = FieldReader.open(node, what: "test defaults", allowed: ["as_of", "actor", "subject", "context"], into: &bag) {
+        if let node = header["defaults"]?.value,
+            let fields = FieldReader.open(node, what: "test defaults", allowed: ["as_of", "actor", "subject", "context"], into: &bag)
+        {
             if let pair = fields["as_of"] { defaultInstant = instant(pair.value) }
             for key in ["actor", "subject", "context"] { if let pair = fields[key] { defaults[key] = Self.plain(pair.value) } }
         }
         var names: [String: SourceRange] = [:]
         for item in header.list("cases", into: &bag) ?? [] {
-            guard let fields = FieldReader.open(item, what: "a test case", allowed: Self.caseKeys, required: ["name", "request"], into: &bag),
-                  let name = fields.string("name", into: &bag)
+            guard
+                let fields = FieldReader.open(
+                    item, what: "a test case", allowed: Self.caseKeys, required: ["name", "request"], into: &bag),
+                let name = fields.string("name", into: &bag)
             else { continue }
             let at = fields["name"]!.value.range
             if let first = names[name] {
-                bag.add(Diagnostic(.duplicateDefinition, "test case '\(name)' is defined twice", at: at, notes: ["first defined at \(first)"]))
+                bag.add(
+                    Diagnostic(.duplicateDefinition, "test case '\(name)' is defined twice", at: at, notes: ["first defined at \(first)"]))
             }
             names[name] = at
             guard let requestNode = fields["request"]?.value else { continue }
@@ -94,8 +99,9 @@ extension ValidationSession {
             do {
                 request = try DecisionRequest.decode(object: object)
             } catch {
-                bag.error(.invalidTestRequest, "the request cannot be read: \(error)", at: requestNode.range,
-                          help: "a request as `accord eval` reads it (docs/requests.md); `defaults` fill actor, subject and context")
+                bag.error(
+                    .invalidTestRequest, "the request cannot be read: \(error)", at: requestNode.range,
+                    help: "a request as `accord eval` reads it (docs/requests.md); `defaults` fill actor, subject and context")
                 continue
             }
             let asOf = fields["as_of"].flatMap { instant($0.value) } ?? defaultInstant
@@ -105,38 +111,49 @@ extension ValidationSession {
             }
             var testCase = PolicyTestCase(name: name, source: at, request: request, asOf: asOf, effect: nil, resources: [])
             if let expect = fields["expect"]?.value,
-               let expectation = FieldReader.open(expect, what: "an expectation", allowed: ["effect", "resources"], into: &bag) {
-                testCase.effect = expectation.oneOf("effect", ["permit", "partial", "deny"], into: &bag).flatMap(DecisionEffect.init(rawValue:))
+                let expectation = FieldReader.open(expect, what: "an expectation", allowed: ["effect", "resources"], into: &bag)
+            {
+                testCase.effect = expectation.oneOf("effect", ["permit", "partial", "deny"], into: &bag).flatMap(
+                    DecisionEffect.init(rawValue:))
                 if let resources = expectation["resources"]?.value {
                     guard case .mapping(let pairs) = resources.value else {
                         bag.error(.wrongType, "expected resources must be a mapping of resource name to expectation", at: resources.range)
                         continue
                     }
                     for pair in pairs {
-                        guard let wanted = FieldReader.open(pair.value, what: "a resource expectation", allowed: ["effect", "reasons", "rules"], into: &bag)
+                        guard
+                            let wanted = FieldReader.open(
+                                pair.value, what: "a resource expectation", allowed: ["effect", "reasons", "rules"], into: &bag)
                         else { continue }
                         let effect = wanted.oneOf("effect", ["permit", "deny"], into: &bag).flatMap(ResourceEffect.init(rawValue:))
                         let reasons = wanted.strings("reasons", into: &bag) ?? []
                         for (code, node) in reasons where ReasonCode(rawValue: code) == nil {
-                            bag.error(.invalidValue, "unknown reason code '\(code)'", at: node.range,
-                                      help: Suggestion.help(for: code, in: ReasonCode.allCases.map(\.rawValue)) ?? "see docs/decisions.md")
+                            bag.error(
+                                .invalidValue, "unknown reason code '\(code)'", at: node.range,
+                                help: Suggestion.help(for: code, in: ReasonCode.allCases.map(\.rawValue)) ?? "see docs/decisions.md")
                         }
                         let rules = wanted.strings("rules", into: &bag) ?? []
                         for (id, node) in rules where !set.rules.contains(where: { $0.id == id }) {
-                            bag.error(.invalidValue, "no rule has the id '\(id)'", at: node.range, help: Suggestion.help(for: id, in: set.rules.map(\.id)))
+                            bag.error(
+                                .invalidValue, "no rule has the id '\(id)'", at: node.range,
+                                help: Suggestion.help(for: id, in: set.rules.map(\.id)))
                         }
                         if !request.resources.contains(where: { $0.name == pair.key }) {
-                            bag.error(.invalidValue, "the request has no resource '\(pair.key)'", at: FieldReader.keyRange(pair),
-                                      help: Suggestion.help(for: pair.key, in: request.resources.map(\.name)))
+                            bag.error(
+                                .invalidValue, "the request has no resource '\(pair.key)'", at: FieldReader.keyRange(pair),
+                                help: Suggestion.help(for: pair.key, in: request.resources.map(\.name)))
                         }
-                        testCase.resources.append(ResourceExpectation(resource: pair.key, effect: effect, reasons: reasons.map(\.0),
-                                                                      rules: rules.map(\.0), source: FieldReader.keyRange(pair)))
+                        testCase.resources.append(
+                            ResourceExpectation(
+                                resource: pair.key, effect: effect, reasons: reasons.map(\.0),
+                                rules: rules.map(\.0), source: FieldReader.keyRange(pair)))
                     }
                 }
             }
             if testCase.effect == nil && testCase.resources.allSatisfy({ $0.effect == nil && $0.reasons.isEmpty && $0.rules.isEmpty }) {
-                bag.error(.caseExpectsNothing, "test case '\(name)' expects nothing, so it cannot fail", at: at,
-                          help: "add expect: with an effect, or resources with their effect, reasons or rules")
+                bag.error(
+                    .caseExpectsNothing, "test case '\(name)' expects nothing, so it cannot fail", at: at,
+                    help: "add expect: with an effect, or resources with their effect, reasons or rules")
                 continue
             }
             suite.cases.append(testCase)
@@ -148,31 +165,41 @@ extension ValidationSession {
     }
 
     private mutating func readProperty(_ item: SyntaxNode) -> PolicyProperty? {
-        guard let fields = FieldReader.open(item, what: "a property", allowed: ["name", "never_permitted"], required: ["name", "never_permitted"], into: &bag),
-              let name = fields.string("name", into: &bag), let node = fields["never_permitted"]?.value,
-              let filterFields = FieldReader.open(node, what: "a never_permitted selection", allowed: [
-                  "purposes", "categories", "actions", "jurisdictions", "consent", "legal_basis", "age_below", "regions_outside",
-              ], into: &bag)
+        guard
+            let fields = FieldReader.open(
+                item, what: "a property", allowed: ["name", "never_permitted"], required: ["name", "never_permitted"], into: &bag),
+            let name = fields.string("name", into: &bag), let node = fields["never_permitted"]?.value,
+            let filterFields = FieldReader.open(
+                node, what: "a never_permitted selection",
+                allowed: [
+                    "purposes", "categories", "actions", "jurisdictions", "consent", "legal_basis", "age_below", "regions_outside",
+                ], into: &bag)
         else { return nil }
         var filter = SpaceFilter()
         filter.purposes = purposePatterns(filterFields.strings("purposes", nonEmpty: true, into: &bag) ?? [])
         filter.categories = categoryPatterns(filterFields.strings("categories", nonEmpty: true, into: &bag) ?? [])
         if let list = filterFields.strings("actions", nonEmpty: true, into: &bag) {
-            filter.actions = Set(list.compactMap { text, node in
-                if let action = Action(rawValue: text) { return action }
-                bag.error(.unknownAction, "unknown action '\(text)'", at: node.range, help: Suggestion.help(for: text, in: Action.allCases.map(\.rawValue)))
-                return nil
-            })
+            filter.actions = Set(
+                list.compactMap { text, node in
+                    if let action = Action(rawValue: text) { return action }
+                    bag.error(
+                        .unknownAction, "unknown action '\(text)'", at: node.range,
+                        help: Suggestion.help(for: text, in: Action.allCases.map(\.rawValue)))
+                    return nil
+                })
         }
         if let list = filterFields.strings("jurisdictions", nonEmpty: true, into: &bag) {
             for (text, node) in list where set.jurisdictions[text] == nil {
-                bag.error(.unknownJurisdiction, "unknown jurisdiction '\(text)'", at: node.range, help: Suggestion.help(for: text, in: set.jurisdictions.keys))
+                bag.error(
+                    .unknownJurisdiction, "unknown jurisdiction '\(text)'", at: node.range,
+                    help: Suggestion.help(for: text, in: set.jurisdictions.keys))
             }
             filter.jurisdictions = list.map(\.0)
         }
         filter.consent = filterFields.oneOf("consent", SpaceFilter.ConsentFilter.allCases.map(\.rawValue), into: &bag)
             .flatMap(SpaceFilter.ConsentFilter.init(rawValue:))
-        filter.legalBasis = filterFields.oneOf("legal_basis", LegalBasis.allCases.map(\.rawValue), into: &bag).flatMap(LegalBasis.init(rawValue:))
+        filter.legalBasis = filterFields.oneOf("legal_basis", LegalBasis.allCases.map(\.rawValue), into: &bag).flatMap(
+            LegalBasis.init(rawValue:))
         filter.ageBelow = filterFields.int("age_below", in: 1...150, into: &bag)
         filter.regionsOutside = filterFields.strings("regions_outside", nonEmpty: true, into: &bag)?.map(\.0)
         return PolicyProperty(name: name, source: fields["name"]!.value.range, filter: filter)

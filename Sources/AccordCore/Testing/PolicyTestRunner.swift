@@ -65,13 +65,16 @@ public enum PolicyTestRunner {
                         }
                     }
                 }
-                cases.append(PolicyTestRun.CaseResult(suite: suite.name, testCase: testCase, failures: compare(testCase, decision),
-                                                      decision: decision, seconds: Date().timeIntervalSince(start)))
+                cases.append(
+                    PolicyTestRun.CaseResult(
+                        suite: suite.name, testCase: testCase, failures: compare(testCase, decision),
+                        decision: decision, seconds: Date().timeIntervalSince(start)))
             }
         }
         let wanted = set.tests.flatMap { suite in suite.properties.filter { selected($0.name) }.map { (suite.name, $0) } }
         let space = wanted.isEmpty ? nil : DecisionSpace([set])
-        let properties = wanted.map { suite, property in PolicyTestRun.PropertyRun(suite: suite, result: space!.check(property, plan: plan)) }
+        let properties = wanted.map { suite, property in PolicyTestRun.PropertyRun(suite: suite, result: space!.check(property, plan: plan))
+        }
         return PolicyTestRun(cases: cases, properties: properties, coverage: coverage, space: space)
     }
 
@@ -89,15 +92,21 @@ public enum PolicyTestRunner {
             let codes = actual.reasons.map(\.code.rawValue)
             let rules = actual.reasons.compactMap(\.rule?.id)
             if let effect = expected.effect, effect != actual.effect {
-                failures.append("\(expected.resource): expected \(effect.rawValue), got \(actual.effect.rawValue) (reasons: \(codes.joined(separator: ", ")))")
+                failures.append(
+                    "\(expected.resource): expected \(effect.rawValue), got \(actual.effect.rawValue) (reasons: \(codes.joined(separator: ", ")))"
+                )
             }
             let missingCodes = expected.reasons.filter { !codes.contains($0) }
             if !missingCodes.isEmpty {
-                failures.append("\(expected.resource): expected reasons [\(missingCodes.joined(separator: ", "))] among [\(codes.joined(separator: ", "))]")
+                failures.append(
+                    "\(expected.resource): expected reasons [\(missingCodes.joined(separator: ", "))] among [\(codes.joined(separator: ", "))]"
+                )
             }
             let missingRules = expected.rules.filter { !rules.contains($0) }
             if !missingRules.isEmpty {
-                failures.append("\(expected.resource): expected rules [\(missingRules.joined(separator: ", "))] among [\(rules.joined(separator: ", "))]")
+                failures.append(
+                    "\(expected.resource): expected rules [\(missingRules.joined(separator: ", "))] among [\(rules.joined(separator: ", "))]"
+                )
             }
         }
         return failures
@@ -122,8 +131,11 @@ extension DecisionRequest {
             return .object(fields)
         }
         let grants: [JSONValue] = consent.grants.map { grant in
-            .object([("scope", .string(grant.scope)), ("version", .int(grant.version)), ("granted_at", .string(Timestamps.format(grant.grantedAt))),
-                     ("by_guardian", .bool(grant.byGuardian))])
+            .object([
+                ("scope", .string(grant.scope)), ("version", .int(grant.version)),
+                ("granted_at", .string(Timestamps.format(grant.grantedAt))),
+                ("by_guardian", .bool(grant.byGuardian)),
+            ])
         }
         return .object([
             ("actor", .object([("id", .string(actor.id))])), ("subject", .object(subject)), ("purpose", .string(purpose)),

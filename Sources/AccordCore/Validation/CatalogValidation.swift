@@ -2,14 +2,17 @@ extension ValidationSession {
     mutating func readCatalog(_ header: FieldReader) {
         var seen = set.features.mapValues(\.source)
         for item in header.list("features", into: &bag) ?? [] {
-            guard let fields = FieldReader.open(item, what: "a feature", allowed: ["name", "category", "entity", "region", "description"],
-                                                required: ["name", "category"], into: &bag),
-                  let name = fields.name("name", into: &bag)
+            guard
+                let fields = FieldReader.open(
+                    item, what: "a feature", allowed: ["name", "category", "entity", "region", "description"],
+                    required: ["name", "category"], into: &bag),
+                let name = fields.name("name", into: &bag)
             else { continue }
             let category = fields.name("category", into: &bag)
             if let category, !categoryNames.contains(category), let node = fields["category"]?.value {
-                bag.error(.unknownCategory, "unknown category '\(category)'", at: node.range,
-                          help: Suggestion.help(for: category, in: categoryNames))
+                bag.error(
+                    .unknownCategory, "unknown category '\(category)'", at: node.range,
+                    help: Suggestion.help(for: category, in: categoryNames))
                 continue
             }
             guard let category, claim(name, in: &seen, at: item.range, noun: "feature") else { continue }
@@ -23,11 +26,14 @@ extension ValidationSession {
     mutating func readConsentScopes(_ header: FieldReader) {
         var seen = set.scopes.mapValues(\.source)
         for item in header.list("scopes", into: &bag) ?? [] {
-            guard let fields = FieldReader.open(
-                item, what: "a consent scope",
-                allowed: ["id", "version", "minimum_version", "purposes", "explicit_categories", "expires_after", "tcf_purposes",
-                          "description"],
-                required: ["id", "purposes"], into: &bag),
+            guard
+                let fields = FieldReader.open(
+                    item, what: "a consent scope",
+                    allowed: [
+                        "id", "version", "minimum_version", "purposes", "explicit_categories", "expires_after", "tcf_purposes",
+                        "description",
+                    ],
+                    required: ["id", "purposes"], into: &bag),
                 let id = fields.name("id", into: &bag)
             else { continue }
             let version = fields.int("version", in: 1...1_000_000, into: &bag) ?? 1

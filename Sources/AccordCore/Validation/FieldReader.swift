@@ -17,8 +17,10 @@ struct FieldReader {
         var pairs: [String: SyntaxPair] = [:]
         for pair in list {
             if let home = misplaced[pair.key] {
-                bag.add(Diagnostic(.misplacedKey, "'\(pair.key)' does not belong in \(what)", at: keyRange(pair),
-                                   help: "move it to \(home); here it would be ignored"))
+                bag.add(
+                    Diagnostic(
+                        .misplacedKey, "'\(pair.key)' does not belong in \(what)", at: keyRange(pair),
+                        help: "move it to \(home); here it would be ignored"))
             } else if !allowed.contains(pair.key) {
                 var help = Suggestion.help(for: pair.key, in: allowed) ?? "allowed keys: \(allowed.joined(separator: ", "))"
                 if let near = Suggestion.closest(to: pair.key, in: misplaced.keys), Suggestion.closest(to: pair.key, in: allowed) == nil {
@@ -67,8 +69,9 @@ struct FieldReader {
     static func name(_ node: SyntaxNode, what: String, into bag: inout DiagnosticBag) -> String? {
         guard let text = string(node, what: what, into: &bag) else { return nil }
         guard Names.isValid(text) else {
-            bag.error(.invalidName, "invalid name '\(text)'", at: node.range,
-                      help: "names are dotted lowercase words: letters, digits, '_' or '-', e.g. user.behavior.clicks")
+            bag.error(
+                .invalidName, "invalid name '\(text)'", at: node.range,
+                help: "names are dotted lowercase words: letters, digits, '_' or '-', e.g. user.behavior.clicks")
             return nil
         }
         return text
@@ -81,10 +84,14 @@ struct FieldReader {
         if case .scalar(let text, .plain) = node.value {
             if text == "true" { return true }
             if text == "false" { return false }
-            if ["yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", "Y", "N", "True", "False", "TRUE", "FALSE"].contains(text) {
+            if [
+                "yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", "Y", "N", "True", "False", "TRUE",
+                "FALSE",
+            ].contains(text) {
                 let meant = ["yes", "on", "y", "true"].contains(text.lowercased()) ? "true" : "false"
-                bag.error(.yaml11Boolean, "'\(text)' is not a boolean in Accord", at: node.range,
-                          help: "write \(meant); only true and false are booleans")
+                bag.error(
+                    .yaml11Boolean, "'\(text)' is not a boolean in Accord", at: node.range,
+                    help: "write \(meant); only true and false are booleans")
                 return nil
             }
         }
@@ -111,8 +118,9 @@ struct FieldReader {
             return nil
         }
         if let problem = Self.yaml11NumberProblem(text) {
-            bag.error(.yaml11Number, "'\(text)' is \(problem), not a number Accord reads", at: node.range,
-                      help: "write a plain decimal number")
+            bag.error(
+                .yaml11Number, "'\(text)' is \(problem), not a number Accord reads", at: node.range,
+                help: "write a plain decimal number")
             return nil
         }
         guard let value = Int(text) else {
@@ -120,7 +128,8 @@ struct FieldReader {
             return nil
         }
         guard range.contains(value) else {
-            bag.error(.numberOutOfRange, "\(key) must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: node.range)
+            bag.error(
+                .numberOutOfRange, "\(key) must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: node.range)
             return nil
         }
         return value
@@ -135,7 +144,8 @@ struct FieldReader {
             return nil
         }
         if let problem = Self.yaml11NumberProblem(text) {
-            bag.error(.yaml11Number, "'\(text)' is \(problem), not a number Accord reads", at: node.range, help: "write a plain decimal number")
+            bag.error(
+                .yaml11Number, "'\(text)' is \(problem), not a number Accord reads", at: node.range, help: "write a plain decimal number")
             return nil
         }
         let isDecimal = text.allSatisfy { $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) } && text.contains(where: \.isNumber)
@@ -159,7 +169,9 @@ struct FieldReader {
         if body.hasPrefix("0x") || body.hasPrefix("0X") { return "a hexadecimal number" }
         if body.hasPrefix("0b") { return "a YAML 1.1 binary number" }
         if body.count > 1, body.hasPrefix("0"), body.allSatisfy({ $0.isASCII && $0.isNumber }) { return "a YAML 1.1 octal number" }
-        if body.contains(":"), body.split(separator: ":").allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } }) {
+        if body.contains(":"),
+            body.split(separator: ":").allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } })
+        {
             return "a YAML 1.1 sexagesimal number"
         }
         if [".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"].contains(body) { return "an infinite or NaN value" }
@@ -177,14 +189,17 @@ struct FieldReader {
         do {
             return try PolicyDuration.parse(text)
         } catch .missingUnit {
-            bag.error(.durationWithoutUnit, "duration '\(text)' has no unit", at: node.range,
-                      help: "add a unit: s, m, h, d, w or y (e.g. \(text)d)")
+            bag.error(
+                .durationWithoutUnit, "duration '\(text)' has no unit", at: node.range,
+                help: "add a unit: s, m, h, d, w or y (e.g. \(text)d)")
         } catch .outOfRange {
-            bag.error(.durationOutOfRange, "duration '\(text)' is out of range", at: node.range,
-                      help: "a duration is more than zero and at most 100y")
+            bag.error(
+                .durationOutOfRange, "duration '\(text)' is out of range", at: node.range,
+                help: "a duration is more than zero and at most 100y")
         } catch {
-            bag.error(.malformedDuration, "'\(text)' is not a duration", at: node.range,
-                      help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 90d)")
+            bag.error(
+                .malformedDuration, "'\(text)' is not a duration", at: node.range,
+                help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 90d)")
         }
         return nil
     }
@@ -193,8 +208,9 @@ struct FieldReader {
     func oneOf(_ key: String, _ values: [String], into bag: inout DiagnosticBag) -> String? {
         guard let pair = pairs[key], let text = string(key, into: &bag) else { return nil }
         guard values.contains(text) else {
-            bag.error(.invalidValue, "'\(text)' is not a valid \(key)", at: pair.value.range,
-                      help: Suggestion.help(for: text, in: values) ?? "one of: \(values.joined(separator: ", "))")
+            bag.error(
+                .invalidValue, "'\(text)' is not a valid \(key)", at: pair.value.range,
+                help: Suggestion.help(for: text, in: values) ?? "one of: \(values.joined(separator: ", "))")
             return nil
         }
         return text

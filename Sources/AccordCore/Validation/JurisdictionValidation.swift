@@ -6,8 +6,9 @@ extension ValidationSession {
         }
         guard let idNode = header["id"]?.value, let id = FieldReader.string(idNode, what: "'id'", into: &bag) else { return }
         guard isJurisdictionID(id) else {
-            bag.error(.invalidName, "invalid jurisdiction id '\(id)'", at: idNode.range,
-                      help: "start with a letter, then letters, digits, '-' or '_', e.g. EU, UK, US-CA")
+            bag.error(
+                .invalidName, "invalid jurisdiction id '\(id)'", at: idNode.range,
+                help: "start with a letter, then letters, digits, '-' or '_', e.g. EU, UK, US-CA")
             return
         }
         var seen = set.jurisdictions.mapValues(\.source)
@@ -15,23 +16,32 @@ extension ValidationSession {
 
         var minors: MinorsRule?
         if let pair = header["minors"],
-           let fields = FieldReader.open(pair.value, what: "minors", allowed: ["under", "refuse"], required: ["under", "refuse"], into: &bag),
-           let under = fields.int("under", in: 1...25, into: &bag) {
-            minors = MinorsRule(under: under, refuse: purposePatterns(fields.strings("refuse", nonEmpty: true, into: &bag) ?? []),
-                                source: pair.value.range)
+            let fields = FieldReader.open(
+                pair.value, what: "minors", allowed: ["under", "refuse"], required: ["under", "refuse"], into: &bag),
+            let under = fields.int("under", in: 1...25, into: &bag)
+        {
+            minors = MinorsRule(
+                under: under, refuse: purposePatterns(fields.strings("refuse", nonEmpty: true, into: &bag) ?? []),
+                source: pair.value.range)
         }
         var bases: [LegalBasisRule] = []
         for item in header.list("legal_bases", into: &bag) ?? [] {
-            guard let fields = FieldReader.open(item, what: "a legal basis", allowed: ["purposes", "basis", "scopes", "description"],
-                                                required: ["purposes", "basis"], into: &bag) else { continue }
+            guard
+                let fields = FieldReader.open(
+                    item, what: "a legal basis", allowed: ["purposes", "basis", "scopes", "description"],
+                    required: ["purposes", "basis"], into: &bag)
+            else { continue }
             let purposes = purposePatterns(fields.strings("purposes", nonEmpty: true, into: &bag) ?? [])
             guard let basisText = fields.oneOf("basis", LegalBasis.allCases.map(\.rawValue), into: &bag),
-                  let basis = LegalBasis(rawValue: basisText) else { continue }
+                let basis = LegalBasis(rawValue: basisText)
+            else { continue }
             _ = fields.string("description", into: &bag)
             var scopes: [String] = []
             for (scope, node) in fields.strings("scopes", into: &bag) ?? [] {
                 if set.scopes[scope] == nil {
-                    bag.error(.unknownScope, "unknown consent scope '\(scope)'", at: node.range, help: Suggestion.help(for: scope, in: set.scopes.keys))
+                    bag.error(
+                        .unknownScope, "unknown consent scope '\(scope)'", at: node.range,
+                        help: Suggestion.help(for: scope, in: set.scopes.keys))
                 } else {
                     scopes.append(scope)
                 }
@@ -43,18 +53,24 @@ extension ValidationSession {
         }
         var optOut: OptOutRule?
         if let pair = header["opt_out"],
-           let fields = FieldReader.open(pair.value, what: "opt_out", allowed: ["purposes", "flags", "signals"], into: &bag) {
+            let fields = FieldReader.open(pair.value, what: "opt_out", allowed: ["purposes", "flags", "signals"], into: &bag)
+        {
             let purposes = purposePatterns(fields.strings("purposes", into: &bag) ?? [])
             var flags: [String] = []
             for (flag, node) in fields.strings("flags", into: &bag) ?? [] {
-                if ["sale_or_share", "profiling"].contains(flag) { flags.append(flag) } else {
-                    bag.error(.invalidValue, "unknown purpose flag '\(flag)'", at: node.range,
-                              help: Suggestion.help(for: flag, in: ["sale_or_share", "profiling"]) ?? "flags: sale_or_share, profiling")
+                if ["sale_or_share", "profiling"].contains(flag) {
+                    flags.append(flag)
+                } else {
+                    bag.error(
+                        .invalidValue, "unknown purpose flag '\(flag)'", at: node.range,
+                        help: Suggestion.help(for: flag, in: ["sale_or_share", "profiling"]) ?? "flags: sale_or_share, profiling")
                 }
             }
             var signals: [String] = []
             for (signal, node) in fields.strings("signals", into: &bag) ?? [] {
-                if signal == "gpc" { signals.append(signal) } else {
+                if signal == "gpc" {
+                    signals.append(signal)
+                } else {
                     bag.error(.invalidValue, "unknown opt-out signal '\(signal)'", at: node.range, help: "signals: gpc")
                 }
             }
@@ -89,8 +105,9 @@ extension ValidationSession {
         let all = set.jurisdictions
         for jurisdiction in all.values.sorted(by: { $0.id < $1.id }) {
             if let parent = jurisdiction.extends, all[parent] == nil {
-                bag.error(.unknownJurisdiction, "unknown jurisdiction '\(parent)'", at: jurisdiction.extendsRange ?? jurisdiction.source,
-                          help: Suggestion.help(for: parent, in: all.keys))
+                bag.error(
+                    .unknownJurisdiction, "unknown jurisdiction '\(parent)'", at: jurisdiction.extendsRange ?? jurisdiction.source,
+                    help: Suggestion.help(for: parent, in: all.keys))
                 set.jurisdictions[jurisdiction.id]?.extends = nil
             }
         }
@@ -100,8 +117,10 @@ extension ValidationSession {
             while let next = current {
                 if chain.contains(next) {
                     if next == jurisdiction.id {
-                        bag.error(.extendsCycle, "jurisdiction '\(jurisdiction.id)' extends itself through \((chain + [next]).joined(separator: " → "))",
-                                  at: jurisdiction.extendsRange ?? jurisdiction.source)
+                        bag.error(
+                            .extendsCycle,
+                            "jurisdiction '\(jurisdiction.id)' extends itself through \((chain + [next]).joined(separator: " → "))",
+                            at: jurisdiction.extendsRange ?? jurisdiction.source)
                     }
                     break
                 }
@@ -109,15 +128,20 @@ extension ValidationSession {
                 current = set.jurisdictions[next]?.extends
             }
         }
-        let fallbacks = set.jurisdictions.values.filter(\.fallback).sorted { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }
+        let fallbacks = set.jurisdictions.values.filter(\.fallback).sorted {
+            ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start)
+        }
         if !set.jurisdictions.isEmpty, fallbacks.isEmpty, !invalidFallback {
             let first = set.jurisdictions.values.map(\.source).min { ($0.file, $0.start) < ($1.file, $1.start) }!
-            bag.error(.fallbackJurisdiction, "no jurisdiction is marked 'fallback: true'", at: first,
-                      help: "mark the strictest jurisdiction as the fallback for subjects whose jurisdiction is unknown")
+            bag.error(
+                .fallbackJurisdiction, "no jurisdiction is marked 'fallback: true'", at: first,
+                help: "mark the strictest jurisdiction as the fallback for subjects whose jurisdiction is unknown")
         }
         for extra in fallbacks.dropFirst() {
-            bag.add(Diagnostic(.fallbackJurisdiction, "more than one jurisdiction is marked as the fallback", at: extra.source,
-                               notes: ["'\(fallbacks[0].id)' is also marked at \(fallbacks[0].source)"]))
+            bag.add(
+                Diagnostic(
+                    .fallbackJurisdiction, "more than one jurisdiction is marked as the fallback", at: extra.source,
+                    notes: ["'\(fallbacks[0].id)' is also marked at \(fallbacks[0].source)"]))
         }
     }
 }

@@ -14,7 +14,8 @@ public enum PolicyLint {
         let sensitivity = Dictionary(uniqueKeysWithValues: categories.map { ($0, set.isSensitive(category: $0)) })
         func grants(_ rule: Rule, _ category: String) -> Bool {
             let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
-            return rule.categories.contains { $0.matches(category, isSensitive: sensitive) } && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+            return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
+                && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
         }
         func covers(_ patterns: [NamePattern], _ purpose: String) -> Bool { patterns.contains { $0.matches(purpose) } }
         func leaves(_ names: [String]) -> [String] { names.filter { name in !names.contains { $0 != name && Names.isWithin($0, name) } } }
@@ -47,9 +48,12 @@ public enum PolicyLint {
                 for category in leafCategories where grants(rule, category) {
                     granted = true
                     let c = categoryIndex[category]!
-                    let taken = takenEverywhere[p * leafCategories.count + c] || actionLimited.contains { forbid in
-                        forbid.purposes.contains(p) && forbid.categories.contains(c) && (rule.actions.map { $0.isSubset(of: forbid.actions) } ?? false)
-                    }
+                    let taken =
+                        takenEverywhere[p * leafCategories.count + c]
+                        || actionLimited.contains { forbid in
+                            forbid.purposes.contains(p) && forbid.categories.contains(c)
+                                && (rule.actions.map { $0.isSubset(of: forbid.actions) } ?? false)
+                        }
                     if !taken {
                         blocked = false
                         break pairs
@@ -57,31 +61,40 @@ public enum PolicyLint {
                 }
             }
             if granted && blocked {
-                warn(.permitNeverApplies, "rule '\(rule.id)' can never take effect: forbid rules take away everything it permits", at: rule.source,
-                     help: "remove it, or narrow the forbid rules that override it")
+                warn(
+                    .permitNeverApplies, "rule '\(rule.id)' can never take effect: forbid rules take away everything it permits",
+                    at: rule.source,
+                    help: "remove it, or narrow the forbid rules that override it")
             }
         }
 
         // A0602: a purpose no permit rule serves.
         for purpose in leafPurposes where !permits.contains(where: { covers($0.purposes, purpose) }) {
             if let source = set.purposes[purpose]?.source {
-                warn(.purposeNeverPermitted, "no rule permits anything for purpose '\(purpose)'", at: source,
-                     help: "every request for it is denied; add a permit rule or remove the purpose")
+                warn(
+                    .purposeNeverPermitted, "no rule permits anything for purpose '\(purpose)'", at: source,
+                    help: "every request for it is denied; add a permit rule or remove the purpose")
             }
         }
 
         // A0603 and A0604: catalog categories no purpose can read, and without a retention limit.
         var seen: Set<String> = []
-        for feature in set.features.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) where seen.insert(feature.category).inserted {
+        for feature in set.features.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) })
+        where seen.insert(feature.category).inserted {
             let category = feature.category
             if !permits.contains(where: { grants($0, category) }) {
-                warn(.categoryNeverRead, "no rule lets any purpose read category '\(category)' (feature '\(feature.name)')", at: feature.source,
-                     help: "the feature store holds data nothing may use: stop collecting it, or add the permit rule it is for")
+                warn(
+                    .categoryNeverRead, "no rule lets any purpose read category '\(category)' (feature '\(feature.name)')",
+                    at: feature.source,
+                    help: "the feature store holds data nothing may use: stop collecting it, or add the permit rule it is for")
             }
             let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
-            if !set.retention.contains(where: { rule in rule.purposes.isEmpty && rule.categories.contains { $0.matches(category, isSensitive: sensitive) } }) {
-                warn(.noRetention, "category '\(category)' (feature '\(feature.name)') has no retention limit", at: feature.source,
-                     help: "add a retention rule (max_age, on_expiry) so the data is not kept forever (GDPR Art. 5(1)(e))")
+            if !set.retention.contains(where: { rule in
+                rule.purposes.isEmpty && rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
+            }) {
+                warn(
+                    .noRetention, "category '\(category)' (feature '\(feature.name)') has no retention limit", at: feature.source,
+                    help: "add a retention rule (max_age, on_expiry) so the data is not kept forever (GDPR Art. 5(1)(e))")
             }
         }
 
@@ -91,13 +104,17 @@ public enum PolicyLint {
         let consentBases = set.jurisdictions.values.flatMap(\.legalBases).filter { $0.basis == .consent }
         for scope in set.scopes.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
             let explicitUse = !scope.explicitCategories.isEmpty && purposes.contains { covers(scope.purposes, $0) }
-            let usable = explicitUse || consentBases.contains { basis in
-                (basis.scopes.isEmpty || basis.scopes.contains(scope.id))
-                    && purposes.contains { purpose in covers(basis.purposes, purpose) && covers(scope.purposes, purpose) }
-            }
+            let usable =
+                explicitUse
+                || consentBases.contains { basis in
+                    (basis.scopes.isEmpty || basis.scopes.contains(scope.id))
+                        && purposes.contains { purpose in covers(basis.purposes, purpose) && covers(scope.purposes, purpose) }
+                }
             if !usable {
-                warn(.scopeCoversNoPurpose, "consent scope '\(scope.id)' covers no purpose that any jurisdiction bases on consent", at: scope.source,
-                     help: "grants of it never count; check its purposes and the jurisdictions' legal_bases")
+                warn(
+                    .scopeCoversNoPurpose, "consent scope '\(scope.id)' covers no purpose that any jurisdiction bases on consent",
+                    at: scope.source,
+                    help: "grants of it never count; check its purposes and the jurisdictions' legal_bases")
             }
         }
 
@@ -105,8 +122,9 @@ public enum PolicyLint {
         var meanings: [String: Rule] = [:]
         for rule in set.rules.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
             if let first = meanings[rule.meaning] {
-                warn(.duplicateRule, "rule '\(rule.id)' says exactly what rule '\(first.id)' says", at: rule.source,
-                     help: "remove one of them", notes: ["'\(first.id)' is at \(first.source)"])
+                warn(
+                    .duplicateRule, "rule '\(rule.id)' says exactly what rule '\(first.id)' says", at: rule.source,
+                    help: "remove one of them", notes: ["'\(first.id)' is at \(first.source)"])
             } else {
                 meanings[rule.meaning] = rule
             }
@@ -122,9 +140,13 @@ public enum PolicyLint {
                     }
                 }
                 if !explicit && !served.isEmpty {
-                    warn(.sensitiveWithoutExplicitConsent,
-                         "rule '\(rule.id)' permits sensitive category '\(category)', but no consent scope gives explicit consent for it for these purposes",
-                         at: rule.source, help: "the engine refuses it without explicit consent (GDPR Art. 9(2)(a)); add a scope with explicit_categories, or except it")
+                    warn(
+                        .sensitiveWithoutExplicitConsent,
+                        "rule '\(rule.id)' permits sensitive category '\(category)', but no consent scope gives explicit consent for it for these purposes",
+                        at: rule.source,
+                        help:
+                            "the engine refuses it without explicit consent (GDPR Art. 9(2)(a)); add a scope with explicit_categories, or except it"
+                    )
                     break
                 }
             }
@@ -135,9 +157,11 @@ public enum PolicyLint {
             for basis in jurisdiction.legalBases where basis.basis == .legitimateInterest {
                 let profiling = purposes.filter { covers(basis.purposes, $0) && set.purposeFlag($0, \.profiling) }
                 if !profiling.isEmpty {
-                    warn(.profilingOnLegitimateInterest,
-                         "jurisdiction '\(jurisdiction.id)' bases profiling purposes on legitimate interest: \(profiling.joined(separator: ", "))",
-                         at: basis.source, help: "profiling usually needs consent (GDPR Art. 22, EDPB guidance); people can object under Art. 21")
+                    warn(
+                        .profilingOnLegitimateInterest,
+                        "jurisdiction '\(jurisdiction.id)' bases profiling purposes on legitimate interest: \(profiling.joined(separator: ", "))",
+                        at: basis.source,
+                        help: "profiling usually needs consent (GDPR Art. 22, EDPB guidance); people can object under Art. 21")
                 }
             }
         }

@@ -28,7 +28,8 @@ public enum PolicySetValidator {
             switch PolicyFiles.list(path) {
             case .success(let list):
                 for file in list {
-                    let relative = file == path
+                    let relative =
+                        file == path
                         ? String(file.split(separator: "/").last ?? Substring(file))
                         : String(file.dropFirst(path.hasSuffix("/") ? path.count : path.count + 1))
                     // With several roots, the root's position keeps `a/t.yaml` and `b/t.yaml` apart.
@@ -45,7 +46,8 @@ public enum PolicySetValidator {
         }
         var result = validate(files: files, limits: limits)
         if let sources = result.policySet?.sources {
-            result.policySet?.sources = Dictionary(sources.map { (revisionNames[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            result.policySet?.sources = Dictionary(
+                sources.map { (revisionNames[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         }
         result.diagnostics = (result.diagnostics + unreadable).sorted()
         if !unreadable.isEmpty { result.policySet = nil }
@@ -112,8 +114,10 @@ public enum PolicyFiles {
             }
         }
         if files.isEmpty {
-            return .failure(Diagnostic(.unreadableFile, "no policy files (.yaml or .yml) in this folder",
-                                       at: SourceRange(file: path, line: 1, column: 1)))
+            return .failure(
+                Diagnostic(
+                    .unreadableFile, "no policy files (.yaml or .yml) in this folder",
+                    at: SourceRange(file: path, line: 1, column: 1)))
         }
         return .success(files.sorted())
     }

@@ -31,7 +31,8 @@ extension ValidationSession {
             purposeNames.insert(name)
             for ancestor in Names.ancestors(of: name) where set.purposes[ancestor] == nil && !purposeNames.contains(ancestor) {
                 purposeNames.insert(ancestor)
-                impliedPurposes.append(Purpose(name: ancestor, profiling: false, saleOrShare: false, description: nil, source: purpose.source))
+                impliedPurposes.append(
+                    Purpose(name: ancestor, profiling: false, saleOrShare: false, description: nil, source: purpose.source))
             }
         }
         for purpose in impliedPurposes { set.purposes[purpose.name] = purpose }

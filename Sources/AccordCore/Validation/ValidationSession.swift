@@ -15,8 +15,10 @@ struct ValidationSession {
 
     static let metadataKeys = ["name", "owner", "description", "labels"]
     /// Keys of a rule, so a rule key that strays into a nested mapping is reported as misplaced.
-    static let ruleKeys = ["id", "effect", "description", "purposes", "actions", "categories", "except", "jurisdictions",
-                           "when", "unless", "obligations"]
+    static let ruleKeys = [
+        "id", "effect", "description", "purposes", "actions", "categories", "except", "jurisdictions",
+        "when", "unless", "obligations",
+    ]
 
     // MARK: - Header
 
@@ -31,27 +33,33 @@ struct ValidationSession {
         var ok = true
         if let version = keys["apiVersion"] {
             if version.value.scalar != PolicySetValidator.apiVersion {
-                bag.error(.unsupportedAPIVersion, "unsupported apiVersion '\(version.value.scalar ?? version.value.kindDescription)'",
-                          at: version.value.range, help: "this version of Accord reads apiVersion: \(PolicySetValidator.apiVersion)")
+                bag.error(
+                    .unsupportedAPIVersion, "unsupported apiVersion '\(version.value.scalar ?? version.value.kindDescription)'",
+                    at: version.value.range, help: "this version of Accord reads apiVersion: \(PolicySetValidator.apiVersion)")
                 ok = false
             }
         } else {
-            bag.error(.missingAPIVersion, "document has no apiVersion", at: root.range, help: "add apiVersion: \(PolicySetValidator.apiVersion)")
+            bag.error(
+                .missingAPIVersion, "document has no apiVersion", at: root.range, help: "add apiVersion: \(PolicySetValidator.apiVersion)")
             ok = false
         }
         guard let kindPair = keys["kind"] else {
-            bag.error(.unknownKind, "document has no kind", at: root.range,
-                      help: "add kind: one of \(PolicySetValidator.kinds.joined(separator: ", "))")
+            bag.error(
+                .unknownKind, "document has no kind", at: root.range,
+                help: "add kind: one of \(PolicySetValidator.kinds.joined(separator: ", "))")
             return nil
         }
         guard let kind = kindPair.value.scalar, PolicySetValidator.kinds.contains(kind) else {
             let text = kindPair.value.scalar ?? kindPair.value.kindDescription
-            bag.error(.unknownKind, "unknown kind '\(text)'", at: kindPair.value.range,
-                      help: Suggestion.help(for: text, in: PolicySetValidator.kinds) ?? "kinds: \(PolicySetValidator.kinds.joined(separator: ", "))")
+            bag.error(
+                .unknownKind, "unknown kind '\(text)'", at: kindPair.value.range,
+                help: Suggestion.help(for: text, in: PolicySetValidator.kinds)
+                    ?? "kinds: \(PolicySetValidator.kinds.joined(separator: ", "))")
             return nil
         }
         let allowed = ["apiVersion", "kind", "metadata"] + Self.bodyKeys(kind)
-        var misplaced: [String: String] = kind == "Policy"
+        var misplaced: [String: String] =
+            kind == "Policy"
             ? Dictionary(uniqueKeysWithValues: Self.ruleKeys.filter { !allowed.contains($0) }.map { ($0, "a rule under 'rules:'") })
             : [:]
         misplaced["description"] = "metadata.description"
@@ -81,7 +89,8 @@ struct ValidationSession {
     /// The document's `metadata.name`, or the file's name.
     func documentName(_ header: FieldReader) -> String {
         if let metadata = header["metadata"], case .mapping(let pairs) = metadata.value.value,
-           let name = pairs.first(where: { $0.key == "name" })?.value.scalar {
+            let name = pairs.first(where: { $0.key == "name" })?.value.scalar
+        {
             return name
         }
         return String(header.node.range.file.split(separator: "/").last ?? "")
@@ -116,8 +125,9 @@ struct ValidationSession {
         var result: [NamePattern] = []
         for (text, node) in items {
             guard let pattern = NamePattern.parse(text, allowSensitive: allowSensitive) else {
-                bag.error(.invalidName, "invalid \(noun) pattern '\(text)'", at: node.range,
-                          help: "write a name (covers its children), name.* (only its children), or *")
+                bag.error(
+                    .invalidName, "invalid \(noun) pattern '\(text)'", at: node.range,
+                    help: "write a name (covers its children), name.* (only its children), or *")
                 continue
             }
             if let base = pattern.base, !known.contains(base) {
@@ -125,8 +135,9 @@ struct ValidationSession {
                 continue
             }
             if case .descendants(let base) = pattern, !known.contains(where: { $0 != base && Names.isWithin($0, base) }) {
-                bag.error(.patternMatchesNothing, "'\(text)' matches nothing: '\(base)' has no children", at: node.range,
-                          help: "write '\(base)' to select it")
+                bag.error(
+                    .patternMatchesNothing, "'\(text)' matches nothing: '\(base)' has no children", at: node.range,
+                    help: "write '\(base)' to select it")
                 continue
             }
             result.append(pattern)

@@ -56,7 +56,7 @@ extension FeatureGate {
             let decision = point.judge(request, asOf: instant, plan: plan, spendingBudgets: false)
             entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
             guard let resource = decision.resources.first, resource.effect == .permit, let row = values[subject.id],
-                  let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
+                let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
             else { continue }
             permitted.append((subject.id, number))
             permittedEntry[subject.id] = entries.count - 1
@@ -68,13 +68,16 @@ extension FeatureGate {
             if let refusal = result.refusals.first {
                 for index in permittedEntry.values { entries[index].decision = entries[index].decision.denying([0], because: refusal) }
             } else if let epsilon = result.epsilonSpent {
-                for subject in subjects { if let index = permittedEntry[subject] { entries[index].decision.resources[0].epsilonSpent = epsilon } }
+                for subject in subjects {
+                    if let index = permittedEntry[subject] { entries[index].decision.resources[0].epsilonSpent = epsilon }
+                }
             }
             _ = try point.record(entries)
             return result
         }
-        var result = Aggregate(function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,
-                               epsilonSpent: nil, decisionIDs: entries.map(\.decisionID))
+        var result = Aggregate(
+            function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,
+            epsilonSpent: nil, decisionIDs: entries.map(\.decisionID))
         let minimum = obligations?.minCohort ?? 1
         guard permitted.count >= max(minimum, 1) else {
             result.refusals = [Reason(.cohortTooSmall, detail: "fewer than \(minimum)")]
@@ -93,15 +96,19 @@ extension FeatureGate {
             if budget.perSubject {
                 // Each person's own budget: those who have none left are left out, and the cohort checked again.
                 permitted = try permitted.filter { item in
-                    try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: item.subject, decisionID: id, at: instant)
+                    try budgets.spend(
+                        epsilon: dp.epsilon, from: budget, purpose: purpose, subject: item.subject, decisionID: id, at: instant)
                 }
                 guard permitted.count >= max(minimum, 1) else {
                     result.refusals = [Reason(.budgetExhausted, detail: "too few people with budget left (fewer than \(minimum))")]
                     return try recorded(result)
                 }
             } else {
-                guard try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: "", decisionID: id, at: instant) else {
-                    result.refusals = [Reason(.budgetExhausted, detail: "epsilon \(dp.epsilon) per query, \(budget.total) per \(budget.period)")]
+                guard try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: "", decisionID: id, at: instant)
+                else {
+                    result.refusals = [
+                        Reason(.budgetExhausted, detail: "epsilon \(dp.epsilon) per query, \(budget.total) per \(budget.period)")
+                    ]
                     return try recorded(result)
                 }
             }

@@ -41,7 +41,8 @@ extension FeatureGate {
         private var buffer: [UInt8] = []
 
         mutating func add(_ row: FeatureRow) {
-            for part in [row.entity, row.feature, String(Int64(row.eventTime.timeIntervalSince1970.rounded(.down))), row.value.description] {
+            for part in [row.entity, row.feature, String(Int64(row.eventTime.timeIntervalSince1970.rounded(.down))), row.value.description]
+            {
                 buffer.append(contentsOf: part.utf8)
                 buffer.append(0)
             }
@@ -65,4 +66,3 @@ extension FeatureGate {
         return String(decoding: out, as: UTF8.self)
     }
 }
-

@@ -36,7 +36,8 @@ extension FeatureGate {
         public var json: JSONValue {
             .object([
                 ("id", .string(id)), ("purpose", .string(purpose)), ("actor", .string(actor)), ("revision", .string(revision)),
-                ("as_of", .string(Timestamps.format(asOf))), ("from", .string(Timestamps.format(from))), ("to", .string(Timestamps.format(to))),
+                ("as_of", .string(Timestamps.format(asOf))), ("from", .string(Timestamps.format(from))),
+                ("to", .string(Timestamps.format(to))),
                 ("features", .array(features.map(JSONValue.string))), ("subjects_asked", .int(subjectsAsked)),
                 ("subjects_included", .int(subjectsIncluded)), ("rows_included", .int(rowsIncluded)),
                 ("rows_excluded", .object(rowsExcluded.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
@@ -77,7 +78,9 @@ extension FeatureGate {
             // Recorded: one resource per feature and outcome (see `recordedAlike`).
             var recorded: [ResourceDecision] = []
             for (index, resource) in zip(theirs, decision.resources) {
-                if !recorded.contains(where: { $0.resource == resource.resource && Self.recordedAlike($0, resource) }) { recorded.append(resource) }
+                if !recorded.contains(where: { $0.resource == resource.resource && Self.recordedAlike($0, resource) }) {
+                    recorded.append(resource)
+                }
                 // A mask binds the trainer as it binds a reader; a redacted value is no row at all.
                 if resource.effect == .permit, let value = Self.masked(rows[index].value, resource.obligations.mask) {
                     handedOut[index] = value
@@ -109,8 +112,9 @@ extension FeatureGate {
             contentHash: content.finish(), subjectsHash: Self.hex(SHA256.hash(data: pseudonyms.reduce(Data(), +))))
         // Recorded before anything is handed out.
         _ = try point.record(entries)
-        try lineage.record(trainingSet: id, purpose: purpose, actor: actor.id, revision: plan.revision,
-                           manifest: manifest.json.serialized(), subjects: included, at: instant)
+        try lineage.record(
+            trainingSet: id, purpose: purpose, actor: actor.id, revision: plan.revision,
+            manifest: manifest.json.serialized(), subjects: included, at: instant)
         return TrainingSet(rows: kept, manifest: manifest)
     }
 

@@ -20,8 +20,10 @@ public struct FeatureGate: Sendable {
 
     /// A gate with a decision point of its own: consent from `consent` (none given: subjects have none), budgets
     /// from `budgets` (aggregates with a budgeted obligation are refused without one), recorded in `trail`.
-    public init(plan: DecisionPlan, store: any FeatureStore, trail: any AuditTrail, consent: (any ConsentSource)? = nil,
-                budgets: (any BudgetLedger)? = nil) {
+    public init(
+        plan: DecisionPlan, store: any FeatureStore, trail: any AuditTrail, consent: (any ConsentSource)? = nil,
+        budgets: (any BudgetLedger)? = nil
+    ) {
         self.init(point: DecisionPoint(plan: plan, consent: consent, budgets: budgets, trail: trail), store: store)
     }
 
@@ -89,7 +91,9 @@ public struct FeatureGate: Sendable {
                 // A feature with no value is decided as if a fresh one were read, so that it comes back
                 // NOT_FOUND where a value would be permitted, not DENIED for an unknown age.
                 resources: features.indices.map { f in
-                    ResourceReference(feature: features[f], collectedAt: latest[s * features.count + (featureIndex[features[f]] ?? f)]?.eventTime ?? instant)
+                    ResourceReference(
+                        feature: features[f],
+                        collectedAt: latest[s * features.count + (featureIndex[features[f]] ?? f)]?.eventTime ?? instant)
                 },
                 context: context, consent: inlineConsent)
             let decision = point.judge(request, asOf: instant, plan: plan)
@@ -106,21 +110,29 @@ public struct FeatureGate: Sendable {
             for (f, resource) in entry.decision.resources.enumerated() {
                 let feature = features[f]
                 guard resource.effect == .permit else {
-                    values.append(ServedValue(feature: feature, status: .denied, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
-                                              obligations: Obligations()))
+                    values.append(
+                        ServedValue(
+                            feature: feature, status: .denied, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
+                            obligations: Obligations()))
                     continue
                 }
                 guard let row = latest[s * features.count + (featureIndex[feature] ?? f)] else {
-                    values.append(ServedValue(feature: feature, status: .notFound, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
-                                              obligations: resource.obligations))
+                    values.append(
+                        ServedValue(
+                            feature: feature, status: .notFound, value: nil, eventTime: nil, mask: nil, reasons: resource.reasons,
+                            obligations: resource.obligations))
                     continue
                 }
-                values.append(ServedValue(feature: feature, status: .present, value: Self.masked(row.value, resource.obligations.mask),
-                                          eventTime: row.eventTime, mask: resource.obligations.mask, reasons: resource.reasons,
-                                          obligations: resource.obligations))
+                values.append(
+                    ServedValue(
+                        feature: feature, status: .present, value: Self.masked(row.value, resource.obligations.mask),
+                        eventTime: row.eventTime, mask: resource.obligations.mask, reasons: resource.reasons,
+                        obligations: resource.obligations))
             }
-            result.append(SubjectFeatures(subject: entry.request.subject.id, decisionID: record.decisionID, effect: entry.decision.effect,
-                                          values: values))
+            result.append(
+                SubjectFeatures(
+                    subject: entry.request.subject.id, decisionID: record.decisionID, effect: entry.decision.effect,
+                    values: values))
         }
         return result
     }

@@ -16,9 +16,12 @@ struct AdminController {
             await server.handle(request) { request in
                 try server.requireToken(request)
                 switch try await server.blocking({ service.reload() }) {
-                case .success(let revision): return server.json(.object([("reloaded", .bool(true)), ("revision", .string(revision))]), request: request)
+                case .success(let revision):
+                    return server.json(.object([("reloaded", .bool(true)), ("revision", .string(revision))]), request: request)
                 case .failure(let problem):
-                    return server.failure(Failure(.policiesInvalid, "the new policies are invalid; still serving the running set: \(problem)"), request: request)
+                    return server.failure(
+                        Failure(.policiesInvalid, "the new policies are invalid; still serving the running set: \(problem)"),
+                        request: request)
                 }
             }
         }

@@ -16,9 +16,12 @@ struct AuthZENController {
         router.get("/.well-known/authzen-configuration") { request, _ in
             await server.handle(request) { request in
                 let base = "http://\(configuration.host):\(configuration.port)"
-                return server.json(.object([("policy_decision_point", .string(base)),
-                                     ("access_evaluation_endpoint", .string(base + "/access/v1/evaluation")),
-                                     ("access_evaluations_endpoint", .string(base + "/access/v1/evaluations"))]), request: request)
+                return server.json(
+                    .object([
+                        ("policy_decision_point", .string(base)),
+                        ("access_evaluation_endpoint", .string(base + "/access/v1/evaluation")),
+                        ("access_evaluations_endpoint", .string(base + "/access/v1/evaluations")),
+                    ]), request: request)
             }
         }
         router.post("/access/v1/evaluation") { request, _ in
@@ -27,7 +30,8 @@ struct AuthZENController {
                 let object = try await server.body(&request)
                 let decisionRequest = try server.authzen { try AuthZEN.request(object) }
                 let decided = await service.decide([decisionRequest])
-                return server.json(AuthZEN.response(decided[0].decision, id: decided[0].id), request: request, revision: decided[0].decision.revision)
+                return server.json(
+                    AuthZEN.response(decided[0].decision, id: decided[0].id), request: request, revision: decided[0].decision.revision)
             }
         }
         router.post("/access/v1/evaluations") { request, _ in
@@ -42,15 +46,16 @@ struct AuthZENController {
                 default: throw Failure(.requestInvalidValue, "'evaluations' must be a list of objects")
                 }
                 try server.limitItems(items.count)
-                let semantic = try object["options"]?["evaluations_semantic"].map { value in
-                    guard let name = value.stringValue else {
-                        throw Failure(.requestInvalidValue, "evaluations_semantic must be a string")
-                    }
-                    guard let semantic = AuthZEN.Semantic(rawValue: name) else {
-                        throw Failure(.requestInvalidValue, "unknown evaluations_semantic '\(name)'")
-                    }
-                    return semantic
-                } ?? .executeAll
+                let semantic =
+                    try object["options"]?["evaluations_semantic"].map { value in
+                        guard let name = value.stringValue else {
+                            throw Failure(.requestInvalidValue, "evaluations_semantic must be a string")
+                        }
+                        guard let semantic = AuthZEN.Semantic(rawValue: name) else {
+                            throw Failure(.requestInvalidValue, "unknown evaluations_semantic '\(name)'")
+                        }
+                        return semantic
+                    } ?? .executeAll
                 let requests = try items.map { item in try server.authzen { try AuthZEN.request(item, defaults: object) } }
                 // Short-circuit semantics decide (and record) up to the first deny or permit only.
                 var answers: [JSONValue] = []

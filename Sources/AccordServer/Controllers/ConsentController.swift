@@ -17,10 +17,22 @@ struct ConsentController {
                 try server.requireToken(request)
                 let subject = try server.pathParameter("subject", context)
                 let state = try await server.blocking { try service.consent.consent(subject: subject, asOf: Date()) }.state
-                return server.json(.object([("subject", .string(subject)), ("grants", .array(state.grants.map { grant in
-                    .object([("scope", .string(grant.scope)), ("version", .int(grant.version)), ("granted_at", .string(Timestamps.format(grant.grantedAt))),
-                             ("by_guardian", .bool(grant.byGuardian))])
-                })), ("objections", .array(state.objections.map(JSONValue.string))), ("opt_outs", .array(state.optOuts.map(JSONValue.string)))]), request: request)
+                return server.json(
+                    .object([
+                        ("subject", .string(subject)),
+                        (
+                            "grants",
+                            .array(
+                                state.grants.map { grant in
+                                    .object([
+                                        ("scope", .string(grant.scope)), ("version", .int(grant.version)),
+                                        ("granted_at", .string(Timestamps.format(grant.grantedAt))),
+                                        ("by_guardian", .bool(grant.byGuardian)),
+                                    ])
+                                })
+                        ), ("objections", .array(state.objections.map(JSONValue.string))),
+                        ("opt_outs", .array(state.optOuts.map(JSONValue.string))),
+                    ]), request: request)
             }
         }
         router.get("/v1/consent/:subject/history") { request, context in
@@ -28,10 +40,22 @@ struct ConsentController {
                 try server.requireToken(request)
                 let subject = try server.pathParameter("subject", context)
                 let history = try await server.blocking { try service.consent.history(subject: subject) }
-                return server.json(.object([("subject", .string(subject)), ("events", .array(history.map { record in
-                    .object([("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)), ("target", .string(record.event.target)),
-                             ("occurred_at", .string(Timestamps.format(record.event.occurredAt))), ("source", .string(record.event.source.rawValue))])
-                }))]), request: request)
+                return server.json(
+                    .object([
+                        ("subject", .string(subject)),
+                        (
+                            "events",
+                            .array(
+                                history.map { record in
+                                    .object([
+                                        ("id", .int(Int(record.id))), ("kind", .string(record.event.kind.rawValue)),
+                                        ("target", .string(record.event.target)),
+                                        ("occurred_at", .string(Timestamps.format(record.event.occurredAt))),
+                                        ("source", .string(record.event.source.rawValue)),
+                                    ])
+                                })
+                        ),
+                    ]), request: request)
             }
         }
         for kind in [ConsentEvent.Kind.grant, .withdraw, .object, .optOut] {
@@ -44,8 +68,10 @@ struct ConsentController {
                     guard let target = (object["scope"] ?? object["purpose"] ?? object["target"])?.stringValue else {
                         throw Failure(.requestMissingField, "'scope' (or 'purpose' for objections and opt-outs) is required")
                     }
-                    let event = ConsentEvent(kind: kind, target: target, version: object["version"]?.intValue, byGuardian: object["by_guardian"]?.boolValue ?? false,
-                                             source: .api, occurredAt: Date())
+                    let event = ConsentEvent(
+                        kind: kind, target: target, version: object["version"]?.intValue,
+                        byGuardian: object["by_guardian"]?.boolValue ?? false,
+                        source: .api, occurredAt: Date())
                     let gpc = request.headers[AccordHTTPServer.gpcHeader] == "1"
                     let records = try await server.blocking {
                         var records = try service.consent.record([event], subject: subject)
@@ -53,8 +79,19 @@ struct ConsentController {
                         if gpc { records.append(try service.consent.recordGPC(subject: subject)) }
                         return records
                     }
-                    return server.json(.object([("recorded", .array(records.map { .object([("id", .int(Int($0.id))), ("kind", .string($0.event.kind.rawValue)),
-                                                                                     ("target", .string($0.event.target))]) }))]), status: .created, request: request)
+                    return server.json(
+                        .object([
+                            (
+                                "recorded",
+                                .array(
+                                    records.map {
+                                        .object([
+                                            ("id", .int(Int($0.id))), ("kind", .string($0.event.kind.rawValue)),
+                                            ("target", .string($0.event.target)),
+                                        ])
+                                    })
+                            )
+                        ]), status: .created, request: request)
                 }
             }
         }

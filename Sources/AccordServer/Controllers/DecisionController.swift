@@ -30,11 +30,14 @@ struct DecisionController {
                     throw Failure(.requestInvalidValue, "'requests' must be a list of requests")
                 }
                 try server.limitItems(list.count)
-                let requests = try list.enumerated().map { n, item in try server.native(index: n) { try DecisionRequest.decode(value: item) } }
+                let requests = try list.enumerated().map { n, item in
+                    try server.native(index: n) { try DecisionRequest.decode(value: item) }
+                }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
-                return server.json(.object([("revision", .string(revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
-                            request: request, revision: revision)
+                return server.json(
+                    .object([("revision", .string(revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
+                    request: request, revision: revision)
             }
         }
     }

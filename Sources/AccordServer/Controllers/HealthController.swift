@@ -12,7 +12,9 @@ struct HealthController {
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         let service = server.service
-        router.get("/healthz") { request, _ in await server.handle(request) { request in server.json(.object([("status", .string("ok"))]), request: request) } }
+        router.get("/healthz") { request, _ in
+            await server.handle(request) { request in server.json(.object([("status", .string("ok"))]), request: request) }
+        }
         router.get("/readyz") { request, _ in
             await server.handle(request) { request in
                 // Not ready while decisions cannot be recorded (each would be a deny) or the file is found damaged.
@@ -26,7 +28,8 @@ struct HealthController {
         router.get("/metrics") { request, _ in
             var bytes: [UInt8] = []
             server.registry.emit(into: &bytes)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
 }

@@ -26,9 +26,11 @@ public struct AuditQuery: Sendable, Equatable {
     /// At most this many records; nil for all.
     public var limit: Int?
 
-    public init(from: Date? = nil, to: Date? = nil, subject: String? = nil, purpose: String? = nil, action: String? = nil,
-                effect: String? = nil, rule: String? = nil, reason: String? = nil, actor: String? = nil, revision: String? = nil,
-                decisionID: String? = nil, limit: Int? = nil) {
+    public init(
+        from: Date? = nil, to: Date? = nil, subject: String? = nil, purpose: String? = nil, action: String? = nil,
+        effect: String? = nil, rule: String? = nil, reason: String? = nil, actor: String? = nil, revision: String? = nil,
+        decisionID: String? = nil, limit: Int? = nil
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -80,8 +82,10 @@ public struct AuditQuery: Sendable, Equatable {
     /// The posting term that drives the search when there is no subject: the one likely to match least.
     /// A revision prefix cannot drive (postings hold whole revisions); it is checked on the candidates.
     var drivingTerm: String? {
-        let candidates: [(TermKey.Kind, String?)] = [(.rule, rule), (.reason, reason), (.actor, actor), (.purpose, purpose),
-                                                     (.action, action), (.effect, effect)]
+        let candidates: [(TermKey.Kind, String?)] = [
+            (.rule, rule), (.reason, reason), (.actor, actor), (.purpose, purpose),
+            (.action, action), (.effect, effect),
+        ]
         return candidates.lazy.compactMap { kind, value in value.map { TermKey(kind, $0).text } }.first
     }
 }
@@ -139,7 +143,9 @@ extension SQLiteAuditTrail {
             func take(candidates: [Int64]) throws {
                 for start in stride(from: 0, to: candidates.count, by: 500) where found.count < limit {
                     let chunk = candidates[start..<min(start + 500, candidates.count)].map(String.init).joined(separator: ",")
-                    try take("SELECT \(columns) FROM audit_record r WHERE r.sequence IN (\(chunk)) AND \(conditions) ORDER BY r.sequence DESC", arguments)
+                    try take(
+                        "SELECT \(columns) FROM audit_record r WHERE r.sequence IN (\(chunk)) AND \(conditions) ORDER BY r.sequence DESC",
+                        arguments)
                 }
             }
             func inside(_ sequence: Int64) -> Bool { bounds.map { ($0.lower...$0.upper).contains(sequence) } ?? true }
@@ -153,8 +159,9 @@ extension SQLiteAuditTrail {
                     pending.append(contentsOf: sequences)
                 }
                 try take(candidates: pending.sorted(by: >).filter(inside))
-                let postings = try Row.fetchCursor(db, sql: "SELECT sequences FROM audit_term WHERE term = ? AND last_sequence >= ? ORDER BY last_sequence DESC",
-                                                   arguments: [term, bounds?.lower ?? 0])
+                let postings = try Row.fetchCursor(
+                    db, sql: "SELECT sequences FROM audit_term WHERE term = ? AND last_sequence >= ? ORDER BY last_sequence DESC",
+                    arguments: [term, bounds?.lower ?? 0])
                 while found.count < limit, let row = try postings.next() {
                     guard let sequences = Postings.decode(row[0]) else { throw StoreError.corruptIndex("postings of \(term)") }
                     try take(candidates: sequences.reversed().filter(inside))
@@ -170,7 +177,9 @@ extension SQLiteAuditTrail {
     /// `lower` on.
     static func pendingPostings(_ db: Database, from lower: Int64) throws -> [(term: String, sequences: [Int64])] {
         // A commit's first sequence is below `lower` only if the commit is older than the bound's or holds it.
-        let start = try Int64.fetchOne(db, sql: "SELECT max(first_sequence) FROM audit_term_pending WHERE first_sequence <= ?", arguments: [lower]) ?? lower
+        let start =
+            try Int64.fetchOne(db, sql: "SELECT max(first_sequence) FROM audit_term_pending WHERE first_sequence <= ?", arguments: [lower])
+            ?? lower
         var out: [(term: String, sequences: [Int64])] = []
         for row in try Row.fetchAll(db, sql: "SELECT postings FROM audit_term_pending WHERE first_sequence >= ?", arguments: [start]) {
             guard let terms = Postings.decodePending(row[0]) else { throw StoreError.corruptIndex("pending postings") }
@@ -200,9 +209,10 @@ extension SQLiteAuditTrail {
         guard from != nil || to != nil else { return nil }
         // Two queries: SQLite answers a lone min() or max() of the key from the tree's edge, both together by a scan.
         guard let first = try Int64.fetchOne(db, sql: "SELECT min(sequence) FROM audit_record"),
-              let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record")
+            let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record")
         else { return (1, 0) }
-        let probe = try db.cachedStatement(sql: "SELECT sequence, recorded_at FROM audit_record WHERE sequence >= ? ORDER BY sequence LIMIT 1")
+        let probe = try db.cachedStatement(
+            sql: "SELECT sequence, recorded_at FROM audit_record WHERE sequence >= ? ORDER BY sequence LIMIT 1")
         /// The first sequence recorded at or after `instant` (last + 1 if none).
         func firstAtOrAfter(_ instant: Date) throws -> Int64 {
             let seconds = Int64(instant.timeIntervalSince1970.rounded(.up))
@@ -230,8 +240,10 @@ extension SQLiteAuditTrail {
             let bounds = try Self.sequences(db, from: from, to: to)
             let window = bounds == nil ? "1 = 1" : "sequence BETWEEN ? AND ?"
             let args: StatementArguments = bounds.map { [$0.lower, $0.upper] } ?? []
-            return try Row.fetchAll(db, sql: "SELECT purpose, actor, effect, count(*) FROM audit_record WHERE \(window) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                                    arguments: args).map { ($0[0], $0[1], $0[2], $0[3]) }
+            return try Row.fetchAll(
+                db, sql: "SELECT purpose, actor, effect, count(*) FROM audit_record WHERE \(window) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                arguments: args
+            ).map { ($0[0], $0[1], $0[2], $0[3]) }
         }
     }
 
@@ -245,9 +257,12 @@ extension SQLiteAuditTrail {
             // Retention purges are their own kind, not refused uses: counted apart, and their reason left out of the top reasons.
             let purgeCondition = "r.purpose = '\(AuditRecord.retentionPurpose)' AND r.decision_id GLOB '\(AuditRecord.retentionIDPrefix)*'"
             var purges = 0
-            for row in try Row.fetchAll(db, sql: """
-                SELECT r.purpose, r.effect, \(purgeCondition), count(*) FROM audit_record r WHERE \(window) GROUP BY 1, 2, 3
-                """, arguments: args) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.purpose, r.effect, \(purgeCondition), count(*) FROM audit_record r WHERE \(window) GROUP BY 1, 2, 3
+                    """, arguments: args)
+            {
                 if row[2] as Bool { purges += row[3]; continue }
                 let purpose: String = row[0]
                 var entry = byPurpose[purpose] ?? AuditStats.PurposeCount(purpose: purpose, permit: 0, partial: 0, deny: 0)
@@ -258,26 +273,39 @@ extension SQLiteAuditTrail {
                 }
                 byPurpose[purpose] = entry
             }
-            let span = try Row.fetchOne(db, sql: "SELECT count(*), min(r.recorded_at), max(r.recorded_at) FROM audit_record r WHERE \(window)",
-                                        arguments: args)
-            let purgeSequences = purges == 0 ? [] : Set(try Int64.fetchAll(db, sql: "SELECT r.sequence FROM audit_record r WHERE \(window) AND \(purgeCondition)",
-                                                                         arguments: args))
+            let span = try Row.fetchOne(
+                db, sql: "SELECT count(*), min(r.recorded_at), max(r.recorded_at) FROM audit_record r WHERE \(window)",
+                arguments: args)
+            let purgeSequences =
+                purges == 0
+                ? []
+                : Set(
+                    try Int64.fetchAll(
+                        db, sql: "SELECT r.sequence FROM audit_record r WHERE \(window) AND \(purgeCondition)",
+                        arguments: args))
             // Reason codes from their postings: each record counted once per code, purges left out.
             var reasons: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT term, sequences FROM audit_term WHERE term >= 'r:' AND term < 'r;' AND last_sequence >= ?",
-                                        arguments: [bounds?.lower ?? 0]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT term, sequences FROM audit_term WHERE term >= 'r:' AND term < 'r;' AND last_sequence >= ?",
+                arguments: [bounds?.lower ?? 0])
+            {
                 guard let sequences = Postings.decode(row[1]) else { throw StoreError.corruptIndex("postings of \(row[0] as String)") }
-                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true }.count
+                let inside =
+                    sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true }.count
                     - (purgeSequences.isEmpty ? 0 : sequences.filter { purgeSequences.contains($0) }.count)
                 if inside > 0 { reasons[String((row[0] as String).dropFirst(2)), default: 0] += inside }
             }
             for (term, sequences) in try Self.pendingPostings(db, from: bounds?.lower ?? 0) where term.hasPrefix("r:") {
-                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true && !purgeSequences.contains(s) }.count
+                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true && !purgeSequences.contains(s)
+                }.count
                 if inside > 0 { reasons[String(term.dropFirst(2)), default: 0] += inside }
             }
-            let top = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(topReasons).map { (code: $0.key, records: $0.value) }
+            let top = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(topReasons).map {
+                (code: $0.key, records: $0.value)
+            }
             return AuditStats(
-                records: span?[0] ?? 0, first: span.flatMap { Int64.fromDatabaseValue($0[1]) }.map { Date(timeIntervalSince1970: Double($0)) },
+                records: span?[0] ?? 0,
+                first: span.flatMap { Int64.fromDatabaseValue($0[1]) }.map { Date(timeIntervalSince1970: Double($0)) },
                 last: span.flatMap { Int64.fromDatabaseValue($0[2]) }.map { Date(timeIntervalSince1970: Double($0)) },
                 byPurpose: byPurpose.values.sorted { ($0.total, $1.purpose) > ($1.total, $0.purpose) },
                 topReasons: Array(top),

@@ -56,7 +56,9 @@ public struct AuditRecord: Sendable, Equatable {
 
     /// The record before chaining (no seal, previous hash, hash or MAC yet), and the SHA-256 state after
     /// its tag and body: chaining only adds the last two fields.
-    static func unchained(sequence: Int64, entry: AuditEntry, recordedAt: Int64, encoder: inout CanonicalEncoder) -> (AuditRecord, HashState) {
+    static func unchained(sequence: Int64, entry: AuditEntry, recordedAt: Int64, encoder: inout CanonicalEncoder) -> (
+        AuditRecord, HashState
+    ) {
         let record = AuditRecord(
             sequence: sequence, decisionID: entry.decisionID, recordedAt: Date(timeIntervalSince1970: Double(recordedAt)),
             revision: entry.decision.revision, actor: entry.request.actor.id, purpose: entry.decision.purpose,
@@ -257,21 +259,23 @@ public struct Checkpoint: Sendable, Equatable {
     /// Whether the signature over size and root holds for the key the checkpoint names.
     public var signatureHolds: Bool {
         guard let keyData = Data(hex: publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
-              let signature = Data(hex: signature)
+            let signature = Data(hex: signature)
         else { return false }
         return key.isValidSignature(signature, for: Data(signedText.utf8))
     }
 
     var json: JSONValue {
-        .object([("id", .int(Int(id))), ("size", .int(Int(size))), ("root", .string(root)),
-                 ("created_at", .string(Timestamps.format(createdAt))), ("signature", .string(signature)),
-                 ("public_key", .string(publicKey))])
+        .object([
+            ("id", .int(Int(id))), ("size", .int(Int(size))), ("root", .string(root)),
+            ("created_at", .string(Timestamps.format(createdAt))), ("signature", .string(signature)),
+            ("public_key", .string(publicKey)),
+        ])
     }
 
     init?(json: [String: Any]) {
         guard let id = json["id"] as? Int, let size = json["size"] as? Int, let root = json["root"] as? String,
-              let signature = json["signature"] as? String, let publicKey = json["public_key"] as? String,
-              let createdAt = (json["created_at"] as? String).flatMap(Timestamps.parse)
+            let signature = json["signature"] as? String, let publicKey = json["public_key"] as? String,
+            let createdAt = (json["created_at"] as? String).flatMap(Timestamps.parse)
         else { return nil }
         self.init(id: Int64(id), size: Int64(size), root: root, createdAt: createdAt, signature: signature, publicKey: publicKey)
     }
@@ -325,7 +329,9 @@ struct JSONBytes {
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                ])
             default: bytes.append(byte)
             }
         }

@@ -21,15 +21,16 @@ extension AuditRecord {
     /// The per-resource outcomes, parsed from the stored JSON (empty if it does not parse).
     public var resourceOutcomes: [ResourceOutcome] {
         guard let data = resources.data(using: .utf8),
-              let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+            let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
         else { return [] }
         return array.map { item in
-            ResourceOutcome(resource: item["resource"] as? String ?? "", category: item["category"] as? String,
-                            effect: item["effect"] as? String ?? "", reasons: item["reasons"] as? [String] ?? [],
-                            rules: item["rules"] as? [String] ?? [],
-                            obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)),
-                            consentEvents: (item["consent_events"] as? [Int] ?? []).map(Int64.init),
-                            epsilonSpent: (item["epsilon_spent"] as? NSNumber)?.doubleValue)
+            ResourceOutcome(
+                resource: item["resource"] as? String ?? "", category: item["category"] as? String,
+                effect: item["effect"] as? String ?? "", reasons: item["reasons"] as? [String] ?? [],
+                rules: item["rules"] as? [String] ?? [],
+                obligations: (item["obligations"] as? [String: Any]).map(JSONValue.init(foundation:)),
+                consentEvents: (item["consent_events"] as? [Int] ?? []).map(Int64.init),
+                epsilonSpent: (item["epsilon_spent"] as? NSNumber)?.doubleValue)
         }
     }
 
@@ -64,7 +65,9 @@ public struct ResourceOutcome: Sendable, Equatable {
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = [("resource", .string(resource))]
         if let category { pairs.append(("category", .string(category))) }
-        pairs += [("effect", .string(effect)), ("reasons", .array(reasons.map(JSONValue.string))), ("rules", .array(rules.map(JSONValue.string)))]
+        pairs += [
+            ("effect", .string(effect)), ("reasons", .array(reasons.map(JSONValue.string))), ("rules", .array(rules.map(JSONValue.string))),
+        ]
         if let obligations { pairs.append(("obligations", obligations)) }
         if !consentEvents.isEmpty { pairs.append(("consent_events", .array(consentEvents.map { .int(Int($0)) }))) }
         if let epsilonSpent { pairs.append(("epsilon_spent", .double(epsilonSpent))) }

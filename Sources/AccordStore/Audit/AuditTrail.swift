@@ -20,7 +20,9 @@ public protocol AuditTrail: Sendable {
 extension AuditTrail {
     /// Appends one decision; returns only once it is committed.
     @discardableResult
-    public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws -> AuditRecord {
+    public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws
+        -> AuditRecord
+    {
         try record(batch: [AuditEntry(decision: decision, request: request, decisionID: decisionID, instant: instant)])[0]
     }
 }

@@ -18,7 +18,9 @@ extension SQLiteAuditTrail {
         var problems: [AuditProblem] = []
         func report(_ sequence: Int64?, _ message: String) {
             // The first few name the records; the rest would add nothing a person reads.
-            if problems.count < 20 { problems.append(AuditProblem(kind: .lookupMismatch, sequence: sequence, decisionID: nil, message: message)) }
+            if problems.count < 20 {
+                problems.append(AuditProblem(kind: .lookupMismatch, sequence: sequence, decisionID: nil, message: message))
+            }
         }
         let records = try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_record") ?? 0
         let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record") ?? 0
@@ -32,7 +34,9 @@ extension SQLiteAuditTrail {
             stored[id].append(contentsOf: sequences)
         }
         for row in try Row.fetchAll(db, sql: "SELECT term, sequences FROM audit_term ORDER BY term, last_sequence") {
-            guard let term = String.fromDatabaseValue(row[0]), let blob = Data.fromDatabaseValue(row[1]), let sequences = Postings.decode(blob) else {
+            guard let term = String.fromDatabaseValue(row[0]), let blob = Data.fromDatabaseValue(row[1]),
+                let sequences = Postings.decode(blob)
+            else {
                 report(nil, "a row of audit_term cannot be read")
                 continue
             }
@@ -52,9 +56,13 @@ extension SQLiteAuditTrail {
             let term = terms.names[id]
             let haveSet = Set(have), wantSet = Set(want)
             if let hidden = want.first(where: { !haveSet.contains($0) }) {
-                report(hidden, "is missing from the lookup for '\(term)' (\(wantSet.subtracting(haveSet).count) record(s)): lookup rows were removed")
+                report(
+                    hidden,
+                    "is missing from the lookup for '\(term)' (\(wantSet.subtracting(haveSet).count) record(s)): lookup rows were removed")
             } else if let stray = have.first(where: { !wantSet.contains($0) }) {
-                report(stray, "the lookup for '\(term)' points at a record that does not carry it" + (stray > last ? " (or does not exist)" : ""))
+                report(
+                    stray,
+                    "the lookup for '\(term)' points at a record that does not carry it" + (stray > last ? " (or does not exist)" : ""))
             } else {
                 report(nil, "the lookup for '\(term)' lists a record twice")
             }
@@ -92,8 +100,10 @@ extension SQLiteAuditTrail {
         let unindexed = records - Int64(indexed.count)
         if unindexed > erased {
             let first = try firstUnindexed(db, indexed: indexed)
-            report(first, "\(unindexed - erased) record(s) are missing from the subject index beyond the \(erased) that erasures account for: "
-                       + "a person's lookup rows were removed (their records are hidden from export and query)")
+            report(
+                first,
+                "\(unindexed - erased) record(s) are missing from the subject index beyond the \(erased) that erasures account for: "
+                    + "a person's lookup rows were removed (their records are hidden from export and query)")
         }
         return problems
     }
@@ -107,7 +117,8 @@ extension SQLiteAuditTrail {
         let kinds: [(prefix: String, column: Int32)] = [("v:", 1), ("a:", 2), ("p:", 3), ("c:", 4), ("e:", 5)]
         var names = [BytesTable<Int>(), BytesTable<Int>()]  // reasons, rules
         var ids: [Int] = []
-        let owner = try db.makeStatement(sql: "SELECT sequence, revision, actor, purpose, action, effect, resources FROM audit_record ORDER BY sequence")
+        let owner = try db.makeStatement(
+            sql: "SELECT sequence, revision, actor, purpose, action, effect, resources FROM audit_record ORDER BY sequence")
         let statement = owner.sqliteStatement
         while true {
             let code = sqlite3_step(statement)
@@ -137,7 +148,9 @@ extension SQLiteAuditTrail {
             let fixedCount = ids.count
             func add(_ k: Int, _ bytes: UnsafeRawBufferPointer) {
                 let id: Int
-                if let known = names[k][bytes] { id = known } else {
+                if let known = names[k][bytes] {
+                    id = known
+                } else {
                     id = terms.number((k == 0 ? "r:" : "u:") + String(decoding: bytes, as: UTF8.self))
                     names[k].insert(bytes, id)
                 }

@@ -16,12 +16,12 @@ public struct AuditVerification: Sendable {
 public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case edited, missing, chainBroken = "chain_broken", forged, truncated, checkpointMismatch = "checkpoint_mismatch",
-             conflictingCheckpoints = "conflicting_checkpoints", badSignature = "bad_signature",
-             /// Records a published checkpoint vouches for are gone or changed (a rollback, truncation or wipe).
-             rolledBack = "rolled_back",
-             /// The lookup tables (subject index, postings) disagree with the records: rows removed hide records
-             /// from `query` and `export`; rows added point at records that do not carry them.
-             lookupMismatch = "lookup_mismatch"
+            conflictingCheckpoints = "conflicting_checkpoints", badSignature = "bad_signature",
+            /// Records a published checkpoint vouches for are gone or changed (a rollback, truncation or wipe).
+            rolledBack = "rolled_back",
+            /// The lookup tables (subject index, postings) disagree with the records: rows removed hide records
+            /// from `query` and `export`; rows added point at records that do not carry them.
+            lookupMismatch = "lookup_mismatch"
     }
 
     public var kind: Kind
@@ -55,8 +55,12 @@ extension SQLiteAuditTrail {
             let signer = CheckpointNote.publicKey(hex: pinned ?? publicKey) ?? Data()
             let published = notes.filter { note in
                 guard note.isSigned(by: signer) else {
-                    verifier.add(AuditProblem(kind: .badSignature, sequence: nil, decisionID: nil,
-                                              message: "the published checkpoint of \(note.size) records is not signed by key \((pinned ?? publicKey).prefix(16))…"))
+                    verifier.add(
+                        AuditProblem(
+                            kind: .badSignature, sequence: nil, decisionID: nil,
+                            message:
+                                "the published checkpoint of \(note.size) records is not signed by key \((pinned ?? publicKey).prefix(16))…"
+                        ))
                     return false
                 }
                 return true
@@ -75,14 +79,17 @@ extension SQLiteAuditTrail {
                     let code = sqlite3_step(statement)
                     if code == SQLITE_DONE { finished = true; break }
                     guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                     }
                     records.encoded.beginRecord()
                     records.encoded.integer(sqlite3_column_int64(statement, 0))
                     // A value stored with another type (a recorded_at of 1.5 or '17…abc') would hash like the original
                     // once converted: the types are part of what is checked.
                     var typesHold = sqlite3_column_type(statement, 2) == SQLITE_INTEGER
-                    for column: Int32 in [1, 3, 4, 5, 6, 9, 10] where sqlite3_column_type(statement, column) != SQLITE_TEXT { typesHold = false }
+                    for column: Int32 in [1, 3, 4, 5, 6, 9, 10] where sqlite3_column_type(statement, column) != SQLITE_TEXT {
+                        typesHold = false
+                    }
                     for column: Int32 in [8, 11] where ![SQLITE_TEXT, SQLITE_NULL].contains(sqlite3_column_type(statement, column)) {
                         typesHold = false
                     }
@@ -92,12 +99,14 @@ extension SQLiteAuditTrail {
                         if column == 2 {
                             records.encoded.integer(sqlite3_column_int64(statement, 2))
                         } else {
-                            records.encoded.raw(sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)),
-                                                isNull: sqlite3_column_type(statement, column) == SQLITE_NULL)
+                            records.encoded.raw(
+                                sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)),
+                                isNull: sqlite3_column_type(statement, column) == SQLITE_NULL)
                         }
                     }
-                    records.endRecord(sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
-                                      hash: Self.digest(statement, 13), mac: Self.digest(statement, 14), typesHold: typesHold)
+                    records.endRecord(
+                        sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
+                        hash: Self.digest(statement, 13), mac: Self.digest(statement, 14), typesHold: typesHold)
                 }
                 let chunk = VerifyChunk(records: records)
                 if let previous = inFlight {
@@ -203,7 +212,9 @@ final class VerifyChunk: @unchecked Sendable {
             guard let hash = records.hashes[i] else { return false }
             return hash.withUnsafeBytes { macKey.digest($0) } == records.macs[i]
         }
-        leaves = records.hashes.map { hash in hash.map { withUnsafeBytes(of: $0.words) { MerkleTree.leafHash($0) } } ?? MerkleTree.leafHash(Data()) }
+        leaves = records.hashes.map { hash in
+            hash.map { withUnsafeBytes(of: $0.words) { MerkleTree.leafHash($0) } } ?? MerkleTree.leafHash(Data())
+        }
     }
 }
 
@@ -228,19 +239,27 @@ struct AuditVerifier {
         for i in 0..<records.count {
             let sequence = records.sequences[i]
             if sequence != expected {
-                problems.append(AuditProblem(kind: .missing, sequence: expected, decisionID: nil,
-                                             message: "records \(expected)…\(sequence - 1) are missing (deleted)"))
+                problems.append(
+                    AuditProblem(
+                        kind: .missing, sequence: expected, decisionID: nil,
+                        message: "records \(expected)…\(sequence - 1) are missing (deleted)"))
             }
             if records.previousHashes[i] != previous {
-                problems.append(AuditProblem(kind: .chainBroken, sequence: sequence, decisionID: records.decisionID(i),
-                                             message: "does not follow the record before it (records removed or reordered)"))
+                problems.append(
+                    AuditProblem(
+                        kind: .chainBroken, sequence: sequence, decisionID: records.decisionID(i),
+                        message: "does not follow the record before it (records removed or reordered)"))
             }
             if !chunk.contentHolds[i] || !records.typesHold[i] {
-                problems.append(AuditProblem(kind: .edited, sequence: sequence, decisionID: records.decisionID(i),
-                                             message: "its content no longer matches its hash (a field was changed)"))
+                problems.append(
+                    AuditProblem(
+                        kind: .edited, sequence: sequence, decisionID: records.decisionID(i),
+                        message: "its content no longer matches its hash (a field was changed)"))
             } else if !chunk.macHolds[i] {
-                problems.append(AuditProblem(kind: .forged, sequence: sequence, decisionID: records.decisionID(i),
-                                             message: "was not written by this trail's engine (its MAC does not verify)"))
+                problems.append(
+                    AuditProblem(
+                        kind: .forged, sequence: sequence, decisionID: records.decisionID(i),
+                        message: "was not written by this trail's engine (its MAC does not verify)"))
             }
             previous = records.hashes[i]
             expected = sequence + 1
@@ -252,13 +271,18 @@ struct AuditVerifier {
     /// A published checkpoint: its tree must be the first `note.size` records of the trail as it is.
     mutating func check(published note: CheckpointNote, roots: [Int64: Data], size: Int) {
         if Int64(size) < note.size {
-            problems.append(AuditProblem(kind: .rolledBack, sequence: Int64(size) + 1, decisionID: nil,
-                                         message: "a published checkpoint covers \(note.size) records but the trail has \(size): records \(size + 1)…\(note.size) "
-                                             + "are missing (rolled back, truncated or emptied)"))
+            problems.append(
+                AuditProblem(
+                    kind: .rolledBack, sequence: Int64(size) + 1, decisionID: nil,
+                    message:
+                        "a published checkpoint covers \(note.size) records but the trail has \(size): records \(size + 1)…\(note.size) "
+                        + "are missing (rolled back, truncated or emptied)"))
         } else if roots[note.size] != note.root {
-            problems.append(AuditProblem(kind: .rolledBack, sequence: nil, decisionID: nil,
-                                         message: "the first \(note.size) records no longer have the root of the published checkpoint "
-                                             + "(\(note.root.hexString.prefix(16))…): records within them were replaced"))
+            problems.append(
+                AuditProblem(
+                    kind: .rolledBack, sequence: nil, decisionID: nil,
+                    message: "the first \(note.size) records no longer have the root of the published checkpoint "
+                        + "(\(note.root.hexString.prefix(16))…): records within them were replaced"))
         }
     }
 
@@ -267,22 +291,30 @@ struct AuditVerifier {
         var rootsBySize: [Int64: Checkpoint] = [:]
         for checkpoint in checkpoints {
             if let earlier = rootsBySize[checkpoint.size], earlier.root != checkpoint.root {
-                problems.append(AuditProblem(kind: .conflictingCheckpoints, sequence: nil, decisionID: nil,
-                                             message: "checkpoints \(earlier.id) and \(checkpoint.id) commit to different trees of \(checkpoint.size) records"))
+                problems.append(
+                    AuditProblem(
+                        kind: .conflictingCheckpoints, sequence: nil, decisionID: nil,
+                        message: "checkpoints \(earlier.id) and \(checkpoint.id) commit to different trees of \(checkpoint.size) records"))
             }
             rootsBySize[checkpoint.size] = rootsBySize[checkpoint.size] ?? checkpoint
             if checkpoint.publicKey != publicKey || !checkpoint.signatureHolds {
-                problems.append(AuditProblem(kind: .badSignature, sequence: nil, decisionID: nil,
-                                             message: "checkpoint \(checkpoint.id) is not signed by this trail's key"))
+                problems.append(
+                    AuditProblem(
+                        kind: .badSignature, sequence: nil, decisionID: nil,
+                        message: "checkpoint \(checkpoint.id) is not signed by this trail's key"))
             }
             if let root = roots[checkpoint.size] {
                 if root.hexString != checkpoint.root {
-                    problems.append(AuditProblem(kind: .checkpointMismatch, sequence: nil, decisionID: nil,
-                                                 message: "checkpoint \(checkpoint.id) does not match records 1…\(checkpoint.size)"))
+                    problems.append(
+                        AuditProblem(
+                            kind: .checkpointMismatch, sequence: nil, decisionID: nil,
+                            message: "checkpoint \(checkpoint.id) does not match records 1…\(checkpoint.size)"))
                 }
             } else {
-                problems.append(AuditProblem(kind: .truncated, sequence: Int64(size) + 1, decisionID: nil,
-                                             message: "checkpoint \(checkpoint.id) covers \(checkpoint.size) records but only \(size) remain"))
+                problems.append(
+                    AuditProblem(
+                        kind: .truncated, sequence: Int64(size) + 1, decisionID: nil,
+                        message: "checkpoint \(checkpoint.id) covers \(checkpoint.size) records but only \(size) remain"))
             }
         }
         return AuditVerification(records: size, checkpoints: checkpoints.count, problems: problems)

@@ -9,5 +9,11 @@ public enum Durability: String, Sendable, CaseIterable {
     /// `synchronous = OFF`: for benchmarks and throwaway trails only; an OS crash can lose or corrupt the trail.
     case off
 
-    var pragmaValue: Int { switch self { case .full: 2; case .normal: 1; case .off: 0 } }
+    var pragmaValue: Int {
+        switch self {
+        case .full: 2;
+        case .normal: 1;
+        case .off: 0
+        }
+    }
 }

@@ -20,27 +20,30 @@ extension SQLiteAuditTrail {
         guard !entries.isEmpty else { return [] }
         // A short first slice, done on this thread; the rest by the worker, ahead of the inserts.
         let head = min(entries.count, 64)
-        let slices = [0..<head].filter { !$0.isEmpty }
+        let slices =
+            [0..<head].filter { !$0.isEmpty }
             + stride(from: head, to: entries.count, by: Self.sliceSize).map { $0..<min($0 + Self.sliceSize, entries.count) }
         // The transaction is managed here, inside the queue, so that a failure at any point — commit included —
         // is cleaned up before any other batch can run.
-        return try health.guarding { try queue.writeWithoutTransaction { db in
-            keysCreatedInBatch.removeAll()
-            var records: [AuditRecord] = []
-            do {
-                try db.inTransaction(.immediate) {
-                    records = try appendBatch(entries, slices: slices, db)
-                    return .commit
-                }
-            } catch {
-                // The keys this batch created were rolled back with it: never seal later records under them.
-                for tag in keysCreatedInBatch { sealKeys.remove(tag: tag) }
-                newKeys = max(0, newKeys - keysCreatedInBatch.count)
+        return try health.guarding {
+            try queue.writeWithoutTransaction { db in
                 keysCreatedInBatch.removeAll()
-                throw error
+                var records: [AuditRecord] = []
+                do {
+                    try db.inTransaction(.immediate) {
+                        records = try appendBatch(entries, slices: slices, db)
+                        return .commit
+                    }
+                } catch {
+                    // The keys this batch created were rolled back with it: never seal later records under them.
+                    for tag in keysCreatedInBatch { sealKeys.remove(tag: tag) }
+                    newKeys = max(0, newKeys - keysCreatedInBatch.count)
+                    keysCreatedInBatch.removeAll()
+                    throw error
+                }
+                return records
             }
-            return records
-        } }
+        }
     }
 
     func appendBatch(_ entries: [AuditEntry], slices: [Range<Int>], _ db: Database) throws -> [AuditRecord] {
@@ -58,15 +61,18 @@ extension SQLiteAuditTrail {
             time = max(time, Int64(entry.instant.timeIntervalSince1970.rounded(.down)))
             times.append(time)
         }
-        let context = PreparedSlice.Context(entries: entries, first: first, times: times, pseudonymizer: pseudonymizer,
-                                            sealKeys: sealKeys, macKey: macKey, worker: appendWorker)
+        let context = PreparedSlice.Context(
+            entries: entries, first: first, times: times, pseudonymizer: pseudonymizer,
+            sealKeys: sealKeys, macKey: macKey, worker: appendWorker)
         let links = ChainLinks(count: slices.count)
         defer { links.cancel() }  // a worker still waiting on a link this thread will never set returns
         var prepared = slices.enumerated().map { n, range in
             PreparedSlice.start(context, range, after: n == 0 ? nil : (links, n - 1), async: n > 0)
         }
 
-        let insert = try RawStatement(db, """
+        let insert = try RawStatement(
+            db,
+            """
             INSERT INTO audit_record (sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal,
                 jurisdiction, effect, resources, processing_region, previous_hash, hash, mac)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -100,7 +106,9 @@ extension SQLiteAuditTrail {
                     s.bind(item.seal); s.bind(record.jurisdiction); s.bind(record.effect); s.bind(record.resources)
                     s.bind(record.processingRegion); s.bind(item.previous); s.bind(item.hash); s.bind(item.mac)
                 }
-                try subject.run(db) { s in s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence) }
+                try subject.run(db) { s in
+                    s.bind(AuditTerm.subjectBucket(record.sequence)); s.bind(item.tag); s.bind(record.sequence)
+                }
                 records.append(record)
             }
             for (term, indices) in slice.postings { postings[term, default: []].append(contentsOf: indices) }
@@ -159,10 +167,15 @@ extension SQLiteAuditTrail {
         }
         let posting = try RawStatement(db, "INSERT INTO audit_term (term, last_sequence, sequences) VALUES (?, ?, ?)")
         for (term, sequences) in byTerm {
-            try posting.run(db) { s in s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences)) }
+            try posting.run(db) { s in
+                s.bind(term); s.bind(sequences.last!); s.bind(Postings.encode(sequences))
+            }
         }
         // The append-only trigger lets pending rows go only while a fold is under way, inside this transaction.
-        try db.execute(sql: "INSERT INTO postings_fold_in_progress (n) VALUES (1); DELETE FROM audit_term_pending; DELETE FROM postings_fold_in_progress")
+        try db.execute(
+            sql:
+                "INSERT INTO postings_fold_in_progress (n) VALUES (1); DELETE FROM audit_term_pending; DELETE FROM postings_fold_in_progress"
+        )
         pendingPostings = 0
     }
 }

@@ -19,23 +19,30 @@ extension SQLiteAuditTrail {
             // a checkpoint then costs the records since, not the whole trail.
             var tree = MerkleAccumulator()
             if let row = try Row.fetchOne(db, sql: "SELECT size, peaks FROM audit_merkle_state ORDER BY size DESC LIMIT 1"),
-               let saved = Data.fromDatabaseValue(row[1]).flatMap(MerkleAccumulator.init(serialized:)),
-               saved.size == (Int.fromDatabaseValue(row[0]) ?? -1),
-               try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_record WHERE sequence <= ?", arguments: [saved.size]) == saved.size {
+                let saved = Data.fromDatabaseValue(row[1]).flatMap(MerkleAccumulator.init(serialized:)),
+                saved.size == (Int.fromDatabaseValue(row[0]) ?? -1),
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_record WHERE sequence <= ?", arguments: [saved.size]) == saved.size
+            {
                 tree = saved
             }
-            let hashes = try Data.fetchCursor(db, sql: "SELECT hash FROM audit_record WHERE sequence > ? ORDER BY sequence",
-                                              arguments: [tree.size])
+            let hashes = try Data.fetchCursor(
+                db, sql: "SELECT hash FROM audit_record WHERE sequence > ? ORDER BY sequence",
+                arguments: [tree.size])
             while let hash = try hashes.next() { tree.append(leafHash: MerkleTree.leafHash(hash)) }
-            try db.execute(sql: "INSERT OR REPLACE INTO audit_merkle_state (size, peaks) VALUES (?, ?)",
-                           arguments: [tree.size, tree.serialized])
-            var checkpoint = Checkpoint(id: 0, size: Int64(tree.size), root: tree.root.hexString,
-                                        createdAt: Date(timeIntervalSince1970: instant.timeIntervalSince1970.rounded(.down)),
-                                        signature: "", publicKey: publicKey)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO audit_merkle_state (size, peaks) VALUES (?, ?)",
+                arguments: [tree.size, tree.serialized])
+            var checkpoint = Checkpoint(
+                id: 0, size: Int64(tree.size), root: tree.root.hexString,
+                createdAt: Date(timeIntervalSince1970: instant.timeIntervalSince1970.rounded(.down)),
+                signature: "", publicKey: publicKey)
             checkpoint.signature = try signingKey.signature(for: Data(checkpoint.signedText.utf8)).hexString
-            try db.execute(sql: "INSERT INTO audit_checkpoint (size, root, created_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [checkpoint.size, checkpoint.root, Timestamps.format(checkpoint.createdAt), checkpoint.signature,
-                                       checkpoint.publicKey])
+            try db.execute(
+                sql: "INSERT INTO audit_checkpoint (size, root, created_at, signature, public_key) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    checkpoint.size, checkpoint.root, Timestamps.format(checkpoint.createdAt), checkpoint.signature,
+                    checkpoint.publicKey,
+                ])
             checkpoint.id = db.lastInsertedRowID
             return checkpoint
         }

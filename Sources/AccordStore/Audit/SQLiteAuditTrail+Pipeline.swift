@@ -87,15 +87,15 @@ extension SQLiteAuditTrail {
             return slice
         }
 
-
         private func prepare(_ context: Context, _ range: Range<Int>) {
             items.reserveCapacity(range.count)
             var encoder = CanonicalEncoder(capacity: 2_048, tagged: false)
             for index in range {
                 let entry = context.entries[index]
                 let pseudonym = context.pseudonymizer.pseudonym(for: entry.request.subject.id)
-                let (record, state) = AuditRecord.unchained(sequence: context.first + Int64(index), entry: entry,
-                                                            recordedAt: context.times[index], encoder: &encoder)
+                let (record, state) = AuditRecord.unchained(
+                    sequence: context.first + Int64(index), entry: entry,
+                    recordedAt: context.times[index], encoder: &encoder)
                 items.append(Prepared(pseudonym: pseudonym, tag: AuditTerm.subjectTag(pseudonym), record: record, bodyHash: state))
                 for term in SQLiteAuditTrail.terms(of: entry) { postings[term, default: []].append(index) }
             }
@@ -147,8 +147,10 @@ extension SQLiteAuditTrail {
     /// What a record is found by besides its subject: its purpose and every purpose above it, its actor,
     /// action, effect and policy revision, its reason codes and rule ids.
     static func terms(of entry: AuditEntry) -> [TermKey] {
-        var terms = [TermKey(.actor, entry.request.actor.id), TermKey(.action, entry.decision.action),
-                     TermKey(.effect, entry.decision.effect.rawValue), TermKey(.revision, entry.decision.revision)]
+        var terms = [
+            TermKey(.actor, entry.request.actor.id), TermKey(.action, entry.decision.action),
+            TermKey(.effect, entry.decision.effect.rawValue), TermKey(.revision, entry.decision.revision),
+        ]
         let purpose = entry.decision.purpose
         var dot = purpose.firstIndex(of: ".")
         while let end = dot {

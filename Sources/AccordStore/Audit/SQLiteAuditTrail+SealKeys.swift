@@ -38,10 +38,11 @@ extension SQLiteAuditTrail {
     /// key), when enough have gathered.
     func mergeRecentKeysIfDue(_ db: Database) throws {
         guard newKeys >= 8_192 else { return }
-        try db.execute(sql: """
-            INSERT INTO subject_key (pseudonym, key) SELECT pseudonym, key FROM subject_key_recent ORDER BY pseudonym;
-            DELETE FROM subject_key_recent;
-            """)
+        try db.execute(
+            sql: """
+                INSERT INTO subject_key (pseudonym, key) SELECT pseudonym, key FROM subject_key_recent ORDER BY pseudonym;
+                DELETE FROM subject_key_recent;
+                """)
         newKeys = 0
     }
 

@@ -30,8 +30,11 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     /// Opens (or creates) the trail at `path`. Keys default to files beside it: `<path>.subject-key`
     /// (pseudonyms) and `<path>.signing-key` (checkpoints, and record MACs derived from it).
-    public convenience init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full) throws {
-        try self.init(database: StoreDatabase(path: path, subjectKeyPath: subjectKeyPath, durability: durability), signingKeyPath: signingKeyPath)
+    public convenience init(path: String, subjectKeyPath: String? = nil, signingKeyPath: String? = nil, durability: Durability = .full)
+        throws
+    {
+        try self.init(
+            database: StoreDatabase(path: path, subjectKeyPath: subjectKeyPath, durability: durability), signingKeyPath: signingKeyPath)
     }
 
     /// The trail in `database`, on its connection; the signing key defaults to `<path>.signing-key`.
@@ -39,11 +42,14 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         path = database.path
         health = database.health
         (queue, pseudonymizer) = (database.queue, database.pseudonymizer)
-        let signing = try KeyFile.loadOrCreate(at: signingKeyPath ?? path + ".signing-key",
-                                               mayCreate: !database.isReadOnly && !StoreMigrations.holdsData(queue, signed: true))
+        let signing = try KeyFile.loadOrCreate(
+            at: signingKeyPath ?? path + ".signing-key",
+            mayCreate: !database.isReadOnly && !StoreMigrations.holdsData(queue, signed: true))
         signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing.bytes)
-        macKey = RecordMAC(key: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signing.bytes),
-                                                       info: Data("accord audit record mac v1".utf8), outputByteCount: 32))
+        macKey = RecordMAC(
+            key: HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: signing.bytes),
+                info: Data("accord audit record mac v1".utf8), outputByteCount: 32))
         pendingPostings = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_term_pending") } ?? 0
     }
 
@@ -64,7 +70,7 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         let record = try db.cachedStatement(sql: "SELECT decision_id, subject_seal FROM audit_record WHERE sequence = ?")
         return try subjectSequences(db, tag: AuditTerm.subjectTag(pseudonym)).filter { sequence in
             guard let row = try Row.fetchOne(record, arguments: [sequence]),
-                  let id = String.fromDatabaseValue(row[0]), let stored = Data.fromDatabaseValue(row[1])
+                let id = String.fromDatabaseValue(row[0]), let stored = Data.fromDatabaseValue(row[1])
             else { return false }
             return seal.mac(Data(id.utf8)) == stored
         }
@@ -100,13 +106,15 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
 
     static func checkpoints(_ db: Database) throws -> [Checkpoint] {
         try Row.fetchAll(db, sql: "SELECT id, size, root, created_at, signature, public_key FROM audit_checkpoint ORDER BY id").map { row in
-            Checkpoint(id: row[0], size: row[1], root: row[2], createdAt: Timestamps.parse(row[3]) ?? .distantPast,
-                       signature: row[4], publicKey: row[5])
+            Checkpoint(
+                id: row[0], size: row[1], root: row[2], createdAt: Timestamps.parse(row[3]) ?? .distantPast,
+                signature: row[4], publicKey: row[5])
         }
     }
 
-    static let columns = "sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction, effect, " +
-        "resources, processing_region, previous_hash, hash, mac"
+    static let columns =
+        "sequence, decision_id, recorded_at, revision, actor, purpose, action, subject_seal, jurisdiction, effect, "
+        + "resources, processing_region, previous_hash, hash, mac"
 
     /// A record from a row selected with `columns`, read by position.
     /// Values of the wrong type (a tampered row) read as empty rather than trapping: `verify` names such rows.
@@ -115,9 +123,10 @@ public final class SQLiteAuditTrail: AuditTrail, @unchecked Sendable {
         func text(_ i: Int) -> String { String.fromDatabaseValue(row[i]) ?? "" }
         func optionalText(_ i: Int) -> String? { String.fromDatabaseValue(row[i]) }
         func blob(_ i: Int) -> Data { Data.fromDatabaseValue(row[i]) ?? Data() }
-        return AuditRecord(sequence: int(0), decisionID: text(1), recordedAt: Date(timeIntervalSince1970: Double(int(2))),
-                           revision: text(3), actor: text(4), purpose: text(5), action: text(6), subjectSeal: blob(7),
-                           jurisdiction: optionalText(8), effect: text(9), resources: text(10), processingRegion: optionalText(11),
-                           previousHash: blob(12), hash: blob(13), mac: blob(14))
+        return AuditRecord(
+            sequence: int(0), decisionID: text(1), recordedAt: Date(timeIntervalSince1970: Double(int(2))),
+            revision: text(3), actor: text(4), purpose: text(5), action: text(6), subjectSeal: blob(7),
+            jurisdiction: optionalText(8), effect: text(9), resources: text(10), processingRegion: optionalText(11),
+            previousHash: blob(12), hash: blob(13), mac: blob(14))
     }
 }

@@ -37,8 +37,12 @@ public protocol BudgetLedger: Sendable {
 
 extension BudgetLedger {
     /// Spends one charge if it fits; returns whether it did.
-    public func spend(epsilon: Double, from budget: PrivacyBudget, purpose: String, subject: String, decisionID: String?,
-                      at instant: Date = Date()) throws -> Bool {
-        try spend([BudgetCharge(budget: budget, purpose: purpose, subject: subject, epsilon: epsilon)], decisionID: decisionID, at: instant)[0] == nil
+    public func spend(
+        epsilon: Double, from budget: PrivacyBudget, purpose: String, subject: String, decisionID: String?,
+        at instant: Date = Date()
+    ) throws -> Bool {
+        try spend(
+            [BudgetCharge(budget: budget, purpose: purpose, subject: subject, epsilon: epsilon)], decisionID: decisionID, at: instant)[0]
+            == nil
     }
 }

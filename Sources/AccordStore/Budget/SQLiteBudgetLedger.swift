@@ -58,18 +58,22 @@ public final class SQLiteBudgetLedger: BudgetLedger, Sendable {
 
     /// Inside an immediate transaction: spends `epsilon` from the budget under `key` if the window ending at
     /// `now` has that much left, and returns nil; otherwise spends nothing and returns what is left (millionths).
-    private static func spend(_ db: Database, key: String, epsilon: Double, from budget: PrivacyBudget, now: Int64,
-                              decisionID: String?) throws -> Int64? {
+    private static func spend(
+        _ db: Database, key: String, epsilon: Double, from budget: PrivacyBudget, now: Int64,
+        decisionID: String?
+    ) throws -> Int64? {
         let left = micro(budget.total) - (try spent(db, key: key, since: now - budget.period.seconds))
         guard micro(epsilon) <= left else { return left }
-        try db.execute(sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
-                       arguments: [key, micro(epsilon), now, decisionID])
+        try db.execute(
+            sql: "INSERT INTO budget_spend (budget, micro_epsilon, spent_at, decision_id) VALUES (?, ?, ?, ?)",
+            arguments: [key, micro(epsilon), now, decisionID])
         return nil
     }
 
     /// Millionths of epsilon spent under `key` after `since`.
     private static func spent(_ db: Database, key: String, since: Int64) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
-                           arguments: [key, since]) ?? 0
+        try Int64.fetchOne(
+            db, sql: "SELECT coalesce(sum(micro_epsilon), 0) FROM budget_spend WHERE budget = ? AND spent_at > ?",
+            arguments: [key, since]) ?? 0
     }
 }

@@ -35,7 +35,8 @@ public enum ConsentImport {
                 }
                 guard let columns = header else {
                     if let unknown = cells.first(where: { !fields.contains($0) }) {
-                        problems.append(Problem(line: number, message: "unknown column '\(unknown)'; columns are \(fields.joined(separator: ", "))"))
+                        problems.append(
+                            Problem(line: number, message: "unknown column '\(unknown)'; columns are \(fields.joined(separator: ", "))"))
                     }
                     header = cells
                     continue
@@ -51,7 +52,8 @@ public enum ConsentImport {
                     value = try JSONReader.parse(Array(line.utf8))
                 } catch {
                     if case .duplicateKey(let key) = error.kind {
-                        problems.append(Problem(line: number, message: "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)")))
+                        problems.append(
+                            Problem(line: number, message: "duplicate key '\(key)'" + (error.path.isEmpty ? "" : " in \(error.path)")))
                     } else {
                         problems.append(Problem(line: number, message: "not JSON: column \(error.column): \(error.message)"))
                     }
@@ -77,7 +79,9 @@ public enum ConsentImport {
     }
 
     private static func event(_ values: [String: Any], line: Int, file: String) -> Result<(subject: String, event: ConsentEvent), Problem> {
-        func fail(_ message: String) -> Result<(subject: String, event: ConsentEvent), Problem> { .failure(Problem(line: line, message: message)) }
+        func fail(_ message: String) -> Result<(subject: String, event: ConsentEvent), Problem> {
+            .failure(Problem(line: line, message: message))
+        }
         if let unknown = values.keys.sorted().first(where: { !fields.contains($0) }) { return fail("unknown field '\(unknown)'") }
         func text(_ key: String) -> String? {
             if let string = values[key] as? String { return string }
@@ -90,11 +94,14 @@ public enum ConsentImport {
         }
         guard let target = text("target"), !target.isEmpty else { return fail("'target' is required (the scope, purpose or flag)") }
         guard let occurredText = text("occurred_at") else { return fail("'occurred_at' is required") }
-        guard let occurredAt = Timestamps.parse(occurredText) else { return fail("'occurred_at' is not an RFC 3339 timestamp: \(occurredText)") }
+        guard let occurredAt = Timestamps.parse(occurredText) else {
+            return fail("'occurred_at' is not an RFC 3339 timestamp: \(occurredText)")
+        }
         var version: Int?
         if let raw = values["version"] {
             guard let number = (raw as? Int) ?? (raw as? Double).flatMap({ Int(exactly: $0) }) ?? (raw as? String).flatMap({ Int($0) }),
-                  (1...1_000_000).contains(number) else {
+                (1...1_000_000).contains(number)
+            else {
                 return fail("'version' must be a whole number between 1 and 1000000")
             }
             guard kind == .grant else { return fail("'version' belongs to grants only") }
@@ -120,14 +127,20 @@ public enum ConsentImport {
             if let object = raw as? [String: Any], let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 evidence = String(decoding: data, as: UTF8.self)
             } else if let string = raw as? String, let data = string.data(using: .utf8),
-                      (try? JSONSerialization.jsonObject(with: data)) is [String: Any] {
+                (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+            {
                 evidence = string
             } else {
                 return fail("'evidence' must be a JSON object")
             }
         }
-        return .success((subject, ConsentEvent(kind: kind, target: target, version: version, byGuardian: byGuardian, source: source,
-                                               occurredAt: occurredAt, evidence: evidence)))
+        return .success(
+            (
+                subject,
+                ConsentEvent(
+                    kind: kind, target: target, version: version, byGuardian: byGuardian, source: source,
+                    occurredAt: occurredAt, evidence: evidence)
+            ))
     }
 }
 

@@ -34,8 +34,10 @@ public struct ConsentEvent: Sendable, Equatable {
     /// How it was collected, as JSON text: the form, the CMP, the TC string, the import file…
     public var evidence: String?
 
-    public init(kind: Kind, target: String, version: Int? = nil, byGuardian: Bool = false, source: Source = .api,
-                occurredAt: Date, evidence: String? = nil) {
+    public init(
+        kind: Kind, target: String, version: Int? = nil, byGuardian: Bool = false, source: Source = .api,
+        occurredAt: Date, evidence: String? = nil
+    ) {
         self.kind = kind
         self.target = target
         self.version = version
@@ -98,23 +100,28 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
         let recordedAt = Date(timeIntervalSince1970: instant.timeIntervalSince1970.rounded(.down))
         let pseudonyms = events.map { pseudonymizer.pseudonym(for: $0.subject) }
         var versionBefore: Int64 = 0
-        let records = try health.guarding { try queue.write { db -> [ConsentEventRecord] in
-            let before = try Int64.fetchOne(db, sql: "SELECT n FROM consent_version") ?? 0
-            defer { versionBefore = before }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO consent_event (subject, kind, target, version, by_guardian, source, occurred_at, recorded_at, evidence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            return try zip(events, pseudonyms).map { item, pseudonym in
-                let event = item.event
-                try insert.execute(arguments: [pseudonym, event.kind.rawValue, event.target, event.version, event.byGuardian,
-                                               event.source.rawValue, Int64(event.occurredAt.timeIntervalSince1970.rounded(.down)),
-                                               Int64(recordedAt.timeIntervalSince1970), event.evidence])
-                var stored = event
-                stored.occurredAt = Date(timeIntervalSince1970: event.occurredAt.timeIntervalSince1970.rounded(.down))
-                return ConsentEventRecord(id: db.lastInsertedRowID, event: stored, recordedAt: recordedAt)
+        let records = try health.guarding {
+            try queue.write { db -> [ConsentEventRecord] in
+                let before = try Int64.fetchOne(db, sql: "SELECT n FROM consent_version") ?? 0
+                defer { versionBefore = before }
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO consent_event (subject, kind, target, version, by_guardian, source, occurred_at, recorded_at, evidence)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                return try zip(events, pseudonyms).map { item, pseudonym in
+                    let event = item.event
+                    try insert.execute(arguments: [
+                        pseudonym, event.kind.rawValue, event.target, event.version, event.byGuardian,
+                        event.source.rawValue, Int64(event.occurredAt.timeIntervalSince1970.rounded(.down)),
+                        Int64(recordedAt.timeIntervalSince1970), event.evidence,
+                    ])
+                    var stored = event
+                    stored.occurredAt = Date(timeIntervalSince1970: event.occurredAt.timeIntervalSince1970.rounded(.down))
+                    return ConsentEventRecord(id: db.lastInsertedRowID, event: stored, recordedAt: recordedAt)
+                }
             }
-        } }
+        }
         lock.lock()
         for pseudonym in pseudonyms { histories[pseudonym] = nil }
         // Only our own events since the last look: the rest of the cache is still good.
@@ -129,9 +136,12 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
         let lower = from.map { Int64($0.timeIntervalSince1970.rounded(.up)) } ?? .min
         let upper = to.map { Int64($0.timeIntervalSince1970.rounded(.up)) } ?? .max
         return try reader.inDatabase { db in
-            try Row.fetchAll(db, sql: """
-                SELECT kind, target, count(*) FROM consent_event WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2 ORDER BY 1, 2
-                """, arguments: [lower, upper]).map { ($0[0], $0[1], $0[2]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, target, count(*) FROM consent_event WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2 ORDER BY 1, 2
+                    """, arguments: [lower, upper]
+            ).map { ($0[0], $0[1], $0[2]) }
         }
     }
 
@@ -150,10 +160,12 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
             let cached = histories[pseudonym]
             lock.unlock()
             if let cached { return cached }
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, kind, target, version, by_guardian, source, occurred_at, recorded_at, evidence FROM consent_event
-                WHERE subject = ? ORDER BY occurred_at, id
-                """), arguments: [pseudonym])
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, kind, target, version, by_guardian, source, occurred_at, recorded_at, evidence FROM consent_event
+                        WHERE subject = ? ORDER BY occurred_at, id
+                        """), arguments: [pseudonym])
             let history = try rows.map(Self.record)
             // Cached only if no event was recorded from before the first look to after the read (the rows then
             // belong to `version`) and no one has moved the cache on since: a stale history is never kept.
@@ -174,8 +186,9 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
         }
         return ConsentEventRecord(
             id: row[0],
-            event: ConsentEvent(kind: kind, target: row[2], version: row[3], byGuardian: row[4], source: source,
-                                occurredAt: Date(timeIntervalSince1970: Double(row[6] as Int64)), evidence: row[8]),
+            event: ConsentEvent(
+                kind: kind, target: row[2], version: row[3], byGuardian: row[4], source: source,
+                occurredAt: Date(timeIntervalSince1970: Double(row[6] as Int64)), evidence: row[8]),
             recordedAt: Date(timeIntervalSince1970: Double(row[7] as Int64)))
     }
 
@@ -197,8 +210,9 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
             switch event.kind {
             case .grant:
                 if grants[event.target] == nil { order.append(event.target) }
-                grants[event.target] = ConsentGrant(scope: event.target, version: event.version ?? 1, grantedAt: event.occurredAt,
-                                                    byGuardian: event.byGuardian, event: record.id)
+                grants[event.target] = ConsentGrant(
+                    scope: event.target, version: event.version ?? 1, grantedAt: event.occurredAt,
+                    byGuardian: event.byGuardian, event: record.id)
             case .withdraw, .expire:
                 grants[event.target] = nil
             case .object:
@@ -207,8 +221,9 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
                 if !optOuts.contains(event.target) { optOuts.append(event.target) }
             }
         }
-        return DerivedConsent(state: ConsentState(grants: order.compactMap { grants[$0] }, objections: objections, optOuts: optOuts),
-                              lastEvent: last)
+        return DerivedConsent(
+            state: ConsentState(grants: order.compactMap { grants[$0] }, objections: objections, optOuts: optOuts),
+            lastEvent: last)
     }
 
     /// Records what a TC string says about the scopes mapped to TCF purposes (`tcf_purposes`): a grant of each
@@ -217,16 +232,21 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
     /// own dates are set by the client (and often rounded to the day), so they are kept as evidence but never
     /// allowed to place the choice before, or after, events recorded since.
     @discardableResult
-    public func record(_ tc: TCString, raw: String, subject: String, scopes: [ConsentScope], at instant: Date = Date()) throws -> [ConsentEventRecord] {
+    public func record(_ tc: TCString, raw: String, subject: String, scopes: [ConsentScope], at instant: Date = Date()) throws
+        -> [ConsentEventRecord]
+    {
         let granted = Set(tc.grantedScopes(in: scopes).map(\.id))
-        let evidence = JSONValue.object([("tc_string", .string(raw)), ("last_updated", .string(Timestamps.format(tc.lastUpdated))),
-                                         ("cmp_id", .int(tc.cmpID)), ("cmp_version", .int(tc.cmpVersion)),
-                                         ("vendor_list_version", .int(tc.vendorListVersion)),
-                                         ("tcf_policy_version", .int(tc.policyVersion))]).serialized()
+        let evidence = JSONValue.object([
+            ("tc_string", .string(raw)), ("last_updated", .string(Timestamps.format(tc.lastUpdated))),
+            ("cmp_id", .int(tc.cmpID)), ("cmp_version", .int(tc.cmpVersion)),
+            ("vendor_list_version", .int(tc.vendorListVersion)),
+            ("tcf_policy_version", .int(tc.policyVersion)),
+        ]).serialized()
         let events = scopes.filter { !$0.tcfPurposes.isEmpty }.sorted { $0.id < $1.id }.map { scope in
-            ConsentEvent(kind: granted.contains(scope.id) ? .grant : .withdraw, target: scope.id,
-                         version: granted.contains(scope.id) ? scope.version : nil, source: .tcf, occurredAt: instant,
-                         evidence: evidence)
+            ConsentEvent(
+                kind: granted.contains(scope.id) ? .grant : .withdraw, target: scope.id,
+                version: granted.contains(scope.id) ? scope.version : nil, source: .tcf, occurredAt: instant,
+                evidence: evidence)
         }
         return try record(events, subject: subject, at: instant)
     }
@@ -235,7 +255,8 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
     /// the jurisdictions whose policy honours the `sale_or_share` flag and the GPC signal.
     @discardableResult
     public func recordGPC(subject: String, at instant: Date = Date(), evidence: String? = nil) throws -> ConsentEventRecord {
-        try record([ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: instant, evidence: evidence)],
-                   subject: subject, at: instant)[0]
+        try record(
+            [ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: instant, evidence: evidence)],
+            subject: subject, at: instant)[0]
     }
 }

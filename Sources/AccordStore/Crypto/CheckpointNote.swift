@@ -25,7 +25,9 @@ public struct CheckpointNote: Sendable, Equatable {
 
     /// An Ed25519 public key from its 64 hexadecimal digits (as `publicKey` prints it), or nil.
     public static func publicKey(hex: String) -> Data? {
-        guard hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }), let key = Data(hex: hex), key.count == 32 else { return nil }
+        guard hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }), let key = Data(hex: hex),
+            key.count == 32
+        else { return nil }
         return key
     }
 
@@ -42,7 +44,9 @@ public struct CheckpointNote: Sendable, Equatable {
     public static func signed(origin: String, size: Int64, root: Data, key: Curve25519.Signing.PrivateKey) throws -> CheckpointNote {
         var note = CheckpointNote(origin: origin, size: size, root: root, signatures: [])
         let signature = try key.signature(for: Data(note.body.utf8))
-        note.signatures = [Signature(name: origin, keyID: keyID(name: origin, publicKey: key.publicKey.rawRepresentation), signature: signature)]
+        note.signatures = [
+            Signature(name: origin, keyID: keyID(name: origin, publicKey: key.publicKey.rawRepresentation), signature: signature)
+        ]
         return note
     }
 
@@ -71,7 +75,9 @@ public struct CheckpointNote: Sendable, Equatable {
         var i = 0
         while i < lines.count {
             if lines[i].isEmpty { i += 1; continue }
-            guard i + 3 < lines.count else { throw ParseError(line: i + 1, message: "a note needs an origin, a size, a root hash and a blank line") }
+            guard i + 3 < lines.count else {
+                throw ParseError(line: i + 1, message: "a note needs an origin, a size, a root hash and a blank line")
+            }
             let origin = lines[i]
             guard let size = Int64(lines[i + 1]), size >= 0, lines[i + 1] == String(size) else {
                 throw ParseError(line: i + 2, message: "the tree size must be a decimal number")
@@ -132,13 +138,18 @@ public struct CheckpointNote: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ReadError(description: "\(path): no such checkpoint file or folder")
         }
-        let files = isFolder.boolValue
-            ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 == "checkpoint" || $0.hasSuffix(".checkpoint") }.sorted()
+        let files =
+            isFolder.boolValue
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+                $0 == "checkpoint" || $0.hasSuffix(".checkpoint")
+            }.sorted()
                 .map { path + "/" + $0 }
             : [path]
         var notes: [CheckpointNote] = []
         for file in files {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ReadError(description: "\(file): unreadable or not UTF-8 text") }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ReadError(description: "\(file): unreadable or not UTF-8 text")
+            }
             do {
                 notes += try parseAll(text)
             } catch {
@@ -152,8 +163,11 @@ public struct CheckpointNote: Sendable, Equatable {
 extension SQLiteAuditTrail {
     /// The checkpoint as a C2SP signed note under this trail's origin, signed with its key.
     public func note(for checkpoint: Checkpoint) throws -> CheckpointNote {
-        guard let root = Data(hex: checkpoint.root), root.count == 32 else { throw StoreError.corruptIndex("checkpoint \(checkpoint.id) has no 32-byte root") }
-        return try CheckpointNote.signed(origin: CheckpointNote.origin(publicKey: publicKey), size: checkpoint.size, root: root, key: signingKey)
+        guard let root = Data(hex: checkpoint.root), root.count == 32 else {
+            throw StoreError.corruptIndex("checkpoint \(checkpoint.id) has no 32-byte root")
+        }
+        return try CheckpointNote.signed(
+            origin: CheckpointNote.origin(publicKey: publicKey), size: checkpoint.size, root: root, key: signingKey)
     }
 
     /// Signs a checkpoint and publishes it to `path` (a file it is appended to, or a folder), flushed to disk.

@@ -137,7 +137,7 @@ struct MerkleAccumulator {
             offset += 33
         }
         guard peaks.reduce(0, { $0 + (1 << $1.height) }) == size,
-              zip(peaks, peaks.dropFirst()).allSatisfy({ $0.height > $1.height })
+            zip(peaks, peaks.dropFirst()).allSatisfy({ $0.height > $1.height })
         else { return nil }
     }
 

@@ -16,8 +16,10 @@ public struct KeyFile: Sendable {
             return KeyFile(path: path, bytes: [UInt8](data))
         }
         guard mayCreate else {
-            throw StoreError.badKeyFile(path: path, reason: "missing, and the database already holds data written with a key: "
-                                        + "point --subject-key / --signing-key at the right file")
+            throw StoreError.badKeyFile(
+                path: path,
+                reason: "missing, and the database already holds data written with a key: "
+                    + "point --subject-key / --signing-key at the right file")
         }
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -47,7 +49,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .badKeyFile(let path, let reason): "\(path): key file unusable: \(reason)"
-        case .corrupt(let path, let detail): "\(path): the database is damaged (\(detail)); it is not written to again — restore it from a copy and restart"
+        case .corrupt(let path, let detail):
+            "\(path): the database is damaged (\(detail)); it is not written to again — restore it from a copy and restart"
         case .unavailable(let reason): "audit trail unavailable: \(reason)"
         case .durabilityNotGuaranteed(let reason): "durability setting not in force: \(reason)"
         case .corruptIndex(let what): "audit trail index damaged (\(what)); the records themselves are checked by `accord audit verify`"

@@ -44,7 +44,8 @@ struct RawStatement {
             switch sqlite3_step(statement) {
             case SQLITE_ROW: try row(Columns(statement: statement))
             case SQLITE_DONE: return
-            case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            case let code:
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
         }
     }
@@ -83,7 +84,8 @@ struct RawStatement {
             guard let pointer = sqlite3_column_blob(statement, 0) else { return Data() }
             return Data(bytes: pointer, count: Int(sqlite3_column_bytes(statement, 0)))
         case SQLITE_DONE: return nil
-        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 

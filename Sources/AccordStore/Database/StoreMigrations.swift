@@ -5,7 +5,9 @@ import GRDB
 /// (a test pins each one's text); changes come as new ones.
 enum StoreMigrations {
     static let migrations: [(name: String, sql: String)] = [
-        ("0001-audit-trail", """
+        (
+            "0001-audit-trail",
+            """
             CREATE TABLE audit_record (
                 sequence INTEGER PRIMARY KEY,
                 decision_id TEXT NOT NULL UNIQUE,
@@ -83,8 +85,11 @@ enum StoreMigrations {
                 BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
             CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
                 BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
-            """),
-        ("0002-consent", """
+            """
+        ),
+        (
+            "0002-consent",
+            """
             -- The consent history: one row per thing a person did about their consent, never changed or removed.
             -- `subject` is the keyed pseudonym (as for the audit trail); `target` is a consent scope (grant,
             -- withdraw, expire), a purpose (object), or a purpose or purpose flag (opt_out).
@@ -112,8 +117,11 @@ enum StoreMigrations {
             INSERT INTO consent_version (n) VALUES (0);
             CREATE TRIGGER consent_event_counted AFTER INSERT ON consent_event
                 BEGIN UPDATE consent_version SET n = n + 1; END;
-            """),
-        ("0003-privacy-budget", """
+            """
+        ),
+        (
+            "0003-privacy-budget",
+            """
             -- Epsilon spent by aggregates, per budget: the purpose, or the purpose and the subject's pseudonym.
             -- Kept in millionths of epsilon, so that sums are exact.
             CREATE TABLE budget_spend (
@@ -128,8 +136,11 @@ enum StoreMigrations {
                 BEGIN SELECT RAISE(ABORT, 'budget spends are append-only'); END;
             CREATE TRIGGER budget_spend_no_delete BEFORE DELETE ON budget_spend
                 BEGIN SELECT RAISE(ABORT, 'budget spends are append-only'); END;
-            """),
-        ("0004-erasure-across-stores", """
+            """
+        ),
+        (
+            "0004-erasure-across-stores",
+            """
             -- Erasing a subject also removes their consent history and their own budget spends, which are keyed by
             -- the pseudonym. The append-only triggers let rows go only while their subject's erasure is under way
             -- (a row here, inside the erasing transaction); a deletion moves the consent counter so that no cache
@@ -145,16 +156,22 @@ enum StoreMigrations {
             CREATE TRIGGER budget_spend_no_delete BEFORE DELETE ON budget_spend
                 WHEN NOT EXISTS (SELECT 1 FROM erasure_in_progress WHERE OLD.budget LIKE '%#' || lower(hex(pseudonym)))
                 BEGIN SELECT RAISE(ABORT, 'budget spends are append-only; a subject''s own leave only with their erasure'); END;
-            """),
-        ("0005-merkle-state", """
+            """
+        ),
+        (
+            "0005-merkle-state",
+            """
             -- The Merkle tree's peaks as of each checkpoint, so that the next one hashes only the records since.
             -- A cache: checkpoints are still checked against the records by `verify`.
             CREATE TABLE audit_merkle_state (
                 size INTEGER PRIMARY KEY,
                 peaks BLOB NOT NULL
             );
-            """),
-        ("0006-feature-store", """
+            """
+        ),
+        (
+            "0006-feature-store",
+            """
             -- The embedded feature store, laid out as a Feast user knows it: entity key, feature, event time, value.
             CREATE TABLE feature_value (
                 entity_key TEXT NOT NULL,
@@ -165,8 +182,11 @@ enum StoreMigrations {
                 created_timestamp INTEGER NOT NULL,
                 PRIMARY KEY (entity_key, feature, event_timestamp)
             ) WITHOUT ROWID;
-            """),
-        ("0007-lineage", """
+            """
+        ),
+        (
+            "0007-lineage",
+            """
             -- Training sets handed out by the gate, with their manifests; who was in each (by pseudonym); and the
             -- models registered against them — so that a withdrawal can be traced to the models to retrain.
             CREATE TABLE training_set (
@@ -189,8 +209,11 @@ enum StoreMigrations {
                 registered_at INTEGER NOT NULL,
                 PRIMARY KEY (name, version, training_set)
             );
-            """),
-        ("0008-pending-postings", """
+            """
+        ),
+        (
+            "0008-pending-postings",
+            """
             -- The postings of small commits, one row per commit holding all its terms (term, then its sequences as
             -- in audit_term), so that a commit of a few records writes one page here rather than one page per
             -- term in audit_term. Folded into audit_term every few hundred commits, and before any commit that
@@ -199,8 +222,11 @@ enum StoreMigrations {
                 first_sequence INTEGER PRIMARY KEY,
                 postings BLOB NOT NULL
             );
-            """),
-        ("0009-append-only-lookups", """
+            """
+        ),
+        (
+            "0009-append-only-lookups",
+            """
             -- The lookup tables are derived from the records, but a row removed from them hides records from `query`
             -- and `export`: they refuse UPDATE and DELETE like the records, except while their own maintenance runs
             -- inside the writing transaction (an erasure; a fold of pending postings). `verify` checks them against
@@ -231,7 +257,8 @@ enum StoreMigrations {
                 BEGIN SELECT RAISE(ABORT, 'erasure records are append-only'); END;
             CREATE TRIGGER audit_erasure_no_delete BEFORE DELETE ON audit_erasure
                 BEGIN SELECT RAISE(ABORT, 'erasure records are append-only'); END;
-            """),
+            """
+        ),
     ]
 
     /// Opens (or creates) the store database at `path` — WAL, the durability asked for (checked after opening),
@@ -294,8 +321,9 @@ enum StoreMigrations {
             // Read-only storage without the shared-memory file: SQLite can read it only as immutable, and only if
             // no write-ahead log holds commits the main file lacks.
             if let walSize, walSize > 0 {
-                throw StoreError.unavailable("\(path): its write-ahead log (\(path)-wal) holds commits but this read-only folder has no "
-                                             + "\(path)-shm; copy the database after `PRAGMA wal_checkpoint(TRUNCATE)`, or with its -shm file")
+                throw StoreError.unavailable(
+                    "\(path): its write-ahead log (\(path)-wal) holds commits but this read-only folder has no "
+                        + "\(path)-shm; copy the database after `PRAGMA wal_checkpoint(TRUNCATE)`, or with its -shm file")
             }
             var allowed = CharacterSet.urlPathAllowed
             allowed.remove(charactersIn: "?#%")
@@ -321,8 +349,9 @@ enum StoreMigrations {
         let applied = Set(try pool.read { try migrator.appliedMigrations($0) })
         let readable = Set(migrations.map(\.name)).subtracting(["0009-append-only-lookups"])
         guard applied.isSuperset(of: readable) else {
-            throw StoreError.unavailable("\(path) was written by an earlier version of Accord; open it once with a command that writes "
-                                         + "(for example `accord audit checkpoint`) to bring its schema up to date, then read it")
+            throw StoreError.unavailable(
+                "\(path) was written by an earlier version of Accord; open it once with a command that writes "
+                    + "(for example `accord audit checkpoint`) to bring its schema up to date, then read it")
         }
         return (pool, location)
     }
@@ -338,7 +367,9 @@ enum StoreMigrations {
 
     /// The database, opened as `open` does, and the subject pseudonymizer keyed by `subjectKeyPath` (default
     /// `<path>.subject-key`; created only while nothing keyed by it is stored).
-    static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (DatabasePool, SubjectPseudonymizer) {
+    static func openWithSubjectKey(path: String, subjectKeyPath: String?, durability: Durability) throws -> (
+        DatabasePool, SubjectPseudonymizer
+    ) {
         let queue = try open(path: path, durability: durability)
         let key = try KeyFile.loadOrCreate(at: subjectKeyPath ?? path + ".subject-key", mayCreate: !holdsData(queue))
         return (queue, SubjectPseudonymizer(key: key))
@@ -348,7 +379,8 @@ enum StoreMigrations {
     /// or — `signed` — anything the signing key vouches for (records, checkpoints). Key files may be created
     /// only before that.
     static func holdsData(_ queue: DatabasePool, signed: Bool = false) throws -> Bool {
-        let sql = signed
+        let sql =
+            signed
             ? "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM audit_checkpoint)"
             : "SELECT EXISTS (SELECT 1 FROM audit_record) OR EXISTS (SELECT 1 FROM consent_event) OR EXISTS (SELECT 1 FROM budget_spend) "
                 + "OR EXISTS (SELECT 1 FROM training_subject)"
@@ -362,8 +394,9 @@ enum StoreMigrations {
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('audit_record')")
         }
         if columns.contains("subject") && !columns.contains("subject_seal") {
-            throw StoreError.unavailable("this database was written by a development build of Accord with an earlier audit-trail "
-                                        + "schema; start a new trail (its records cannot be verified by this version)")
+            throw StoreError.unavailable(
+                "this database was written by a development build of Accord with an earlier audit-trail "
+                    + "schema; start a new trail (its records cannot be verified by this version)")
         }
     }
 

@@ -86,7 +86,9 @@ enum WALCheckpointer {
 }
 
 /// Called by SQLite after each commit on the writer, with the number of frames in the WAL.
-private func walHook(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ frames: Int32) -> Int32 {
+private func walHook(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ frames: Int32)
+    -> Int32
+{
     guard let context else { return SQLITE_OK }
     if frames >= WALCheckpointer.inlineFrames {
         sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)

@@ -84,20 +84,24 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
 
     public func write(_ rows: [FeatureRow]) throws {
         try queue.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO feature_value (entity_key, feature, event_timestamp, value, value_type, created_timestamp)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO feature_value (entity_key, feature, event_timestamp, value, value_type, created_timestamp)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
             let now = Int64(Date().timeIntervalSince1970)
             for row in rows {
-                let stored: DatabaseValueConvertible = switch row.value {
-                case .int(let value): value
-                case .double(let value): value
-                case .string(let value): value
-                case .bool(let value): value ? 1 : 0
-                }
-                try insert.execute(arguments: [row.entity, row.feature, Int64(row.eventTime.timeIntervalSince1970.rounded(.down)), stored,
-                                               row.value.typeName, now])
+                let stored: DatabaseValueConvertible =
+                    switch row.value {
+                    case .int(let value): value
+                    case .double(let value): value
+                    case .string(let value): value
+                    case .bool(let value): value ? 1 : 0
+                    }
+                try insert.execute(arguments: [
+                    row.entity, row.feature, Int64(row.eventTime.timeIntervalSince1970.rounded(.down)), stored,
+                    row.value.typeName, now,
+                ])
             }
         }
     }
@@ -105,7 +109,9 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
     public func online(entities: [String], features: [String], asOf instant: Date) throws -> [FeatureRow] {
         let at = Int64(instant.timeIntervalSince1970.rounded(.down))
         return try queue.read { db in
-            let latest = try RawStatement(db, """
+            let latest = try RawStatement(
+                db,
+                """
                 SELECT event_timestamp, value, value_type FROM feature_value
                 WHERE entity_key = ? AND feature = ? AND event_timestamp <= ? ORDER BY event_timestamp DESC LIMIT 1
                 """)
@@ -113,9 +119,16 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
             rows.reserveCapacity(entities.count * features.count)
             for entity in entities {
                 for feature in features {
-                    try latest.rows(db, { s in s.bind(entity); s.bind(feature); s.bind(at) }) { columns in
-                        rows.append(FeatureRow(entity: entity, feature: feature, value: try Self.value(columns, 1),
-                                               eventTime: Date(timeIntervalSince1970: Double(columns.int64(0)))))
+                    try latest.rows(
+                        db,
+                        { s in
+                            s.bind(entity); s.bind(feature); s.bind(at)
+                        }
+                    ) { columns in
+                        rows.append(
+                            FeatureRow(
+                                entity: entity, feature: feature, value: try Self.value(columns, 1),
+                                eventTime: Date(timeIntervalSince1970: Double(columns.int64(0)))))
                     }
                 }
             }
@@ -131,21 +144,31 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
         return try queue.read { db in
             // One range scan per entity over its primary-key prefix, features filtered here: far fewer statements
             // than one per entity and feature.
-            let range = try RawStatement(db, """
+            let range = try RawStatement(
+                db,
+                """
                 SELECT feature, event_timestamp, value, value_type FROM feature_value
                 WHERE entity_key = ? AND event_timestamp >= ? AND event_timestamp < ?
                 """)
             var found: [(time: Int64, entity: Int32, feature: Int32, value: FeatureValue)] = []
             for (e, entity) in entities.enumerated() {
-                try range.rows(db, { s in s.bind(entity); s.bind(start); s.bind(end) }) { columns in
+                try range.rows(
+                    db,
+                    { s in
+                        s.bind(entity); s.bind(start); s.bind(end)
+                    }
+                ) { columns in
                     guard let f = featureRank[columns.text(0)] else { return }
                     found.append((columns.int64(1), Int32(e), Int32(f), try Self.value(columns, 2)))
                 }
             }
             found.sort { ($0.time, $0.entity, $0.feature) < ($1.time, $1.entity, $1.feature) }
             let names = featureRank.sorted { $0.value < $1.value }.map(\.key)
-            return found.map { FeatureRow(entity: entities[Int($0.entity)], feature: names[Int($0.feature)], value: $0.value,
-                                          eventTime: Date(timeIntervalSince1970: Double($0.time))) }
+            return found.map {
+                FeatureRow(
+                    entity: entities[Int($0.entity)], feature: names[Int($0.feature)], value: $0.value,
+                    eventTime: Date(timeIntervalSince1970: Double($0.time)))
+            }
         }
     }
 
@@ -171,10 +194,13 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
     /// access request's answer to "what data do you hold about me").
     public func held(entity: String) throws -> [(feature: String, values: Int, oldest: Date, newest: Date)] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT feature, count(*), min(event_timestamp), max(event_timestamp) FROM feature_value WHERE entity_key = ?
-                GROUP BY feature ORDER BY feature
-                """, arguments: [entity]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT feature, count(*), min(event_timestamp), max(event_timestamp) FROM feature_value WHERE entity_key = ?
+                    GROUP BY feature ORDER BY feature
+                    """, arguments: [entity]
+            ).map { row in
                 (row[0], row[1], Date(timeIntervalSince1970: Double(row[2] as Int64)), Date(timeIntervalSince1970: Double(row[3] as Int64)))
             }
         }
@@ -183,10 +209,13 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
     /// For one feature, the entities with values older than `cutoff`, and how many each.
     public func expired(feature: String, before cutoff: Date) throws -> [(entity: String, rows: Int)] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT entity_key, count(*) FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key NOT GLOB 'anon:*'
-                GROUP BY entity_key ORDER BY entity_key
-                """, arguments: [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]).map { ($0[0], $0[1]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT entity_key, count(*) FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key NOT GLOB 'anon:*'
+                    GROUP BY entity_key ORDER BY entity_key
+                    """, arguments: [feature, Int64(cutoff.timeIntervalSince1970.rounded(.down))]
+            ).map { ($0[0], $0[1]) }
         }
     }
 
@@ -200,14 +229,16 @@ public final class SQLiteFeatureStore: FeatureStore, Sendable {
             var changed = 0
             for entity in entities {
                 if anonymise {
-                    try db.execute(sql: """
-                        UPDATE OR REPLACE feature_value SET entity_key = 'anon:' || lower(hex(randomblob(12))),
-                            event_timestamp = event_timestamp - event_timestamp % 86400, created_timestamp = 0
-                        WHERE feature = ? AND event_timestamp < ? AND entity_key = ?
-                        """, arguments: [feature, limit, entity])
+                    try db.execute(
+                        sql: """
+                            UPDATE OR REPLACE feature_value SET entity_key = 'anon:' || lower(hex(randomblob(12))),
+                                event_timestamp = event_timestamp - event_timestamp % 86400, created_timestamp = 0
+                            WHERE feature = ? AND event_timestamp < ? AND entity_key = ?
+                            """, arguments: [feature, limit, entity])
                 } else {
-                    try db.execute(sql: "DELETE FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key = ?",
-                                   arguments: [feature, limit, entity])
+                    try db.execute(
+                        sql: "DELETE FROM feature_value WHERE feature = ? AND event_timestamp < ? AND entity_key = ?",
+                        arguments: [feature, limit, entity])
                 }
                 changed += db.changesCount
             }

@@ -24,8 +24,9 @@ public protocol LineageStore: Sendable {
     /// The subject's pseudonym (the same keyed HMAC as the audit trail's).
     func pseudonym(for subject: String) -> Data
     /// Records a training set and the subjects it included, in one transaction.
-    func record(trainingSet id: String, purpose: String, actor: String, revision: String, manifest: String, subjects: [String],
-                at instant: Date) throws
+    func record(
+        trainingSet id: String, purpose: String, actor: String, revision: String, manifest: String, subjects: [String],
+        at instant: Date) throws
     /// Registers a model trained on a recorded training set.
     func register(model name: String, version: String, trainingSet id: String, at instant: Date) throws
     /// The training sets that included the subject, oldest first, with the models trained on each.

@@ -15,7 +15,8 @@ import Testing
             #expect(try stores.budgets.spend([charge], decisionID: "b", at: Self.asOf) == [nil])
             let third = try stores.budgets.spend([charge], decisionID: "c", at: Self.asOf)
             #expect(third.count == 1 && abs((third[0] ?? -1) - 0.2) < 1e-9, "refused, with what was left")
-            #expect(abs(try stores.budgets.remaining(Self.budget, purpose: "analytics.aggregate", subject: "u-1", at: Self.asOf) - 0.2) < 1e-9)
+            #expect(
+                abs(try stores.budgets.remaining(Self.budget, purpose: "analytics.aggregate", subject: "u-1", at: Self.asOf) - 0.2) < 1e-9)
         }
     }
 
@@ -54,7 +55,8 @@ import Testing
             let ledger = stores.budgets
             DispatchQueue.concurrentPerform(iterations: 8) { _ in
                 for _ in 0..<10 {
-                    let spent = (try? ledger.spend(epsilon: 0.1, from: budget, purpose: "p", subject: "", decisionID: nil, at: Self.asOf)) ?? false
+                    let spent =
+                        (try? ledger.spend(epsilon: 0.1, from: budget, purpose: "p", subject: "", decisionID: nil, at: Self.asOf)) ?? false
                     guard spent else { continue }
                     count.lock.lock()
                     count.spent += 1

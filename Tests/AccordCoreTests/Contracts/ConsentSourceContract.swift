@@ -34,8 +34,9 @@ import Testing
 
     @Test(arguments: StorageBackends.names) func consentAsOfAnInstantFoldsOnlyWhatHadOccurred(backend: String) throws {
         try StorageBackends.with(backend) { stores in
-            try stores.consent.record([Self.event(.grant, "analytics", daysAgo: 5), Self.event(.withdraw, "analytics", daysAgo: 2)],
-                                      subject: "u-1", at: Self.asOf)
+            try stores.consent.record(
+                [Self.event(.grant, "analytics", daysAgo: 5), Self.event(.withdraw, "analytics", daysAgo: 2)],
+                subject: "u-1", at: Self.asOf)
             let before = Self.asOf.addingTimeInterval(-3 * Self.day)
             #expect(try stores.consent.consent(subject: "u-1", asOf: before).state.grants.map(\.scope) == ["analytics"])
             #expect(try stores.consent.consent(subject: "u-1", asOf: Self.asOf).state.grants.isEmpty)
@@ -44,8 +45,11 @@ import Testing
 
     @Test(arguments: StorageBackends.names) func eventsAreCountedByKindAndTargetInAWindow(backend: String) throws {
         try StorageBackends.with(backend) { stores in
-            try stores.consent.record([("u-1", Self.event(.grant, "analytics", daysAgo: 5)), ("u-2", Self.event(.grant, "analytics", daysAgo: 4)),
-                                       ("u-1", Self.event(.withdraw, "analytics", daysAgo: 1))], at: Self.asOf)
+            try stores.consent.record(
+                [
+                    ("u-1", Self.event(.grant, "analytics", daysAgo: 5)), ("u-2", Self.event(.grant, "analytics", daysAgo: 4)),
+                    ("u-1", Self.event(.withdraw, "analytics", daysAgo: 1)),
+                ], at: Self.asOf)
             let counts = try stores.consent.eventCounts(from: Self.asOf.addingTimeInterval(-4.5 * Self.day), to: nil)
             #expect(counts.map { "\($0.kind) \($0.target) \($0.events)" } == ["grant analytics 1", "withdraw analytics 1"])
         }

@@ -20,9 +20,10 @@ enum StorageBackends {
         switch name {
         case "sqlite":
             let database = try StoreDatabase(path: folder.appendingPathComponent("accord.sqlite").path, durability: .normal)
-            return Stores(trail: try SQLiteAuditTrail(database: database), consent: try SQLiteConsentStore(database: database),
-                          budgets: SQLiteBudgetLedger(database: database), lineage: SQLiteLineageStore(database: database),
-                          features: SQLiteFeatureStore(database: database))
+            return Stores(
+                trail: try SQLiteAuditTrail(database: database), consent: try SQLiteConsentStore(database: database),
+                budgets: SQLiteBudgetLedger(database: database), lineage: SQLiteLineageStore(database: database),
+                features: SQLiteFeatureStore(database: database))
         default:
             throw CorpusError("no storage backend named \(name)")
         }

@@ -26,10 +26,11 @@ struct DecisionExpectation {
         self.resources = [:]
         for (name, value) in resources {
             guard let object = value as? [String: Any], let effect = object["effect"] as? String,
-                  let reasons = object["reasons"] as? [String], !reasons.isEmpty
+                let reasons = object["reasons"] as? [String], !reasons.isEmpty
             else { throw CorpusError("want.resources.\(name) needs effect and non-empty reasons") }
-            self.resources[name] = ResourceExpectation(effect: effect, reasons: Set(reasons), rules: object["rules"] as? [String] ?? [],
-                                                       obligations: object["obligations"])
+            self.resources[name] = ResourceExpectation(
+                effect: effect, reasons: Set(reasons), rules: object["rules"] as? [String] ?? [],
+                obligations: object["obligations"])
         }
     }
 
@@ -52,7 +53,9 @@ struct DecisionExpectation {
             let codes = Set(reasons.compactMap { $0["code"] as? String })
             if codes != want.reasons { problems.append("\(name).reasons: want \(want.reasons.sorted()), got \(codes.sorted())") }
             let ruleIDs = Set(reasons.compactMap { ($0["rule"] as? [String: Any])?["id"] as? String })
-            for rule in want.rules where !ruleIDs.contains(rule) { problems.append("\(name): rule \(rule) not cited (got \(ruleIDs.sorted()))") }
+            for rule in want.rules where !ruleIDs.contains(rule) {
+                problems.append("\(name): rule \(rule) not cited (got \(ruleIDs.sorted()))")
+            }
             if let wantObligations = want.obligations {
                 let gotObligations = resource["obligations"] ?? [String: Any]()
                 if !NSDictionary(dictionary: ["o": wantObligations]).isEqual(to: ["o": gotObligations]) {

@@ -5,7 +5,9 @@ import Foundation
 struct PolicyGenerator {
     var random: SeededGenerator
 
-    static let categoryLeaves = ["user.a.x", "user.a.y", "user.b.z", "user.c", "dev.id", "dev.tel", "health.hr", "health.sleep", "bio.face"]
+    static let categoryLeaves = [
+        "user.a.x", "user.a.y", "user.b.z", "user.c", "dev.id", "dev.tel", "health.hr", "health.sleep", "bio.face",
+    ]
     static let purposeLeaves = ["p.a.one", "p.a.two", "p.b", "q.x", "q.y", "r"]
     static let regions = ["R1", "R2", "R3"]
     static let conditions = [
@@ -44,7 +46,9 @@ struct PolicyGenerator {
         let purposeLeaves = subset(Self.purposeLeaves, min: 2)
         let categories = allNames(categoryLeaves), purposes = allNames(purposeLeaves)
         var y = "apiVersion: accord/v1\nkind: Taxonomy\ncategories:\n"
-        for leaf in categoryLeaves { y += "  - { name: \(leaf), sensitive: \(leaf.hasPrefix("health") || leaf.hasPrefix("bio") ? chance(0.8) : chance(0.1)) }\n" }
+        for leaf in categoryLeaves {
+            y += "  - { name: \(leaf), sensitive: \(leaf.hasPrefix("health") || leaf.hasPrefix("bio") ? chance(0.8) : chance(0.1)) }\n"
+        }
         y += "purposes:\n"
         for leaf in purposeLeaves { y += "  - { name: \(leaf), profiling: \(chance(0.3)), sale_or_share: \(chance(0.3)) }\n" }
 
@@ -86,7 +90,8 @@ struct PolicyGenerator {
                 }
             }
             if chance(0.4) {
-                y += "opt_out: { purposes: \(chance(0.5) ? patterns(purposes, sensitive: false) : "[]"), flags: \(chance(0.5) ? "[sale_or_share]" : "[profiling]"), signals: \(chance(0.6) ? "[gpc]" : "[]") }\n"
+                y +=
+                    "opt_out: { purposes: \(chance(0.5) ? patterns(purposes, sensitive: false) : "[]"), flags: \(chance(0.5) ? "[sale_or_share]" : "[profiling]"), signals: \(chance(0.6) ? "[gpc]" : "[]") }\n"
             }
             if chance(0.35) { y += "allowed_regions: [\(subset(Self.regions).joined(separator: ", "))]\n" }
         }
@@ -115,7 +120,8 @@ struct PolicyGenerator {
         if chance(0.7) {
             y += "retention:\n"
             for _ in 0..<Int.random(in: 1...3, using: &random) {
-                y += "  - { categories: \(patterns(categories, sensitive: true)), max_age: \(pick(["10d", "30d", "90d"])), on_expiry: delete"
+                y +=
+                    "  - { categories: \(patterns(categories, sensitive: true)), max_age: \(pick(["10d", "30d", "90d"])), on_expiry: delete"
                 if chance(0.3) { y += ", purposes: \(patterns(purposes, sensitive: false))" }
                 y += " }\n"
             }
@@ -138,19 +144,24 @@ struct PolicyGenerator {
         }
         var grants: [ConsentGrant] = []
         for _ in 0..<Int.random(in: 0...5, using: &random) {
-            grants.append(ConsentGrant(scope: pick(["s0", "s0", "s1", "s1", "s2", "s9", "s16", "s17"]), version: Int.random(in: 1...3, using: &random),
-                                       grantedAt: chance(0.05) ? now.addingTimeInterval(86_400) : instant(0...400), byGuardian: chance(0.3)))
+            grants.append(
+                ConsentGrant(
+                    scope: pick(["s0", "s0", "s1", "s1", "s2", "s9", "s16", "s17"]), version: Int.random(in: 1...3, using: &random),
+                    grantedAt: chance(0.05) ? now.addingTimeInterval(86_400) : instant(0...400), byGuardian: chance(0.3)))
         }
         let purpose = chance(0.03) ? "unknown.purpose" : pick(purposes)
         let action = chance(0.03) ? "fly" : pick(Action.allCases.map(\.rawValue))
         return DecisionRequest(
             actor: Actor(id: "svc", roles: chance(0.3) ? ["admin"] : ["service"]),
-            subject: Subject(id: "s", age: chance(0.2) ? nil : Int.random(in: 8...60, using: &random),
-                             jurisdiction: chance(0.1) ? nil : pick(["J1", "J2", "J3", "J9"])),
+            subject: Subject(
+                id: "s", age: chance(0.2) ? nil : Int.random(in: 8...60, using: &random),
+                jurisdiction: chance(0.1) ? nil : pick(["J1", "J2", "J3", "J9"])),
             purpose: purpose, action: action, resources: resources,
-            context: RequestContext(processingRegion: chance(0.1) ? nil : pick(Self.regions + ["R4"]), gpc: chance(0.3),
-                                    environment: chance(0.5) ? "prod" : nil),
-            consent: ConsentState(grants: grants, objections: chance(0.2) ? [pick(purposes)] : [],
-                                  optOuts: chance(0.2) ? [pick(purposes + ["sale_or_share", "profiling"])] : []))
+            context: RequestContext(
+                processingRegion: chance(0.1) ? nil : pick(Self.regions + ["R4"]), gpc: chance(0.3),
+                environment: chance(0.5) ? "prod" : nil),
+            consent: ConsentState(
+                grants: grants, objections: chance(0.2) ? [pick(purposes)] : [],
+                optOuts: chance(0.2) ? [pick(purposes + ["sale_or_share", "profiling"])] : []))
     }
 }

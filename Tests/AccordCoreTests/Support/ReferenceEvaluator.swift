@@ -1,5 +1,6 @@
-@testable import AccordCore
 import Foundation
+
+@testable import AccordCore
 
 /// A deliberately simple evaluator written apart from `DecisionPlan`: it walks the validated model rule
 /// by rule, with no interning, bitsets or precomputed tables. The differential test checks the compiled
@@ -32,9 +33,11 @@ struct ReferenceEvaluator {
         }
         if request.resources.isEmpty { requestCodes.append("request.no_resources") }
         if !requestCodes.isEmpty {
-            return Outcome(effect: "deny", resources: request.resources.map {
-                ResourceOutcome(name: $0.name, effect: "deny", codes: Set(requestCodes), obligations: Obligations())
-            })
+            return Outcome(
+                effect: "deny",
+                resources: request.resources.map {
+                    ResourceOutcome(name: $0.name, effect: "deny", codes: Set(requestCodes), obligations: Obligations())
+                })
         }
         let j = jurisdictionID!
         let shared = requirements(request, jurisdiction: j, now: now)
@@ -91,10 +94,15 @@ struct ReferenceEvaluator {
         for grant in request.consent.grants where grant.scope == scopeID {
             let at = Int64(grant.grantedAt.timeIntervalSince1970.rounded(.down))
             let state: Int
-            if grant.version < scope.minimumVersion { state = 1 }
-            else if at > now { state = 0 }
-            else if let expiry = scope.expiresAfter, now >= at + expiry.seconds { state = 2 }
-            else { state = grant.byGuardian ? 4 : 3 }
+            if grant.version < scope.minimumVersion {
+                state = 1
+            } else if at > now {
+                state = 0
+            } else if let expiry = scope.expiresAfter, now >= at + expiry.seconds {
+                state = 2
+            } else {
+                state = grant.byGuardian ? 4 : 3
+            }
             best = max(best, state)
         }
         return best
@@ -117,15 +125,19 @@ struct ReferenceEvaluator {
         if let basis = chosen {
             switch basis.basis {
             case .consent:
-                let scopes = basis.scopes.isEmpty
+                let scopes =
+                    basis.scopes.isEmpty
                     ? set.scopes.values.filter { purposeMatches($0.purposes, request.purpose) }.map(\.id)
                     : basis.scopes
                 let best = scopes.map { grantState($0, request, now: now) }.max() ?? 0
                 switch best {
                 case 3, 4:
                     if let minimum = jurisdictions.compactMap(\.ageOfConsent).first {
-                        if let age { if age < minimum && best != 4 { refusals.insert("consent.guardian_required") } }
-                        else { refusals.insert("age.unknown") }
+                        if let age {
+                            if age < minimum && best != 4 { refusals.insert("consent.guardian_required") }
+                        } else {
+                            refusals.insert("age.unknown")
+                        }
                     }
                     if refusals.isEmpty { grants.insert("basis.consent") }
                 case 2: refusals.insert("consent.expired")
@@ -133,10 +145,12 @@ struct ReferenceEvaluator {
                 default: refusals.insert("consent.missing")
                 }
             case .legitimateInterest:
-                if request.consent.objections.contains(where: { Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) }) {
+                if request.consent.objections.contains(where: { Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) }
+                ) {
                     refusals.insert("objection.honoured")
+                } else {
+                    grants.insert("basis.legitimate_interest")
                 }
-                else { grants.insert("basis.legitimate_interest") }
             case .contract: grants.insert("basis.contract")
             case .legalObligation: grants.insert("basis.legal_obligation")
             case .notice: grants.insert("basis.notice")
@@ -145,23 +159,30 @@ struct ReferenceEvaluator {
             refusals.insert("legal_basis.missing")
         }
         if let optOut = jurisdictions.compactMap(\.optOut).first {
-            let optOutable = purposeSubtree(request.purpose).contains { purposeMatches(optOut.purposes, $0) }
+            let optOutable =
+                purposeSubtree(request.purpose).contains { purposeMatches(optOut.purposes, $0) }
                 || optOut.flags.contains { hasFlag(request.purpose, $0) }
             if optOutable {
                 if request.consent.optOuts.contains(where: {
-                    Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose) || (optOut.flags.contains($0) && hasFlag(request.purpose, $0))
+                    Names.isWithin(request.purpose, $0) || Names.isWithin($0, request.purpose)
+                        || (optOut.flags.contains($0) && hasFlag(request.purpose, $0))
                 }) {
                     refusals.insert("opt_out.requested")
                 }
                 if request.context.gpc && optOut.signals.contains("gpc") { refusals.insert("opt_out.gpc") }
             }
         }
-        if let minors = jurisdictions.compactMap(\.minors).first, purposeSubtree(request.purpose).contains(where: { purposeMatches(minors.refuse, $0) }) {
+        if let minors = jurisdictions.compactMap(\.minors).first,
+            purposeSubtree(request.purpose).contains(where: { purposeMatches(minors.refuse, $0) })
+        {
             if let age { if age < minors.under { refusals.insert("age.minor") } } else { refusals.insert("age.unknown") }
         }
         if let regions = jurisdictions.compactMap(\.allowedRegions).first {
-            if let region = request.context.processingRegion { if !regions.contains(region) { refusals.insert("residency.processing_region") } }
-            else { refusals.insert("residency.region_unknown") }
+            if let region = request.context.processingRegion {
+                if !regions.contains(region) { refusals.insert("residency.processing_region") }
+            } else {
+                refusals.insert("residency.region_unknown")
+            }
         }
         return (grants, refusals)
     }
@@ -190,8 +211,9 @@ struct ReferenceEvaluator {
             let a = now - Int64(collected.timeIntervalSince1970.rounded(.down))
             if a < 0 { refusals.insert("request.future_data") } else { age = a }
         }
-        let input = ConditionInput(jurisdiction: jurisdiction, feature: feature?.name, category: category,
-                                   entity: feature?.entity, region: feature?.region, ageSeconds: age, now: now)
+        let input = ConditionInput(
+            jurisdiction: jurisdiction, feature: feature?.name, category: category,
+            entity: feature?.entity, region: feature?.region, ageSeconds: age, now: now)
         var permits: [Rule] = []
         var permitErrored = false
         // The resource holds every category of its subtree.
@@ -199,11 +221,12 @@ struct ReferenceEvaluator {
         for rule in set.rules {
             let granted = { (d: String) in self.categoryMatches(rule.categories, d) && !self.categoryMatches(rule.except, d) }
             let categoryApplies = rule.effect == .permit ? subtree.allSatisfy(granted) : subtree.contains(where: granted)
-            let purposeApplies = rule.effect == .permit
+            let purposeApplies =
+                rule.effect == .permit
                 ? purposeMatches(rule.purposes, request.purpose)
                 : purposeSubtree(request.purpose).contains { purposeMatches(rule.purposes, $0) }
             guard purposeApplies, rule.actions?.contains(action) ?? true, categoryApplies,
-                  rule.jurisdictions.map { listed in chain(jurisdiction).contains { listed.contains($0.id) } } ?? true
+                rule.jurisdictions.map { listed in chain(jurisdiction).contains { listed.contains($0.id) } } ?? true
             else { continue }
             // true, false or nil (could not be evaluated)
             var holds: Bool? = true
@@ -244,8 +267,11 @@ struct ReferenceEvaluator {
             if bests.contains(where: { $0 < 3 }) {
                 refusals.insert("consent.explicit_required")
             } else if let minimum = chain(jurisdiction).compactMap(\.ageOfConsent).first {
-                if let age = request.subject.age { if age < minimum && bests.contains(where: { $0 != 4 }) { refusals.insert("consent.guardian_required") } }
-                else { refusals.insert("age.unknown") }
+                if let age = request.subject.age {
+                    if age < minimum && bests.contains(where: { $0 != 4 }) { refusals.insert("consent.guardian_required") }
+                } else {
+                    refusals.insert("age.unknown")
+                }
             }
         }
         let regions = chain(jurisdiction).compactMap(\.allowedRegions).first
@@ -255,8 +281,11 @@ struct ReferenceEvaluator {
                 && (rule.purposes.isEmpty || purposeSubtree(request.purpose).contains { purposeMatches(rule.purposes, $0) })
         }
         if let limit = limits.map(\.maxAge.seconds).min() {
-            if let age { if age > limit { refusals.insert("retention.expired") } }
-            else if resource.collectedAt == nil { refusals.insert("retention.age_unknown") }
+            if let age {
+                if age > limit { refusals.insert("retention.expired") }
+            } else if resource.collectedAt == nil {
+                refusals.insert("retention.age_unknown")
+            }
         }
         if refusals.isEmpty {
             outcome.effect = "permit"

@@ -10,7 +10,9 @@ enum Repository {
     /// The `accord` executable built beside the test bundle.
     static let accordBinary: String = {
         var candidates: [String] = []
-        if let executable = Bundle.main.executablePath { candidates.append(URL(fileURLWithPath: executable).deletingLastPathComponent().path) }
+        if let executable = Bundle.main.executablePath {
+            candidates.append(URL(fileURLWithPath: executable).deletingLastPathComponent().path)
+        }
         candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
         for bundle in Bundle.allBundles { candidates.append(bundle.bundleURL.deletingLastPathComponent().path) }
         candidates.append(path(".build/debug"))
@@ -61,7 +63,9 @@ let publicAccordBinary: String = {
 }()
 
 /// `asUser`: run it as that (unprivileged) user, through `runuser`, so that file permissions apply.
-func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path, asUser user: String? = nil) throws -> CommandOutput {
+func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String = Repository.root.path, asUser user: String? = nil) throws
+    -> CommandOutput
+{
     spawnLock.lock()
     var locked = true
     defer { if locked { spawnLock.unlock() } }
@@ -88,11 +92,14 @@ func runAccord(_ arguments: [String], stdin: Data? = nil, in directory: String =
     let stderrBox = Box()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        stderrBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave()
+    }
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     let stderrData = stderrBox.data
     process.waitUntilExit()
-    return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                         stderr: String(decoding: stderrData, as: UTF8.self))
+    return CommandOutput(
+        status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+        stderr: String(decoding: stderrData, as: UTF8.self))
 }
