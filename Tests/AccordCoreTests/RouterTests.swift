@@ -91,6 +91,7 @@ import Testing
                     let error = Self.json(response.body)?["error"]
                     #expect(error?["code"]?.stringValue == ServerErrorCode.requestInvalid.rawValue)
                     #expect(error?["message"]?.stringValue?.contains(field) == true, "names \(field)")
+                    if field == "purpos" { #expect(error?["message"]?.stringValue?.contains("did you mean 'purpose'?") == true) }
                 }
             }
             let fine =
