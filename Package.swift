@@ -37,6 +37,12 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // The system libcrypto's SHA-256, whose state is a plain value (see Sources/CLibCrypto/shim.h).
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "AccordCore",
             dependencies: ["CLibYAML", .product(name: "Yams", package: "Yams")]
@@ -44,7 +50,7 @@ let package = Package(
         .target(
             name: "AccordStore",
             dependencies: [
-                "AccordCore",
+                "AccordCore", "CLibCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C interface, for the append and verify loops.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
