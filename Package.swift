@@ -103,14 +103,46 @@ let package = Package(
             dependencies: ["AccordCore", "AccordStore", "AccordRuntime", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/AccordBench"
         ),
+        // Tests, one target per module, sharing a small support target: the reference evaluator, the policy
+        // generator, fixtures, and the real `accord` binary and server run as child processes.
+        .target(
+            name: "AccordTestSupport",
+            dependencies: ["AccordCore"],
+            path: "Tests/AccordTestSupport"
+        ),
         .testTarget(
             name: "AccordCoreTests",
+            dependencies: ["AccordCore", "AccordTestSupport", "accord"]
+        ),
+        .testTarget(
+            name: "AccordStoreTests",
             dependencies: [
-                "AccordCore", "AccordStore", "AccordRuntime", "AccordReports", "AccordServer", "RecsysModel", "accord",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+                "AccordCore", "AccordStore", "AccordTestSupport", "accord", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "AccordRuntimeTests",
+            dependencies: [
+                "AccordCore", "AccordStore", "AccordRuntime", "AccordTestSupport", "RecsysModel",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "AccordReportsTests",
+            dependencies: ["AccordCore", "AccordStore", "AccordReports", "AccordTestSupport", "accord"]
+        ),
+        .testTarget(
+            name: "AccordServerTests",
+            dependencies: [
+                "AccordCore", "AccordStore", "AccordServer", "AccordTestSupport", "accord",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "AccordCLITests",
+            dependencies: ["AccordCore", "AccordStore", "AccordTestSupport", "accord", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -111,3 +111,19 @@ extension CompiledCondition {
         }
     }
 }
+
+extension Condition {
+    /// What the condition says for `request` and one resource: true, false, or nil when it cannot be evaluated
+    /// (an attribute the request or resource lacks). The compiled plan evaluates it the same way; this entry
+    /// point is for tools that walk the validated model themselves, such as the tests' reference evaluator.
+    public func holds(
+        for request: DecisionRequest, jurisdiction: String, feature: String?, category: String, entity: String?, region: String?,
+        ageSeconds: Int64?, now: Int64
+    ) -> Bool? {
+        let input = ConditionInput(
+            jurisdiction: jurisdiction, feature: feature, category: category, entity: entity, region: region, ageSeconds: ageSeconds,
+            now: now)
+        if case .bool(let value) = compiled.evaluate(input, request) { return value }
+        return nil
+    }
+}

@@ -1,0 +1,59 @@
+import AccordCore
+import AccordStore
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// `AuditTrail`'s contract (Sources/AccordStore/Audit/AuditTrail.swift), for every backend.
+@Suite struct AuditTrailContract {
+    static let asOf = Date(timeIntervalSince1970: 1_780_000_000)
+
+    static func entries(_ count: Int, subject: String = "u-1001", from first: Int = 0) throws -> [AuditEntry] {
+        let plan = try Fixtures.referencePlan()
+        var request = try Fixtures.exampleRequests()[0]
+        request.subject.id = subject
+        let decision = plan.evaluate(request, asOf: asOf)
+        return (first..<first + count).map { AuditEntry(decision: decision, request: request, decisionID: "contract-\($0)", instant: asOf) }
+    }
+
+    @Test(arguments: StorageBackends.names) func appendsInOrderInOneUnbrokenChain(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            let first = try stores.trail.record(batch: try Self.entries(3))
+            let second = try stores.trail.record(batch: try Self.entries(2, from: 3))
+            #expect((first + second).map(\.sequence) == [1, 2, 3, 4, 5], "sequences contiguous, in the order given")
+            #expect((first + second).map(\.decisionID) == (0..<5).map { "contract-\($0)" })
+            let verification = try stores.trail.verify()
+            #expect(verification.isIntact && verification.records == 5)
+        }
+    }
+
+    @Test(arguments: StorageBackends.names) func findsRecordsByQueryNewestFirst(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            _ = try stores.trail.record(batch: try Self.entries(2, subject: "u-1") + Self.entries(1, subject: "u-2", from: 2))
+            #expect(try stores.trail.query(AuditQuery(subject: "u-1")).map(\.decisionID) == ["contract-1", "contract-0"])
+            #expect(try stores.trail.query(AuditQuery(decisionID: "contract-2")).map(\.sequence) == [3])
+            #expect(try stores.trail.query(AuditQuery(subject: "nobody")).isEmpty)
+        }
+    }
+
+    @Test(arguments: StorageBackends.names) func erasureLeavesNoRecordLinkedToThePerson(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            _ = try stores.trail.record(batch: try Self.entries(2, subject: "u-1") + Self.entries(1, subject: "u-2", from: 2))
+            #expect(try stores.trail.erase(subject: "u-1", at: Self.asOf) == 2)
+            #expect(try stores.trail.query(AuditQuery(subject: "u-1")).isEmpty)
+            #expect(try stores.trail.query(AuditQuery(subject: "u-2")).count == 1, "others keep theirs")
+            #expect(try stores.trail.verify().isIntact, "an erasure is not tampering")
+        }
+    }
+
+    @Test(arguments: StorageBackends.names) func checkpointsCoverEveryRecordSoFar(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            _ = try stores.trail.record(batch: try Self.entries(4))
+            let checkpoint = try stores.trail.checkpoint(at: Self.asOf)
+            #expect(checkpoint.size == 4)
+            _ = try stores.trail.record(batch: try Self.entries(1, from: 4))
+            #expect(try stores.trail.checkpoint(at: Self.asOf).size == 5)
+            #expect(try stores.trail.verify().checkpoints == 2)
+        }
+    }
+}
