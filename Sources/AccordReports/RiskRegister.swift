@@ -16,20 +16,52 @@ enum RiskRegister {
         set: PolicySet, plan: DecisionPlan, facts: PolicyFacts,
         activity: [(purpose: String, actor: String, effect: String, records: Int)]
     ) -> [PrivacyImpactAssessment.Risk] {
-        var risks: [PrivacyImpactAssessment.Risk] = []
-        func add(
-            _ kind: String, _ title: String, _ severity: Level, _ likelihood: Level, _ rationale: String, _ measures: [String],
-            residual: (Level, Level)
-        ) {
-            risks.append(
-                .init(
-                    id: "R\(risks.count + 1)", kind: kind, title: title, severity: severity, likelihood: likelihood, rationale: rationale,
-                    measures: measures, residualSeverity: residual.0, residualLikelihood: residual.1))
-        }
-        let permits = set.rules.filter { $0.effect == .permit }
-        func rulesList(_ rules: [Rule]) -> String { rules.map { "`\($0.id)`" }.joined(separator: ", ") }
+        var register = Register(set: set, plan: plan, facts: facts, activity: activity)
+        register.sensitiveData()
+        register.profiling()
+        register.minors()
+        register.transfers()
+        register.longRetention()
+        register.wildcardGrants()
+        register.profilingOnLegitimateInterest()
+        register.aggregatesWithoutDifferentialPrivacy()
+        register.consentWithoutExpiry()
+        register.fromTheTrail()
+        return register.risks
+    }
+}
 
-        // Sensitive categories in use.
+/// The findings in the order the assessment numbers them (R1, R2, …), each added by its own check.
+private struct Register {
+    typealias Level = PrivacyImpactAssessment.Level
+
+    let set: PolicySet
+    let plan: DecisionPlan
+    let facts: PolicyFacts
+    let activity: [(purpose: String, actor: String, effect: String, records: Int)]
+    let permits: [Rule]
+    var risks: [PrivacyImpactAssessment.Risk] = []
+
+    init(set: PolicySet, plan: DecisionPlan, facts: PolicyFacts, activity: [(purpose: String, actor: String, effect: String, records: Int)])
+    {
+        (self.set, self.plan, self.facts, self.activity) = (set, plan, facts, activity)
+        permits = set.rules.filter { $0.effect == .permit }
+    }
+
+    mutating func add(
+        _ kind: String, _ title: String, _ severity: Level, _ likelihood: Level, _ rationale: String, _ measures: [String],
+        residual: (Level, Level)
+    ) {
+        risks.append(
+            .init(
+                id: "R\(risks.count + 1)", kind: kind, title: title, severity: severity, likelihood: likelihood, rationale: rationale,
+                measures: measures, residualSeverity: residual.0, residualLikelihood: residual.1))
+    }
+
+    func rulesList(_ rules: [Rule]) -> String { rules.map { "`\($0.id)`" }.joined(separator: ", ") }
+
+    /// Sensitive categories in use.
+    mutating func sensitiveData() {
         let sensitiveUses = facts.purposes.flatMap { purpose in
             facts.readable(purpose).filter { set.isSensitive(category: $0) }.map { (purpose, $0) }
         }
@@ -50,8 +82,10 @@ enum RiskRegister {
                 "Policies permit \(Set(sensitiveUses.map(\.1)).sorted().joined(separator: ", ")) for \(Set(sensitiveUses.map(\.0)).sorted().joined(separator: ", ")); a leak or misuse of health or biometric data harms people most.",
                 measures, residual: (.maximum, explicitScopes.isEmpty ? .limited : .negligible))
         }
+    }
 
-        // Profiling.
+    /// Profiling.
+    mutating func profiling() {
         let profiling = facts.purposes.filter { set.purposeFlag($0, \.profiling) && !facts.readable($0).isEmpty }
         if !profiling.isEmpty {
             let consentEverywhere = profiling.allSatisfy { purpose in
@@ -69,8 +103,10 @@ enum RiskRegister {
                 ],
                 residual: (.significant, consentEverywhere ? .limited : .significant))
         }
+    }
 
-        // Minors.
+    /// Minors.
+    mutating func minors() {
         let childAges = set.jurisdictions.values.filter { $0.ageOfConsent != nil || $0.minors != nil }
         if !childAges.isEmpty {
             let refusals = set.jurisdictions.values.compactMap { j in
@@ -82,8 +118,10 @@ enum RiskRegister {
                 ["Below the age of consent, consent counts only when given by a guardian (GDPR Art. 8)."] + refusals.map { "\($0)." },
                 residual: (.significant, refusals.isEmpty ? .limited : .negligible))
         }
+    }
 
-        // International transfers.
+    /// International transfers.
+    mutating func transfers() {
         let transfers = Set(facts.purposes.flatMap { facts.transfers($0, plan: plan) }).sorted()
         if !transfers.isEmpty {
             let unbounded = transfers.filter { $0.hasSuffix("anywhere") }
@@ -95,8 +133,10 @@ enum RiskRegister {
                 ],
                 residual: (.significant, unbounded.isEmpty ? .negligible : .limited))
         }
+    }
 
-        // Long retention.
+    /// Long retention.
+    mutating func longRetention() {
         let long = set.retention.filter { $0.maxAge.seconds > 365 * 86_400 }
         if !long.isEmpty {
             add(
@@ -107,8 +147,10 @@ enum RiskRegister {
                 ],
                 residual: (.limited, .limited))
         }
+    }
 
-        // Wildcard grants.
+    /// Wildcard grants.
+    mutating func wildcardGrants() {
         let wildcards = permits.filter { $0.purposes.contains(.all) || $0.categories.contains(.all) }
         if !wildcards.isEmpty {
             let narrowed = wildcards.filter { !$0.except.isEmpty || $0.when != nil || $0.unless != nil }
@@ -121,8 +163,10 @@ enum RiskRegister {
                 ],
                 residual: (.significant, narrowed.count == wildcards.count ? .negligible : .limited))
         }
+    }
 
-        // Profiling under legitimate interest.
+    /// Profiling under legitimate interest.
+    mutating func profilingOnLegitimateInterest() {
         let liProfiling = facts.purposes.filter { purpose in
             set.purposeFlag(purpose, \.profiling)
                 && facts.jurisdictions.contains { plan.legalBasis(jurisdiction: $0, purpose: purpose) == .legitimateInterest }
@@ -133,8 +177,10 @@ enum RiskRegister {
                 "Profiling purposes rest on legitimate interest somewhere: \(liProfiling.joined(separator: ", ")) — regulators expect consent (GDPR Art. 22, EDPB guidance).",
                 ["Objections (Art. 21) are honoured at every decision."], residual: (.significant, .limited))
         }
+    }
 
-        // Aggregates without differential privacy.
+    /// Aggregates without differential privacy.
+    mutating func aggregatesWithoutDifferentialPrivacy() {
         let plainAggregates = permits.filter {
             ($0.actions == nil || $0.actions!.contains(.aggregate)) && $0.obligations.differentialPrivacy == nil
         }
@@ -146,8 +192,10 @@ enum RiskRegister {
                 ["Minimum cohort sizes: \(withCohort.isEmpty ? "none" : rulesList(withCohort))."],
                 residual: (.limited, withCohort.count == plainAggregates.count ? .negligible : .limited))
         }
+    }
 
-        // Consent without expiry.
+    /// Consent without expiry.
+    mutating func consentWithoutExpiry() {
         let lasting = set.scopes.values.filter { $0.expiresAfter == nil }.map(\.id).sorted()
         if !lasting.isEmpty {
             add(
@@ -159,8 +207,10 @@ enum RiskRegister {
                 ],
                 residual: (.limited, .limited))
         }
+    }
 
-        // From the trail: unusual denial rates, and actors who keep being refused.
+    /// From the trail: unusual denial rates, and actors who keep being refused.
+    mutating func fromTheTrail() {
         var byPurpose: [String: (total: Int, denied: Int)] = [:]
         var byActor: [String: (total: Int, denied: Int)] = [:]
         for row in activity where row.purpose != "accord.retention" {
@@ -171,7 +221,7 @@ enum RiskRegister {
                 byActor[row.actor, default: (0, 0)].denied += row.records
             }
         }
-        let unusual = byPurpose.filter { $0.value.total >= denialRateMinimum && $0.value.denied * 2 > $0.value.total }.sorted {
+        let unusual = byPurpose.filter { $0.value.total >= RiskRegister.denialRateMinimum && $0.value.denied * 2 > $0.value.total }.sorted {
             $0.key < $1.key
         }
         if !unusual.isEmpty {
@@ -181,9 +231,10 @@ enum RiskRegister {
                 ["Denied reads return nothing (fail closed); every denial is recorded with its reasons."],
                 residual: (.negligible, .significant))
         }
-        let insistent = byActor.filter { $0.value.denied >= deniedAttemptsMinimum && $0.value.denied * 2 >= $0.value.total }.sorted {
-            $0.key < $1.key
-        }
+        let insistent = byActor.filter { $0.value.denied >= RiskRegister.deniedAttemptsMinimum && $0.value.denied * 2 >= $0.value.total }
+            .sorted {
+                $0.key < $1.key
+            }
         if !insistent.isEmpty {
             add(
                 "repeated_denials", "Repeated denied attempts by an actor", .significant, .significant,
@@ -191,6 +242,5 @@ enum RiskRegister {
                 ["Every attempt is in the audit trail (`accord audit query --actor ID --effect deny`); nothing was served."],
                 residual: (.significant, .limited))
         }
-        return risks
     }
 }

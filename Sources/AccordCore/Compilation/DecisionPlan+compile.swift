@@ -3,210 +3,29 @@ import Foundation
 extension DecisionPlan {
     /// Compiles a validated policy set. Every expensive step happens here, once.
     public static func compile(_ set: PolicySet) -> DecisionPlan {
-        // Sorted, so a parent always comes before its children.
-        let categoryNames = set.categories.keys.sorted()
-        let categoryIndex = Dictionary(uniqueKeysWithValues: categoryNames.enumerated().map { ($1, $0) })
-        let tree = NameTree(names: categoryNames, index: categoryIndex)
-        // Sensitive: marked so, or beneath a category marked so (GDPR Art. 9 special categories).
-        var categorySensitive = [Bool](repeating: false, count: categoryNames.count)
-        for (c, name) in categoryNames.enumerated() {
-            categorySensitive[c] = set.categories[name]?.sensitive == true || (tree.parent[c] >= 0 && categorySensitive[tree.parent[c]])
-        }
-        let purposeNames = set.purposes.keys.sorted()
-        let purposeIndex = Dictionary(uniqueKeysWithValues: purposeNames.enumerated().map { ($1, $0) })
-        let categorySelector = NameSelector(names: categoryNames, sensitive: categorySensitive)
-        let purposeSelector = NameSelector(names: purposeNames, sensitive: purposeNames.map { _ in false })
-        let purposeTree = NameTree(names: purposeNames, index: purposeIndex)
-
-        let featureNames = set.features.keys.sorted()
-        let features = featureNames.map { name -> CompiledFeature in
-            let feature = set.features[name]!
-            return CompiledFeature(name: name, category: categoryIndex[feature.category]!, entity: feature.entity, region: feature.region)
-        }
-        let scopeNames = set.scopes.keys.sorted()
-        let scopeIndex = Dictionary(uniqueKeysWithValues: scopeNames.enumerated().map { ($1, $0) })
-        let scopes = scopeNames.map { id -> CompiledScope in
-            let scope = set.scopes[id]!
-            return CompiledScope(id: id, minimumVersion: scope.minimumVersion, expiresAfter: scope.expiresAfter?.seconds)
-        }
-
-        // Rules: one bit each.
-        let rules = set.rules
-        let words = max(1, (rules.count + 63) / 64)
-        var purposeBits = [UInt64](repeating: 0, count: purposeNames.count * words)
-        var categoryBits = [UInt64](repeating: 0, count: categoryNames.count * words)
-        var actionBits = [UInt64](repeating: 0, count: Action.allCases.count * words)
-        let jurisdictionNames = set.jurisdictions.keys.sorted()
-        let jurisdictionIndex = Dictionary(uniqueKeysWithValues: jurisdictionNames.enumerated().map { ($1, $0) })
-        var jurisdictionBits = [UInt64](repeating: 0, count: max(1, jurisdictionNames.count) * words)
-        var compiledRules: [CompiledRule] = []
-        compiledRules.reserveCapacity(rules.count)
-        for (r, rule) in rules.enumerated() {
-            let word = r / 64, bit = UInt64(1) << UInt64(r % 64)
-            // A request names one purpose, which stands for its whole subtree: a forbid of any purpose within it
-            // applies. (A permit pattern that matches a purpose matches everything beneath it already.)
-            var purposeMatched = [Bool](repeating: false, count: purposeNames.count)
-            for p in purposeSelector.select(rule.purposes) { purposeMatched[p] = true }
-            for p in purposeTree.spread(purposeMatched, all: rule.effect == .permit) { purposeBits[p * words + word] |= bit }
-            // A resource of category c holds the data of c's whole subtree: a permit applies only if it
-            // grants every category in it, a forbid as soon as it refuses any (fail closed).
-            var matched = [Bool](repeating: false, count: categoryNames.count)
-            for c in categorySelector.select(rule.categories) { matched[c] = true }
-            for c in categorySelector.select(rule.except) { matched[c] = false }
-            for c in tree.spread(matched, all: rule.effect == .permit) { categoryBits[c * words + word] |= bit }
-            for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
-            // A rule for a jurisdiction also applies to the jurisdictions that extend it.
-            let applicable =
-                rule.jurisdictions.map { listed in
-                    jurisdictionNames.indices.filter { j in Self.chain(jurisdictionNames[j], in: set).contains { listed.contains($0.id) } }
-                } ?? Array(jurisdictionNames.indices)
-            for j in applicable { jurisdictionBits[j * words + word] |= bit }
-            compiledRules.append(
-                CompiledRule(
-                    reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
-                    effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
-        }
-
-        // Consent scopes.
-        var scopesCoveringPurpose = [[Int]](repeating: [], count: purposeNames.count)
-        var scopesExplicit = [[Int]](repeating: [], count: categoryNames.count)
-        for (s, id) in scopeNames.enumerated() {
-            let scope = set.scopes[id]!
-            for p in purposeSelector.select(scope.purposes) { scopesCoveringPurpose[p].append(s) }
-            for c in categorySelector.select(scope.explicitCategories) { scopesExplicit[c].append(s) }
-        }
-
-        // Retention: the strictest limit for each purpose × category, over the category's whole subtree.
-        var retention = [Int64?](repeating: nil, count: purposeNames.count * categoryNames.count)
-        for rule in set.retention {
-            let purposes = rule.purposes.isEmpty ? Array(purposeNames.indices) : purposeSelector.select(rule.purposes)
-            for c in categorySelector.select(rule.categories) {
-                for p in purposes {
-                    let slot = p * categoryNames.count + c
-                    retention[slot] = min(retention[slot] ?? .max, rule.maxAge.seconds)
-                }
-            }
-        }
-        for p in purposeNames.indices {
-            for c in categoryNames.indices.reversed() where tree.parent[c] >= 0 {
-                let child = p * categoryNames.count + c, parent = p * categoryNames.count + tree.parent[c]
-                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
-            }
-        }
-        // ... and over the purpose's subtree: a limit for a purpose within the one requested applies too.
-        for p in purposeNames.indices.reversed() where purposeTree.parent[p] >= 0 {
-            for c in categoryNames.indices {
-                let child = p * categoryNames.count + c, parent = purposeTree.parent[p] * categoryNames.count + c
-                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
-            }
-        }
-        // Per category: the sensitive categories in its subtree, each needing explicit consent.
-        var sensitiveBelow = [[Int]](repeating: [], count: categoryNames.count)
-        for c in categoryNames.indices.reversed() {
-            if categorySensitive[c] { sensitiveBelow[c].append(c) }
-            if tree.parent[c] >= 0 { sensitiveBelow[tree.parent[c]] += sensitiveBelow[c] }
-        }
-
-        // Jurisdictions, with `extends` resolved: the nearest definition of each setting wins.
-        let regionNames = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
-        var compiledJurisdictions: [CompiledJurisdiction] = []
-        var table: [CompiledJurisdictionPurpose] = []
-        // A purpose carries its own and its ancestors' flags, and those of any purpose within it.
-        var purposeFlags = purposeNames.map {
-            (profiling: set.purposeFlag($0, \.profiling), saleOrShare: set.purposeFlag($0, \.saleOrShare))
-        }
-        for p in purposeNames.indices.reversed() where purposeTree.parent[p] >= 0 {
-            let parent = purposeTree.parent[p]
-            purposeFlags[parent] = (
-                purposeFlags[parent].profiling || purposeFlags[p].profiling,
-                purposeFlags[parent].saleOrShare || purposeFlags[p].saleOrShare
-            )
-        }
-        for id in jurisdictionNames {
-            let chain = Self.chain(id, in: set)
-            let ageOfConsent = chain.lazy.compactMap(\.ageOfConsent).first
-            let minors = chain.lazy.compactMap(\.minors).first
-            let regions = chain.lazy.compactMap(\.allowedRegions).first
-            let optOut = chain.lazy.compactMap(\.optOut).first
-            compiledJurisdictions.append(
-                CompiledJurisdiction(
-                    id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: regions.map(Set.init),
-                    optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
-                    allowedRegionBits: regionNames.map { regions?.contains($0) ?? true },
-                    ageOfConsentText: ageOfConsent.map { "under \($0)" },
-                    minorsText: minors.map { "under \($0.under)" }))
-            // Refused to minors or open to opt-out if any purpose within it is.
-            let refused = Set(
-                purposeTree.spread(mask(minors.map { purposeSelector.select($0.refuse) } ?? [], purposeNames.count), all: false))
-            let optOutPurposes = Set(
-                purposeTree.spread(mask(optOut.map { purposeSelector.select($0.purposes) } ?? [], purposeNames.count), all: false))
-            let optOutFlags = Set(optOut?.flags ?? [])
-            // Legal bases: most specific pattern wins; ties go to the nearer jurisdiction, then the earlier entry.
-            var best = [(specificity: Int, rank: Int, rule: LegalBasisRule)?](repeating: nil, count: purposeNames.count)
-            var rank = 0
-            for jurisdiction in chain {
-                for basis in jurisdiction.legalBases {
-                    for pattern in basis.purposes {
-                        for p in purposeSelector.select([pattern]) {
-                            if let current = best[p], current.specificity >= pattern.specificity { continue }
-                            best[p] = (pattern.specificity, rank, basis)
-                        }
-                    }
-                    rank += 1
-                }
-            }
-            for p in purposeNames.indices {
-                let basis = best[p]?.rule
-                var consentScopes: [Int] = []
-                if basis?.basis == .consent {
-                    consentScopes =
-                        basis!.scopes.isEmpty
-                        ? scopesCoveringPurpose[p]
-                        : basis!.scopes.compactMap { scopeIndex[$0] }
-                }
-                let flags = purposeFlags[p]
-                let optOutable =
-                    optOutPurposes.contains(p)
-                    || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
-                let scopesText = consentScopes.map { scopeNames[$0] }.joined(separator: ",")
-                let basisReasons: [Reason] =
-                    switch basis?.basis {
-                    case .legitimateInterest: [Reason(.basisLegitimateInterest)]
-                    case .contract: [Reason(.basisContract)]
-                    case .legalObligation: [Reason(.basisLegalObligation)]
-                    case .notice: [Reason(.basisNotice)]
-                    case .consent, nil: []
-                    }
-                table.append(
-                    CompiledJurisdictionPurpose(
-                        basis: basis?.basis, consentScopes: consentScopes,
-                        basisReasons: basisReasons,
-                        missingConsentReasons: [Reason(.consentMissing, detail: scopesText)],
-                        optOutable: optOutable,
-                        refusedToMinors: refused.contains(p)))
-            }
-        }
-
-        let revision = set.revision
-
+        let names = PlanNames(set)
+        let rules = names.ruleBits()
+        let scopes = names.consentScopeTables()
+        let retention = names.retentionLimits()
+        let purposeFlags = names.purposeFlags()
+        let (jurisdictions, table) = names.jurisdictionTables(scopesCoveringPurpose: scopes.coveringPurpose, purposeFlags: purposeFlags)
         return DecisionPlan(
-            revision: revision, categoryIndex: NameTable(categoryNames), categoryNames: categoryNames,
-            purposeIndex: NameTable(purposeNames), purposeNames: purposeNames,
-            featureIndex: NameTable(featureNames), features: features,
-            scopeNames: scopeNames, scopeIndex: NameTable(scopeNames), scopes: scopes, jurisdictionIndex: NameTable(jurisdictionNames),
-            jurisdictions: compiledJurisdictions,
-            fallbackJurisdiction: set.fallbackJurisdiction.flatMap { jurisdictionIndex[$0] },
-            rules: compiledRules, words: words, purposeRuleBits: purposeBits, actionRuleBits: actionBits,
-            jurisdictionRuleBits: jurisdictionBits, categoryRuleBits: categoryBits,
-            scopesCoveringPurpose: scopesCoveringPurpose, scopesExplicitForCategory: scopesExplicit, retentionLimit: retention,
+            revision: set.revision, categoryIndex: NameTable(names.categories), categoryNames: names.categories,
+            purposeIndex: NameTable(names.purposes), purposeNames: names.purposes,
+            featureIndex: NameTable(names.featureNames), features: names.features,
+            scopeNames: names.scopes, scopeIndex: NameTable(names.scopes), scopes: names.compiledScopes,
+            jurisdictionIndex: NameTable(names.jurisdictions), jurisdictions: jurisdictions,
+            fallbackJurisdiction: set.fallbackJurisdiction.flatMap { names.jurisdictionIndex[$0] },
+            rules: rules.rules, words: rules.words, purposeRuleBits: rules.purpose, actionRuleBits: rules.action,
+            jurisdictionRuleBits: rules.jurisdiction, categoryRuleBits: rules.category,
+            scopesCoveringPurpose: scopes.coveringPurpose, scopesExplicitForCategory: scopes.explicitForCategory, retentionLimit: retention,
             retentionLimitText: retention.map { $0.map { PolicyDuration(seconds: $0).description } },
-            jurisdictionPurpose: table, purposeFlags: purposeFlags, sensitiveBelow: sensitiveBelow,
-
-            storageAllowed: compiledJurisdictions.flatMap { j in
-                features.map { f in f.region.map { region in j.allowedRegions?.contains(region) ?? true } ?? true }
+            jurisdictionPurpose: table, purposeFlags: purposeFlags, sensitiveBelow: names.sensitiveBelow(),
+            storageAllowed: jurisdictions.flatMap { j in
+                names.features.map { f in f.region.map { region in j.allowedRegions?.contains(region) ?? true } ?? true }
             },
-            regionIndex: NameTable(regionNames),
-            consentGrantReasons: scopeNames.map { [Reason(.basisConsent, detail: $0)] },
+            regionIndex: NameTable(names.regions),
+            consentGrantReasons: names.scopes.map { [Reason(.basisConsent, detail: $0)] },
             policySet: set)
     }
 
@@ -287,4 +106,231 @@ func mask(_ indices: [Int], _ count: Int) -> [Bool] {
     var result = [Bool](repeating: false, count: count)
     for i in indices { result[i] = true }
     return result
+}
+
+/// The names of a set in the order the plan numbers them (sorted, so a parent always comes before its
+/// children), their trees, and the tables compiled from them one concern at a time.
+private struct PlanNames {
+    let set: PolicySet
+    let categories: [String]
+    let categoryIndex: [String: Int]
+    let categoryTree: NameTree
+    /// Sensitive: marked so, or beneath a category marked so (GDPR Art. 9 special categories).
+    let categorySensitive: [Bool]
+    let categorySelector: NameSelector
+    let purposes: [String]
+    let purposeSelector: NameSelector
+    let purposeTree: NameTree
+    let featureNames: [String]
+    let features: [CompiledFeature]
+    let scopes: [String]
+    let scopeIndex: [String: Int]
+    let compiledScopes: [CompiledScope]
+    let jurisdictions: [String]
+    let jurisdictionIndex: [String: Int]
+    let regions: [String]
+
+    init(_ set: PolicySet) {
+        self.set = set
+        categories = set.categories.keys.sorted()
+        let categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+        self.categoryIndex = categoryIndex
+        categoryTree = NameTree(names: categories, index: categoryIndex)
+        var sensitive = [Bool](repeating: false, count: categories.count)
+        for (c, name) in categories.enumerated() {
+            sensitive[c] = set.categories[name]?.sensitive == true || (categoryTree.parent[c] >= 0 && sensitive[categoryTree.parent[c]])
+        }
+        categorySensitive = sensitive
+        categorySelector = NameSelector(names: categories, sensitive: sensitive)
+        purposes = set.purposes.keys.sorted()
+        purposeSelector = NameSelector(names: purposes, sensitive: purposes.map { _ in false })
+        purposeTree = NameTree(names: purposes, index: Dictionary(uniqueKeysWithValues: purposes.enumerated().map { ($1, $0) }))
+        featureNames = set.features.keys.sorted()
+        features = featureNames.map { name in
+            let feature = set.features[name]!
+            return CompiledFeature(name: name, category: categoryIndex[feature.category]!, entity: feature.entity, region: feature.region)
+        }
+        scopes = set.scopes.keys.sorted()
+        scopeIndex = Dictionary(uniqueKeysWithValues: scopes.enumerated().map { ($1, $0) })
+        compiledScopes = scopes.map { id in
+            let scope = set.scopes[id]!
+            return CompiledScope(id: id, minimumVersion: scope.minimumVersion, expiresAfter: scope.expiresAfter?.seconds)
+        }
+        jurisdictions = set.jurisdictions.keys.sorted()
+        jurisdictionIndex = Dictionary(uniqueKeysWithValues: jurisdictions.enumerated().map { ($1, $0) })
+        regions = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
+    }
+
+    /// Rules: one bit each, in a bitset per purpose, category, action and jurisdiction.
+    func ruleBits() -> (
+        rules: [CompiledRule], words: Int, purpose: [UInt64], category: [UInt64], action: [UInt64], jurisdiction: [UInt64]
+    ) {
+        let rules = set.rules
+        let words = max(1, (rules.count + 63) / 64)
+        var purposeBits = [UInt64](repeating: 0, count: purposes.count * words)
+        var categoryBits = [UInt64](repeating: 0, count: categories.count * words)
+        var actionBits = [UInt64](repeating: 0, count: Action.allCases.count * words)
+        var jurisdictionBits = [UInt64](repeating: 0, count: max(1, jurisdictions.count) * words)
+        var compiledRules: [CompiledRule] = []
+        compiledRules.reserveCapacity(rules.count)
+        for (r, rule) in rules.enumerated() {
+            let word = r / 64, bit = UInt64(1) << UInt64(r % 64)
+            // A request names one purpose, which stands for its whole subtree: a forbid of any purpose within it
+            // applies. (A permit pattern that matches a purpose matches everything beneath it already.)
+            var purposeMatched = [Bool](repeating: false, count: purposes.count)
+            for p in purposeSelector.select(rule.purposes) { purposeMatched[p] = true }
+            for p in purposeTree.spread(purposeMatched, all: rule.effect == .permit) { purposeBits[p * words + word] |= bit }
+            // A resource of category c holds the data of c's whole subtree: a permit applies only if it
+            // grants every category in it, a forbid as soon as it refuses any (fail closed).
+            var matched = [Bool](repeating: false, count: categories.count)
+            for c in categorySelector.select(rule.categories) { matched[c] = true }
+            for c in categorySelector.select(rule.except) { matched[c] = false }
+            for c in categoryTree.spread(matched, all: rule.effect == .permit) { categoryBits[c * words + word] |= bit }
+            for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
+            // A rule for a jurisdiction also applies to the jurisdictions that extend it.
+            let applicable =
+                rule.jurisdictions.map { listed in
+                    jurisdictions.indices.filter { j in DecisionPlan.chain(jurisdictions[j], in: set).contains { listed.contains($0.id) } }
+                } ?? Array(jurisdictions.indices)
+            for j in applicable { jurisdictionBits[j * words + word] |= bit }
+            compiledRules.append(
+                CompiledRule(
+                    reference: RuleReference(id: rule.id, policy: rule.policy, effect: rule.effect, source: rule.source),
+                    effect: rule.effect, when: rule.when?.compiled, unless: rule.unless?.compiled, obligations: rule.obligations))
+        }
+        return (compiledRules, words, purposeBits, categoryBits, actionBits, jurisdictionBits)
+    }
+
+    /// Consent scopes: those covering each purpose, and those giving explicit consent for each category.
+    func consentScopeTables() -> (coveringPurpose: [[Int]], explicitForCategory: [[Int]]) {
+        var covering = [[Int]](repeating: [], count: purposes.count)
+        var explicit = [[Int]](repeating: [], count: categories.count)
+        for (s, id) in scopes.enumerated() {
+            let scope = set.scopes[id]!
+            for p in purposeSelector.select(scope.purposes) { covering[p].append(s) }
+            for c in categorySelector.select(scope.explicitCategories) { explicit[c].append(s) }
+        }
+        return (covering, explicit)
+    }
+
+    /// Retention: the strictest limit for each purpose × category, over the category's whole subtree and the
+    /// purpose's (a limit for a purpose within the one requested applies too).
+    func retentionLimits() -> [Int64?] {
+        var retention = [Int64?](repeating: nil, count: purposes.count * categories.count)
+        for rule in set.retention {
+            let selected = rule.purposes.isEmpty ? Array(purposes.indices) : purposeSelector.select(rule.purposes)
+            for c in categorySelector.select(rule.categories) {
+                for p in selected {
+                    let slot = p * categories.count + c
+                    retention[slot] = min(retention[slot] ?? .max, rule.maxAge.seconds)
+                }
+            }
+        }
+        for p in purposes.indices {
+            for c in categories.indices.reversed() where categoryTree.parent[c] >= 0 {
+                let child = p * categories.count + c, parent = p * categories.count + categoryTree.parent[c]
+                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
+            }
+        }
+        for p in purposes.indices.reversed() where purposeTree.parent[p] >= 0 {
+            for c in categories.indices {
+                let child = p * categories.count + c, parent = purposeTree.parent[p] * categories.count + c
+                if let limit = retention[child] { retention[parent] = min(retention[parent] ?? .max, limit) }
+            }
+        }
+        return retention
+    }
+
+    /// Per category: the sensitive categories in its subtree, each needing explicit consent.
+    func sensitiveBelow() -> [[Int]] {
+        var below = [[Int]](repeating: [], count: categories.count)
+        for c in categories.indices.reversed() {
+            if categorySensitive[c] { below[c].append(c) }
+            if categoryTree.parent[c] >= 0 { below[categoryTree.parent[c]] += below[c] }
+        }
+        return below
+    }
+
+    /// A purpose carries its own and its ancestors' flags, and those of any purpose within it.
+    func purposeFlags() -> [(profiling: Bool, saleOrShare: Bool)] {
+        var flags = purposes.map { (profiling: set.purposeFlag($0, \.profiling), saleOrShare: set.purposeFlag($0, \.saleOrShare)) }
+        for p in purposes.indices.reversed() where purposeTree.parent[p] >= 0 {
+            let parent = purposeTree.parent[p]
+            flags[parent] = (flags[parent].profiling || flags[p].profiling, flags[parent].saleOrShare || flags[p].saleOrShare)
+        }
+        return flags
+    }
+
+    /// Jurisdictions, with `extends` resolved (the nearest definition of each setting wins), and the
+    /// jurisdiction × purpose table: legal basis, the scopes consent may come from, opt-out, minors.
+    func jurisdictionTables(scopesCoveringPurpose: [[Int]], purposeFlags: [(profiling: Bool, saleOrShare: Bool)]) -> (
+        [CompiledJurisdiction], [CompiledJurisdictionPurpose]
+    ) {
+        var compiled: [CompiledJurisdiction] = []
+        var table: [CompiledJurisdictionPurpose] = []
+        for id in jurisdictions {
+            let chain = DecisionPlan.chain(id, in: set)
+            let ageOfConsent = chain.lazy.compactMap(\.ageOfConsent).first
+            let minors = chain.lazy.compactMap(\.minors).first
+            let allowed = chain.lazy.compactMap(\.allowedRegions).first
+            let optOut = chain.lazy.compactMap(\.optOut).first
+            compiled.append(
+                CompiledJurisdiction(
+                    id: id, ageOfConsent: ageOfConsent, minorsUnder: minors?.under, allowedRegions: allowed.map(Set.init),
+                    optOutSignals: Set(optOut?.signals ?? []), optOutFlags: Set(optOut?.flags ?? []),
+                    allowedRegionBits: regions.map { allowed?.contains($0) ?? true },
+                    ageOfConsentText: ageOfConsent.map { "under \($0)" },
+                    minorsText: minors.map { "under \($0.under)" }))
+            // Refused to minors or open to opt-out if any purpose within it is.
+            let refused = Set(
+                purposeTree.spread(mask(minors.map { purposeSelector.select($0.refuse) } ?? [], purposes.count), all: false))
+            let optOutPurposes = Set(
+                purposeTree.spread(mask(optOut.map { purposeSelector.select($0.purposes) } ?? [], purposes.count), all: false))
+            let optOutFlags = Set(optOut?.flags ?? [])
+            let best = legalBases(chain)
+            for p in purposes.indices {
+                let basis = best[p]
+                var consentScopes: [Int] = []
+                if basis?.basis == .consent {
+                    consentScopes = basis!.scopes.isEmpty ? scopesCoveringPurpose[p] : basis!.scopes.compactMap { scopeIndex[$0] }
+                }
+                let flags = purposeFlags[p]
+                let optOutable =
+                    optOutPurposes.contains(p)
+                    || (optOutFlags.contains("sale_or_share") && flags.1) || (optOutFlags.contains("profiling") && flags.0)
+                let scopesText = consentScopes.map { scopes[$0] }.joined(separator: ",")
+                let basisReasons: [Reason] =
+                    switch basis?.basis {
+                    case .legitimateInterest: [Reason(.basisLegitimateInterest)]
+                    case .contract: [Reason(.basisContract)]
+                    case .legalObligation: [Reason(.basisLegalObligation)]
+                    case .notice: [Reason(.basisNotice)]
+                    case .consent, nil: []
+                    }
+                table.append(
+                    CompiledJurisdictionPurpose(
+                        basis: basis?.basis, consentScopes: consentScopes, basisReasons: basisReasons,
+                        missingConsentReasons: [Reason(.consentMissing, detail: scopesText)], optOutable: optOutable,
+                        refusedToMinors: refused.contains(p)))
+            }
+        }
+        return (compiled, table)
+    }
+
+    /// The legal basis for each purpose along a jurisdiction's chain: the most specific pattern wins; ties go
+    /// to the nearer jurisdiction, then the earlier entry.
+    func legalBases(_ chain: [Jurisdiction]) -> [LegalBasisRule?] {
+        var best = [(specificity: Int, rule: LegalBasisRule)?](repeating: nil, count: purposes.count)
+        for jurisdiction in chain {
+            for basis in jurisdiction.legalBases {
+                for pattern in basis.purposes {
+                    for p in purposeSelector.select([pattern]) {
+                        if let current = best[p], current.specificity >= pattern.specificity { continue }
+                        best[p] = (pattern.specificity, basis)
+                    }
+                }
+            }
+        }
+        return best.map { $0?.rule }
+    }
 }

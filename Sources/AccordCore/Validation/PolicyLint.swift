@@ -3,32 +3,61 @@
 /// interest. `accord validate` reports them; `--deny-warnings` fails on them.
 public enum PolicyLint {
     public static func check(_ set: PolicySet) -> [Diagnostic] {
-        var found: [Diagnostic] = []
-        func warn(_ code: DiagnosticCode, _ message: String, at range: SourceRange, help: String? = nil, notes: [String] = []) {
-            found.append(Diagnostic(code, message, at: range, severity: .warning, help: help, notes: notes))
-        }
-        let purposes = set.purposes.keys.sorted()
-        let categories = set.categories.keys.sorted()
-        let permits = set.rules.filter { $0.effect == .permit }
-        // Whether a category is sensitive walks its ancestors: asked once per category, not once per rule.
-        let sensitivity = Dictionary(uniqueKeysWithValues: categories.map { ($0, set.isSensitive(category: $0)) })
-        func grants(_ rule: Rule, _ category: String) -> Bool {
-            let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
-            return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
-                && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
-        }
-        func covers(_ patterns: [NamePattern], _ purpose: String) -> Bool { patterns.contains { $0.matches(purpose) } }
-        func leaves(_ names: [String]) -> [String] { names.filter { name in !names.contains { $0 != name && Names.isWithin($0, name) } } }
-        // Computed once: `leaves` compares every name with every other (once per rule and purpose, it made the
-        // lints of a 10,000-rule set take seconds).
-        let leafPurposes = leaves(purposes)
-        let leafCategories = leaves(categories)
+        var linter = Linter(set)
+        linter.permitsNeverApplying()
+        linter.purposesNeverPermitted()
+        linter.categoriesUnreadOrKeptForever()
+        linter.scopesCoveringNoPurpose()
+        linter.duplicateRules()
+        linter.sensitiveWithoutExplicitConsent()
+        linter.profilingOnLegitimateInterest()
+        return linter.found.sorted()
+    }
+}
 
-        // A0601: a permit rule whose every purpose and category an unconditional forbid takes away. Stops at the
-        // first (purpose, category) pair no forbid takes, which for most rules is the first.
-        // What the unconditional forbids take, found once: a (leaf purpose, leaf category) table for those on every
-        // action, and each action-limited one's own purposes and categories (checking every forbid for every permit
-        // was quadratic in the rules).
+/// One pass of the lints over a set, with the tables they share computed once.
+private struct Linter {
+    let set: PolicySet
+    let purposes: [String]
+    let categories: [String]
+    let permits: [Rule]
+    /// Whether a category is sensitive walks its ancestors: asked once per category, not once per rule.
+    let sensitivity: [String: Bool]
+    /// Computed once: finding leaves compares every name with every other (once per rule and purpose, it made
+    /// the lints of a 10,000-rule set take seconds).
+    let leafPurposes: [String]
+    let leafCategories: [String]
+    var found: [Diagnostic] = []
+
+    init(_ set: PolicySet) {
+        self.set = set
+        purposes = set.purposes.keys.sorted()
+        categories = set.categories.keys.sorted()
+        permits = set.rules.filter { $0.effect == .permit }
+        sensitivity = Dictionary(uniqueKeysWithValues: categories.map { ($0, set.isSensitive(category: $0)) })
+        func leaves(_ names: [String]) -> [String] { names.filter { name in !names.contains { $0 != name && Names.isWithin($0, name) } } }
+        leafPurposes = leaves(purposes)
+        leafCategories = leaves(categories)
+    }
+
+    mutating func warn(_ code: DiagnosticCode, _ message: String, at range: SourceRange, help: String? = nil, notes: [String] = []) {
+        found.append(Diagnostic(code, message, at: range, severity: .warning, help: help, notes: notes))
+    }
+
+    func grants(_ rule: Rule, _ category: String) -> Bool {
+        let sensitive = sensitivity[category] ?? set.isSensitive(category: category)
+        return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
+            && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+    }
+
+    func covers(_ patterns: [NamePattern], _ purpose: String) -> Bool { patterns.contains { $0.matches(purpose) } }
+
+    /// A0601: a permit rule whose every purpose and category an unconditional forbid takes away. Stops at the
+    /// first (purpose, category) pair no forbid takes, which for most rules is the first.
+    /// What the unconditional forbids take, found once: a (leaf purpose, leaf category) table for those on every
+    /// action, and each action-limited one's own purposes and categories (checking every forbid for every permit
+    /// was quadratic in the rules).
+    mutating func permitsNeverApplying() {
         let hardForbids = set.rules.filter { $0.effect == .forbid && $0.when == nil && $0.unless == nil && $0.jurisdictions == nil }
         let categoryIndex = Dictionary(uniqueKeysWithValues: leafCategories.enumerated().map { ($1, $0) })
         var takenEverywhere = [Bool](repeating: false, count: leafPurposes.count * leafCategories.count)
@@ -67,8 +96,10 @@ public enum PolicyLint {
                     help: "remove it, or narrow the forbid rules that override it")
             }
         }
+    }
 
-        // A0602: a purpose no permit rule serves.
+    /// A0602: a purpose no permit rule serves.
+    mutating func purposesNeverPermitted() {
         for purpose in leafPurposes where !permits.contains(where: { covers($0.purposes, purpose) }) {
             if let source = set.purposes[purpose]?.source {
                 warn(
@@ -76,8 +107,10 @@ public enum PolicyLint {
                     help: "every request for it is denied; add a permit rule or remove the purpose")
             }
         }
+    }
 
-        // A0603 and A0604: catalog categories no purpose can read, and without a retention limit.
+    /// A0603 and A0604: catalog categories no purpose can read, and without a retention limit.
+    mutating func categoriesUnreadOrKeptForever() {
         var seen: Set<String> = []
         for feature in set.features.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) })
         where seen.insert(feature.category).inserted {
@@ -97,10 +130,12 @@ public enum PolicyLint {
                     help: "add a retention rule (max_age, on_expiry) so the data is not kept forever (GDPR Art. 5(1)(e))")
             }
         }
+    }
 
-        // A0605: a consent scope no jurisdiction lets carry consent for any purpose. A scope with
-        // `explicit_categories` counts under every legal basis (explicit consent for sensitive data is needed
-        // whatever the basis, docs/language.md §8 step 12), so it is in use as soon as it covers a purpose.
+    /// A0605: a consent scope no jurisdiction lets carry consent for any purpose. A scope with
+    /// `explicit_categories` counts under every legal basis (explicit consent for sensitive data is needed
+    /// whatever the basis, docs/language.md §8 step 12), so it is in use as soon as it covers a purpose.
+    mutating func scopesCoveringNoPurpose() {
         let consentBases = set.jurisdictions.values.flatMap(\.legalBases).filter { $0.basis == .consent }
         for scope in set.scopes.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
             let explicitUse = !scope.explicitCategories.isEmpty && purposes.contains { covers(scope.purposes, $0) }
@@ -117,8 +152,10 @@ public enum PolicyLint {
                     help: "grants of it never count; check its purposes and the jurisdictions' legal_bases")
             }
         }
+    }
 
-        // A0606: the same rule twice.
+    /// A0606: the same rule twice.
+    mutating func duplicateRules() {
         var meanings: [String: Rule] = [:]
         for rule in set.rules.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
             if let first = meanings[rule.meaning] {
@@ -129,8 +166,10 @@ public enum PolicyLint {
                 meanings[rule.meaning] = rule
             }
         }
+    }
 
-        // A0607: a sensitive category permitted where no scope offers explicit consent for it.
+    /// A0607: a sensitive category permitted where no scope offers explicit consent for it.
+    mutating func sensitiveWithoutExplicitConsent() {
         for rule in permits {
             for category in categories where sensitivity[category] == true && grants(rule, category) {
                 let served = leafPurposes.filter { covers(rule.purposes, $0) }
@@ -151,8 +190,10 @@ public enum PolicyLint {
                 }
             }
         }
+    }
 
-        // A0608: profiling on legitimate interest.
+    /// A0608: profiling on legitimate interest.
+    mutating func profilingOnLegitimateInterest() {
         for jurisdiction in set.jurisdictions.values.sorted(by: { ($0.source.file, $0.source.start) < ($1.source.file, $1.source.start) }) {
             for basis in jurisdiction.legalBases where basis.basis == .legitimateInterest {
                 let profiling = purposes.filter { covers(basis.purposes, $0) && set.purposeFlag($0, \.profiling) }
@@ -165,6 +206,5 @@ public enum PolicyLint {
                 }
             }
         }
-        return found.sorted()
     }
 }
