@@ -5,11 +5,11 @@ import Foundation
 /// Where a privacy impact assessment's evidence comes from: the audit trail (and the consent store in the same
 /// database, if it holds any events), over a window ending at the report's instant.
 public struct PIASources {
-    public var trail: SQLiteAuditTrail
+    public var trail: any AuditTrail
     public var consent: (any ConsentSource)?
     public var from: Date?
 
-    public init(trail: SQLiteAuditTrail, consent: (any ConsentSource)? = nil, from: Date? = nil) {
+    public init(trail: any AuditTrail, consent: (any ConsentSource)? = nil, from: Date? = nil) {
         self.trail = trail
         self.consent = consent
         self.from = from

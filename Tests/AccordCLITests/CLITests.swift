@@ -29,6 +29,25 @@ import Testing
         }
     }
 
+    /// A window with no record in it — after the last, before the first — answers zero, not a crash (it used
+    /// to stop the process on an empty sequence range).
+    @Test func auditStatsAndQueryOverAnEmptyWindowAnswerNothing() throws {
+        let folder = try Fixtures.temporaryFolder("accord-empty-window")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("t.sqlite").path
+        let recorded = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z", "--record",
+            "--db", db,
+        ])
+        #expect(recorded.status == 0)
+        let later = try runAccord(["audit", "stats", "--db", db, "--from", "2030-01-01T00:00:00Z", "--format", "json"])
+        #expect(later.status == 0, "\(later.stderr)")
+        #expect((try? jsonObject(later.stdout))?["decisions"] as? Int == 0, "\(later.stdout)")
+        let earlier = try runAccord(["audit", "query", "--db", db, "--to", "2020-01-01T00:00:00Z", "--subject", "u-1001"])
+        #expect(earlier.status == 0, "\(earlier.stderr)")
+        #expect(!earlier.stdout.contains("u-1001"))
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try runAccord(["eval", "--policies", "policies"]).status == 2)
         #expect(try runAccord(["validate", "--format", "xml"]).status == 2)

@@ -148,7 +148,7 @@ extension SQLiteAuditTrail {
                         arguments)
                 }
             }
-            func inside(_ sequence: Int64) -> Bool { bounds.map { ($0.lower...$0.upper).contains(sequence) } ?? true }
+            func inside(_ sequence: Int64) -> Bool { bounds.map { $0.lower <= sequence && sequence <= $0.upper } ?? true }
             switch strategy(for: query) {
             case .subject:
                 try take(candidates: try Self.sealedSequences(db, pseudonym: pseudonym(for: query.subject!)).filter(inside))
@@ -291,12 +291,12 @@ extension SQLiteAuditTrail {
             {
                 guard let sequences = Postings.decode(row[1]) else { throw StoreError.corruptIndex("postings of \(row[0] as String)") }
                 let inside =
-                    sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true }.count
+                    sequences.filter { s in bounds.map { $0.lower <= s && s <= $0.upper } ?? true }.count
                     - (purgeSequences.isEmpty ? 0 : sequences.filter { purgeSequences.contains($0) }.count)
                 if inside > 0 { reasons[String((row[0] as String).dropFirst(2)), default: 0] += inside }
             }
             for (term, sequences) in try Self.pendingPostings(db, from: bounds?.lower ?? 0) where term.hasPrefix("r:") {
-                let inside = sequences.filter { s in bounds.map { ($0.lower...$0.upper).contains(s) } ?? true && !purgeSequences.contains(s)
+                let inside = sequences.filter { s in bounds.map { $0.lower <= s && s <= $0.upper } ?? true && !purgeSequences.contains(s)
                 }.count
                 if inside > 0 { reasons[String(term.dropFirst(2)), default: 0] += inside }
             }

@@ -15,6 +15,13 @@ public protocol AuditTrail: Sendable {
     func query(_ query: AuditQuery) throws -> [AuditRecord]
     /// Makes every record about `subject` unreadable and unlinkable to them; returns how many there were.
     func erase(subject: String, at instant: Date) throws -> Int
+    /// The checkpoints signed so far, oldest first.
+    func checkpoints() throws -> [Checkpoint]
+    /// Decisions recorded in `[from, to)` (either end open when nil), counted per purpose, actor and effect.
+    func activity(from: Date?, to: Date?) throws -> [(purpose: String, actor: String, effect: String, records: Int)]
+    /// Totals over `[from, to)`: decisions per purpose and effect, the `topReasons` commonest reasons, purges
+    /// and erasures.
+    func stats(from: Date?, to: Date?, topReasons: Int) throws -> AuditStats
 }
 
 extension AuditTrail {

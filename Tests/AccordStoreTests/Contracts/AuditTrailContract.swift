@@ -56,4 +56,23 @@ import Testing
             #expect(try stores.trail.verify().checkpoints == 2)
         }
     }
+
+    @Test(arguments: StorageBackends.names) func countsWhatItHoldsOverAWindow(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            _ = try stores.trail.record(batch: try Self.entries(3, subject: "u-1") + Self.entries(2, subject: "u-2", from: 3))
+            let stats = try stores.trail.stats(from: nil, to: nil, topReasons: 5)
+            #expect(stats.decisions == 5)
+            #expect(stats.byPurpose.map(\.purpose) == [try Fixtures.exampleRequests()[0].purpose])
+            let activity = try stores.trail.activity(from: nil, to: nil)
+            #expect(activity.map(\.records).reduce(0, +) == 5, "every record counted once")
+            #expect(try stores.trail.activity(from: nil, to: Self.asOf.addingTimeInterval(-1)).isEmpty, "nothing before the first")
+            #expect(try stores.trail.stats(from: Self.asOf.addingTimeInterval(1), to: nil, topReasons: 5).decisions == 0)
+            // A window after the last record, and one that ends before the first: nothing, not a crash.
+            #expect(try stores.trail.query(AuditQuery(from: Self.asOf.addingTimeInterval(60))).isEmpty)
+            #expect(try stores.trail.query(AuditQuery(to: Self.asOf.addingTimeInterval(-60), subject: "u-1")).isEmpty)
+            #expect(try stores.trail.checkpoints().isEmpty)
+            _ = try stores.trail.checkpoint(at: Self.asOf)
+            #expect(try stores.trail.checkpoints().map(\.size) == [5])
+        }
+    }
 }
