@@ -21,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // The decision server (issue 8).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        // Named for the products the server imports itself (NIOCore, NIOPosix's blocking pool, HTTPTypes).
+        // Named for the products imported directly (NIOCore, NIOPosix's blocking pool, HTTPTypes).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -64,7 +64,14 @@ let package = Package(
         ),
         .target(
             name: "AccordRuntime",
-            dependencies: ["AccordCore", "AccordStore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "AccordCore", "AccordStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                // The blocking pool that store work runs on for task callers; the fail-closed monitor's logs and counters.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         // Privacy impact assessments from the policies and the audit trail.
         .target(

@@ -1,6 +1,7 @@
 import AccordCore
 import AccordStore
 import Foundation
+import NIOPosix
 
 /// The one place where Accord decides: every caller — `accord eval`, the gate in front of the feature store
 /// and the trainer, the HTTP server — goes through a decision point, and this file is the only one that
@@ -35,13 +36,13 @@ public final class DecisionPoint: Sendable {
         /// The decision instant when a caller gives none, and the time records are stamped with.
         public var clock: @Sendable () -> Date
         /// Where blocking store work (consent reads, budget spends) runs for task callers, off the cooperative
-        /// pool: the server hands it NIO's thread pool; the default is a global dispatch queue.
-        public var offload: @Sendable (@escaping @Sendable () -> Void) -> Void
+        /// pool and the event loops: NIO's shared blocking pool unless a caller brings its own.
+        public var offload: NIOThreadPool
 
         public init(
             consent: (any ConsentSource)? = nil, budgets: (any BudgetLedger)? = nil, trail: (any AuditTrail)? = nil,
             observer: (any FailClosedObserver)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-            offload: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void = { DispatchQueue.global().async(execute: $0) }
+            offload: NIOThreadPool = .singleton
         ) {
             self.consent = consent
             self.budgets = budgets
@@ -155,7 +156,8 @@ public final class DecisionPoint: Sendable {
         let judged: [(DecisionRequest, Decision, String)]
         if blocking {
             judged = await withCheckedContinuation { continuation in
-                configuration.offload { continuation.resume(returning: self.judgeAll(requests, asOf: instant, options: options)) }
+                // Judged whether or not the pool is still active: an answer is owed either way.
+                configuration.offload.submit { _ in continuation.resume(returning: self.judgeAll(requests, asOf: instant, options: options)) }
             }
         } else {
             judged = judgeAll(requests, asOf: instant, options: options)

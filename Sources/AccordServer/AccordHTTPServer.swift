@@ -39,6 +39,8 @@ public struct AccordHTTPServer: Sendable {
     /// The duration histogram's buckets: fine below 10 ms, where decisions are answered.
     static let durationBuckets: [Duration] = [0.25, 0.5, 1, 2, 5, 10, 25, 100, 1_000].map { .microseconds(Int64($0 * 1_000)) }
 
+    /// Counts and logs decisions that failed closed; `/readyz` reads `trailDown` (the decision point tells it,
+    /// in AccordRuntime, and nothing calls back into the server).
     let monitor: FailClosedMonitor
 
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "accord")) throws {
@@ -109,11 +111,11 @@ public struct AccordHTTPServer: Sendable {
     /// Signs (and publishes) a checkpoint whenever the schedule says one is due; a failure is logged and tried
     /// again at the next tick, never fatal to serving.
     static func checkpointInBackground(service: DecisionService, schedule: CheckpointSchedule, publish: String?, logger: Logger) async {
-        var lastSize = (try? service.trail.checkpoints().map(\.size).max()) ?? 0
+        var lastSize = (try? service.stores.trail.checkpoints().map(\.size).max()) ?? 0
         var lastTime = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
-            guard let size = try? service.trail.latestSequence(), size > lastSize else { continue }
+            guard let size = try? service.stores.trail.latestSequence(), size > lastSize else { continue }
             let due =
                 switch schedule {
                 case .records(let n): size - lastSize >= Int64(n)
@@ -121,7 +123,7 @@ public struct AccordHTTPServer: Sendable {
                 }
             guard due else { continue }
             do {
-                let checkpoint = try publish.map { try service.trail.checkpoint(publishingTo: $0).0 } ?? service.trail.checkpoint()
+                let checkpoint = try publish.map { try service.stores.trail.checkpoint(publishingTo: $0).0 } ?? service.stores.trail.checkpoint()
                 lastSize = checkpoint.size
                 lastTime = .now
                 logger.info(

@@ -2,51 +2,44 @@ import AccordCore
 import AccordRuntime
 import AccordStore
 import Foundation
-import NIOPosix
 
 /// What the server serves from: the policy folder (reloadable; a set that fails validation is refused and the
-/// running one keeps serving), the stores in one database, and the decision point that every decision and
-/// every gate read goes through.
+/// running one keeps serving), the stores — through their protocols, so any backend's `Stores` will do — and
+/// the decision point that every decision and every gate read goes through.
 public final class DecisionService: Sendable {
     public let policies: String
-    public let database: StoreDatabase
-    public let trail: SQLiteAuditTrail
-    public let consent: SQLiteConsentStore
-    public let features: SQLiteFeatureStore
-    public let lineage: SQLiteLineageStore
-    /// Aggregates under a budgeted `differential_privacy` obligation spend from it, as `accord eval --budgets`
-    /// does (nil: budgets not kept — `spendBudgets: false`).
-    public let budgets: SQLiteBudgetLedger?
+    public let stores: Stores
+    /// Aggregates under a budgeted `differential_privacy` obligation spend from `stores.budgets`, as
+    /// `accord eval --budgets` does, unless `spendBudgets: false`.
+    public let spendsBudgets: Bool
     /// The one decision point (see `DecisionPoint`): consent, evaluation, budgets, recording, failing closed.
     public let point: DecisionPoint
-    /// The gate in front of the embedded feature store, deciding through `point`.
+    /// The gate in front of the feature store, deciding through `point`.
     public let gate: FeatureGate
 
-    public convenience init(policies: String, database: StoreDatabase, spendBudgets: Bool = true) throws {
-        try self.init(policies: policies, database: database, spendBudgets: spendBudgets, observer: nil)
+    /// Serves from the SQLite stores in `database`.
+    public convenience init(
+        policies: String, database: StoreDatabase, spendBudgets: Bool = true, observer: (any FailClosedObserver)? = nil
+    ) throws {
+        try self.init(policies: policies, stores: try Stores.sqlite(database), spendBudgets: spendBudgets, observer: observer)
     }
 
-    init(policies: String, database: StoreDatabase, spendBudgets: Bool, observer: (any FailClosedObserver)?) throws {
+    public init(policies: String, stores: Stores, spendBudgets: Bool = true, observer: (any FailClosedObserver)? = nil) throws {
         self.policies = policies
-        self.database = database
-        trail = try SQLiteAuditTrail(database: database)
-        consent = try SQLiteConsentStore(database: database)
-        features = SQLiteFeatureStore(database: database)
-        lineage = SQLiteLineageStore(database: database)
-        budgets = spendBudgets ? SQLiteBudgetLedger(database: database) : nil
+        self.stores = stores
+        spendsBudgets = spendBudgets
         let plan: DecisionPlan
         switch Self.load(policies) {
         case .success(let loaded): plan = loaded
         case .failure(let problem): throw problem
         }
+        // Consent reads and budget spends run on NIO's blocking pool (the configuration's default), off the
+        // event loops and the cooperative pool.
         point = DecisionPoint(
             plan: plan,
             configuration: DecisionPoint.Configuration(
-                consent: consent, budgets: budgets, trail: trail, observer: observer,
-                // Consent reads and budget spends are SQLite work: on NIO's blocking pool, off the event loops and
-                // the cooperative pool.
-                offload: { work in NIOThreadPool.singleton.submit { _ in work() } }))
-        gate = FeatureGate(point: point, store: features)
+                consent: stores.consent, budgets: spendBudgets ? stores.budgets : nil, trail: stores.trail, observer: observer))
+        gate = FeatureGate(point: point, store: stores.features)
     }
 
     public var plan: DecisionPlan { point.plan }

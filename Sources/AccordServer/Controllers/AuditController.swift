@@ -14,7 +14,7 @@ struct AuditController {
         let service = server.service
         router.get("/v1/audit/stats") { request, _ in
             await server.handle(request) { request in
-                let stats = try await server.blocking { try service.trail.stats() }
+                let stats = try await server.blocking { try service.stores.trail.stats() }
                 return server.json(
                     .object([
                         ("records", .int(stats.records)), ("decisions", .int(stats.decisions)),
@@ -40,7 +40,7 @@ struct AuditController {
         router.get("/v1/audit/verify") { request, _ in
             await server.handle(request) { request in
                 try server.requireToken(request)
-                let verification = try await server.blocking { try service.trail.verify() }
+                let verification = try await server.blocking { try service.stores.trail.verify() }
                 return server.json(
                     .object([
                         ("intact", .bool(verification.isIntact)), ("records", .int(verification.records)),
@@ -64,7 +64,7 @@ struct AuditController {
                         }
                         return limit
                     } ?? 100)
-                let records = try await server.blocking { try service.trail.query(query) }
+                let records = try await server.blocking { try service.stores.trail.query(query) }
                 return server.json(
                     .object([
                         (
@@ -89,7 +89,7 @@ struct AuditController {
                 let plan = service.plan
                 let report = try await server.blocking {
                     try PrivacyImpactAssessment(
-                        policies: plan.policySet, sources: PIASources(trail: service.trail, consent: service.consent),
+                        policies: plan.policySet, sources: PIASources(trail: service.stores.trail, consent: service.stores.consent),
                         asOf: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
                 }
                 return server.json(report.json, request: request)

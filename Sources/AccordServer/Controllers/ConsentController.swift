@@ -16,7 +16,7 @@ struct ConsentController {
             await server.handle(request) { request in
                 try server.requireToken(request)
                 let subject = try server.pathParameter("subject", context)
-                let state = try await server.blocking { try service.consent.consent(subject: subject, asOf: Date()) }.state
+                let state = try await server.blocking { try service.stores.consent.consent(subject: subject, asOf: Date()) }.state
                 return server.json(
                     .object([
                         ("subject", .string(subject)),
@@ -39,7 +39,7 @@ struct ConsentController {
             await server.handle(request) { request in
                 try server.requireToken(request)
                 let subject = try server.pathParameter("subject", context)
-                let history = try await server.blocking { try service.consent.history(subject: subject) }
+                let history = try await server.blocking { try service.stores.consent.history(subject: subject) }
                 return server.json(
                     .object([
                         ("subject", .string(subject)),
@@ -74,9 +74,9 @@ struct ConsentController {
                         source: .api, occurredAt: Date())
                     let gpc = request.headers[AccordHTTPServer.gpcHeader] == "1"
                     let records = try await server.blocking {
-                        var records = try service.consent.record([event], subject: subject)
+                        var records = try service.stores.consent.record([event], subject: subject)
                         // A browser's Global Privacy Control signal, sent along, is recorded too.
-                        if gpc { records.append(try service.consent.recordGPC(subject: subject)) }
+                        if gpc { records.append(try service.stores.consent.recordGPC(subject: subject)) }
                         return records
                     }
                     return server.json(

@@ -58,7 +58,7 @@ struct GateController {
                 let set = try await server.gated {
                     try service.gate.trainingSet(
                         features: asked.features, purpose: asked.purpose, actor: asked.actor, population: asked.subjects,
-                        from: asked.from!, to: asked.to!, context: asked.context, lineage: service.lineage)
+                        from: asked.from!, to: asked.to!, context: asked.context, lineage: service.stores.lineage)
                 }
                 return server.json(
                     .object([

@@ -18,10 +18,10 @@ struct HealthController {
         router.get("/readyz") { request, _ in
             await server.handle(request) { request in
                 // Not ready while decisions cannot be recorded (each would be a deny) or the file is found damaged.
-                if let cause = service.database.health.poisoned ?? server.monitor.trailDown {
+                if let cause = service.stores.trail.refusal ?? server.monitor.trailDown {
                     throw Failure(.auditUnavailable, "decisions cannot be recorded: \(cause)")
                 }
-                _ = try await server.blocking { try service.trail.latestSequence() }
+                _ = try await server.blocking { try service.stores.trail.latestSequence() }
                 return server.json(.object([("status", .string("ready")), ("revision", .string(service.plan.revision))]), request: request)
             }
         }

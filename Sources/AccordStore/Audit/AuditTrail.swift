@@ -22,9 +22,32 @@ public protocol AuditTrail: Sendable {
     /// Totals over `[from, to)`: decisions per purpose and effect, the `topReasons` commonest reasons, purges
     /// and erasures.
     func stats(from: Date?, to: Date?, topReasons: Int) throws -> AuditStats
+    /// The newest record's sequence, which on an intact trail is the number of records (0 when empty); a cheap
+    /// read, for readiness probes and for deciding whether a new checkpoint is due.
+    func latestSequence() throws -> Int64
+    /// `checkpoint` as a signed note (C2SP format) under the trail's origin, for witnesses to keep.
+    func note(for checkpoint: Checkpoint) throws -> CheckpointNote
+    /// Why the trail refuses every write (its store was found damaged) until the process restarts, or nil
+    /// while it takes them.
+    var refusal: String? { get }
 }
 
 extension AuditTrail {
+    /// A checkpoint as of now.
+    public func checkpoint() throws -> Checkpoint { try checkpoint(at: Date()) }
+
+    /// Totals over the whole trail, with the ten commonest reasons.
+    public func stats(from: Date? = nil, to: Date? = nil) throws -> AuditStats { try stats(from: from, to: to, topReasons: 10) }
+
+    /// Signs a checkpoint and publishes it to `path` (a file it is appended to, or a folder), flushed to disk.
+    @discardableResult
+    public func checkpoint(publishingTo path: String, at instant: Date = Date()) throws -> (Checkpoint, CheckpointNote) {
+        let checkpoint = try checkpoint(at: instant)
+        let note = try note(for: checkpoint)
+        try note.publish(to: path)
+        return (checkpoint, note)
+    }
+
     /// Appends one decision; returns only once it is committed.
     @discardableResult
     public func record(_ decision: Decision, for request: DecisionRequest, decisionID: String, at instant: Date = Date()) throws

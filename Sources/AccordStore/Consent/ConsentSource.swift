@@ -30,6 +30,15 @@ extension ConsentSource {
         try record(events.map { (subject, $0) }, at: instant)
     }
 
+    /// Records a Global Privacy Control signal (`Sec-GPC: 1`): an opt-out of sale and sharing, which applies in
+    /// the jurisdictions whose policy honours the `sale_or_share` flag and the GPC signal.
+    @discardableResult
+    public func recordGPC(subject: String, at instant: Date = Date(), evidence: String? = nil) throws -> ConsentEventRecord {
+        try record(
+            [ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: instant, evidence: evidence)],
+            subject: subject, at: instant)[0]
+    }
+
     /// `request` with the subject's stored consent as of `instant`, unless it carries its own.
     public func filling(_ request: DecisionRequest, asOf instant: Date) throws -> DecisionRequest {
         guard !request.consentIsInline else { return request }

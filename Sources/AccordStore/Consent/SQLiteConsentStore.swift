@@ -250,13 +250,4 @@ public final class SQLiteConsentStore: ConsentSource, @unchecked Sendable {
         }
         return try record(events, subject: subject, at: instant)
     }
-
-    /// Records a Global Privacy Control signal (`Sec-GPC: 1`): an opt-out of sale and sharing, which applies in
-    /// the jurisdictions whose policy honours the `sale_or_share` flag and the GPC signal.
-    @discardableResult
-    public func recordGPC(subject: String, at instant: Date = Date(), evidence: String? = nil) throws -> ConsentEventRecord {
-        try record(
-            [ConsentEvent(kind: .optOut, target: "sale_or_share", source: .gpc, occurredAt: instant, evidence: evidence)],
-            subject: subject, at: instant)[0]
-    }
 }

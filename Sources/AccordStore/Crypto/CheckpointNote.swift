@@ -170,12 +170,5 @@ extension SQLiteAuditTrail {
             origin: CheckpointNote.origin(publicKey: publicKey), size: checkpoint.size, root: root, key: signingKey)
     }
 
-    /// Signs a checkpoint and publishes it to `path` (a file it is appended to, or a folder), flushed to disk.
-    @discardableResult
-    public func checkpoint(publishingTo path: String, at instant: Date = Date()) throws -> (Checkpoint, CheckpointNote) {
-        let checkpoint = try checkpoint(at: instant)
-        let note = try note(for: checkpoint)
-        try note.publish(to: path)
-        return (checkpoint, note)
-    }
+    public var refusal: String? { health.poisoned }
 }

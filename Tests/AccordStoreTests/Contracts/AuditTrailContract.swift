@@ -75,4 +75,21 @@ import Testing
             #expect(try stores.trail.checkpoints().map(\.size) == [5])
         }
     }
+
+    @Test(arguments: StorageBackends.names) func knowsItsSizeAndSignsNotesWitnessesCanCheck(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            #expect(try stores.trail.latestSequence() == 0, "an empty trail")
+            #expect(stores.trail.refusal == nil, "a fresh store takes writes")
+            _ = try stores.trail.record(batch: try Self.entries(3))
+            #expect(try stores.trail.latestSequence() == 3)
+            let checkpoint = try stores.trail.checkpoint(at: Self.asOf)
+            let note = try stores.trail.note(for: checkpoint)
+            #expect(note.size == 3 && note.root.map { String(format: "%02x", $0) }.joined() == checkpoint.root, "the note states the checkpoint's tree")
+            let key = try #require(CheckpointNote.publicKey(hex: checkpoint.publicKey))
+            #expect(note.isSigned(by: key), "signed with the trail's own key")
+            var forged = note
+            forged.size = 4
+            #expect(!forged.isSigned(by: key), "a changed size no longer verifies")
+        }
+    }
 }

@@ -1,14 +1,15 @@
 import AccordCore
-import AccordRuntime
 import Foundation
 import Logging
 import Metrics
 
 /// Makes failing closed visible: a decision denied because the trail or the consent store could not be used
-/// is counted in `accord_decisions_failed_closed_total{reason}`, its cause logged the first time it is seen and
-/// then as a count at most every ten seconds (not a line per request), and — while the trail cannot be
-/// written — `/readyz` answers 503.
-final class FailClosedMonitor: FailClosedObserver, @unchecked Sendable {
+/// is counted in `accord_decisions_failed_closed_total{reason}` (swift-metrics: whatever backend the process
+/// bootstrapped, Prometheus in `accord serve`), its cause logged the first time it is seen and then as a count
+/// at most every ten seconds (not a line per request), and `trailDown` names the cause while the trail cannot
+/// be written (`accord serve` answers `/readyz` with 503 then). The decision point tells it synchronously, on
+/// the deciding thread; callers read its state, so nothing calls back into them.
+public final class FailClosedMonitor: FailClosedObserver, @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var counters: [ReasonCode: Metrics.Counter] = [:]
@@ -17,17 +18,17 @@ final class FailClosedMonitor: FailClosedObserver, @unchecked Sendable {
     private var trailDownSince: String?
     static let summaryInterval: Duration = .seconds(10)
 
-    init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger) { self.logger = logger }
 
     /// Why the trail cannot be written, while it cannot.
-    var trailDown: String? {
+    public var trailDown: String? {
         lock.lock()
         defer { lock.unlock() }
         return trailDownSince
     }
 
     /// Looks at decisions just answered; `recorded`: whether their commit went through.
-    func observe(_ decisions: [Decision], recorded: Bool) {
+    public func observe(_ decisions: [Decision], recorded: Bool) {
         observe(failures: decisions.compactMap(\.failedClosed), recorded: recorded)
     }
 
