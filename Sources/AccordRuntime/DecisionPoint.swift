@@ -157,7 +157,8 @@ public final class DecisionPoint: Sendable {
         if blocking {
             judged = await withCheckedContinuation { continuation in
                 // Judged whether or not the pool is still active: an answer is owed either way.
-                configuration.offload.submit { _ in continuation.resume(returning: self.judgeAll(requests, asOf: instant, options: options)) }
+                configuration.offload.submit { _ in continuation.resume(returning: self.judgeAll(requests, asOf: instant, options: options))
+                }
             }
         } else {
             judged = judgeAll(requests, asOf: instant, options: options)

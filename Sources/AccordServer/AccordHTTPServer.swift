@@ -123,7 +123,8 @@ public struct AccordHTTPServer: Sendable {
                 }
             guard due else { continue }
             do {
-                let checkpoint = try publish.map { try service.stores.trail.checkpoint(publishingTo: $0).0 } ?? service.stores.trail.checkpoint()
+                let checkpoint =
+                    try publish.map { try service.stores.trail.checkpoint(publishingTo: $0).0 } ?? service.stores.trail.checkpoint()
                 lastSize = checkpoint.size
                 lastTime = .now
                 logger.info(

@@ -84,7 +84,9 @@ import Testing
             #expect(try stores.trail.latestSequence() == 3)
             let checkpoint = try stores.trail.checkpoint(at: Self.asOf)
             let note = try stores.trail.note(for: checkpoint)
-            #expect(note.size == 3 && note.root.map { String(format: "%02x", $0) }.joined() == checkpoint.root, "the note states the checkpoint's tree")
+            #expect(
+                note.size == 3 && note.root.map { String(format: "%02x", $0) }.joined() == checkpoint.root,
+                "the note states the checkpoint's tree")
             let key = try #require(CheckpointNote.publicKey(hex: checkpoint.publicKey))
             #expect(note.isSigned(by: key), "signed with the trail's own key")
             var forged = note
