@@ -4,7 +4,7 @@ import Foundation
 
 /// Where a privacy impact assessment's evidence comes from: the audit trail (and the consent store in the same
 /// database, if it holds any events), over a window ending at the report's instant.
-public struct PIASources {
+public struct PIASources: Sendable {
     public var trail: any AuditTrail
     public var consent: (any ConsentSource)?
     public var from: Date?

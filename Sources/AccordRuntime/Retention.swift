@@ -5,9 +5,9 @@ import Foundation
 /// What the policies' retention rules mean for the data in the embedded feature store, and doing it.
 public struct RetentionPlanner: Sendable {
     public let policies: PolicySet
-    public let store: SQLiteFeatureStore
+    public let store: any FeatureStore
 
-    public init(policies: PolicySet, store: SQLiteFeatureStore) {
+    public init(policies: PolicySet, store: any FeatureStore) {
         self.policies = policies
         self.store = store
     }

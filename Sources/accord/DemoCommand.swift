@@ -33,50 +33,93 @@ struct DemoCommand: ParsableCommand {
             let renderer = DiagnosticRenderer(sources: result.sources)
             throw CommandFailure(code: .policyProblem, message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n"))
         }
-        let plan = DecisionPlan.compile(set)
         try? FileManager.default.removeItem(atPath: workspace)
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
-        let db = workspace + "/accord.sqlite"
+        let demo = try DemoRun(settings: settings, policies: set, database: workspace + "/accord.sqlite")
+        let outcome = try demo.run(describing: "\(workspace)/ from \(spec)")
+        try Data((outcome.summary.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: workspace + "/summary.json"))
+        print(outcome.text(workspace: workspace, database: demo.database, seconds: Date().timeIntervalSince(started)))
+        if !outcome.verification.isIntact { throw ExitCode(AccordExit.policyProblem.rawValue) }
+    }
+}
+
+/// One run of the demo over a fresh workspace: the steps in order, each printing what it does.
+struct DemoRun {
+    let settings: DemoSettings
+    let policies: PolicySet
+    let database: String
+    let stores: Stores
+    let gate: FeatureGate
+    let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+    static let region = RequestContext(processingRegion: "EU")
+
+    init(settings: DemoSettings, policies: PolicySet, database path: String) throws {
+        self.settings = settings
+        self.policies = policies
+        database = path
         // One connection for every store in the file, as a serving process holds it.
-        let database = try StoreDatabase(path: db, durability: .normal)
-        let store = SQLiteFeatureStore(database: database)
-        let trail = try SQLiteAuditTrail(database: database)
-        let consent = try SQLiteConsentStore(database: database)
-        let lineage = SQLiteLineageStore(database: database)
-        let gate = FeatureGate(plan: plan, store: store, trail: trail, consent: consent)
-        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        func step(_ text: String) { print("• " + text); fflush(nil) }
+        stores = try Stores.sqlite(try StoreDatabase(path: path, durability: .normal))
+        gate = FeatureGate(plan: DecisionPlan.compile(policies), store: stores.features, trail: stores.trail, consent: stores.consent)
+    }
 
-        // 1. The workspace.
+    private func step(_ text: String) {
+        print("• " + text)
+        fflush(nil)
+    }
+
+    func run(describing workspace: String) throws -> DemoOutcome {
         step(
-            "building \(workspace)/ from \(spec): \(settings.people) people, \(settings.weeks) weeks of \(settings.features.count) features"
-        )
+            "building \(workspace): \(settings.people) people, \(settings.weeks) weeks of \(settings.features.count) features")
         var generator = DemoGenerator(settings: settings, now: now)
-        try store.write(generator.rows())
-        try consent.record(generator.consentEvents())
+        try stores.features.write(generator.rows())
+        try stores.consent.record(generator.consentEvents(), at: Date())
         let people = generator.subjects
+        let statuses = try onlineReads(people)
+        let (training, quality) = try training(people)
+        let after = try withdrawal(people, generator: generator)
+        step("purging what the retention rules expire")
+        let purged = try RetentionPlanner(policies: policies, store: stores.features).purge(
+            asOf: now.addingTimeInterval(1), trail: stores.trail)
+        step("checkpointing and verifying the audit trail")
+        let checkpoint = try stores.trail.checkpoint(at: now)
+        return DemoOutcome(
+            statuses: statuses, training: training.manifest, quality: quality, withdrawnReadAfter: after,
+            rowsPurged: purged.reduce(0) { $0 + $1.rows }, checkpoint: checkpoint, verification: try stores.trail.verify(),
+            stats: try stores.trail.stats(from: nil, to: nil, topReasons: 5))
+    }
 
-        // 2. Recommendation-time reads.
+    /// Recommendation-time reads, one per person: how many values of each status were served.
+    private func onlineReads(_ people: [Subject]) throws -> [String: Int] {
         step("online reads for personalization.recommendations, one per person")
         var statuses: [String: Int] = [:]
         for person in people {
-            let served = try gate.onlineFeatures(
-                subjects: [person], features: settings.onlineFeatures, purpose: "personalization.recommendations",
-                actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
-            for value in served[0].values { statuses[value.status.rawValue, default: 0] += 1 }
+            let served = try read(person, settings.onlineFeatures, asOf: now)
+            for value in served.values { statuses[value.status.rawValue, default: 0] += 1 }
         }
+        return statuses
+    }
 
-        // 3. A training set, and the model trained on it.
+    private func read(_ person: Subject, _ features: [String], asOf instant: Date) throws -> FeatureGate.SubjectFeatures {
+        try gate.onlineFeatures(
+            subjects: [person], features: features, purpose: "personalization.recommendations",
+            actor: Actor(id: "recsys-online"), context: Self.region, asOf: instant)[0]
+    }
+
+    /// A training set, and the model trained on it (registered in the lineage).
+    private func training(_ people: [Subject]) throws -> (FeatureGate.TrainingSet, Double?) {
         step("building a training set for model.training and training the click model")
         let training = try gate.trainingSet(
             features: settings.trainingFeatures + [settings.label], purpose: "model.training",
             actor: Actor(id: "trainer"), population: people, from: now.addingTimeInterval(-120 * 86_400),
-            to: now, context: RequestContext(processingRegion: "EU"), asOf: now, lineage: lineage,
-            id: "recs-training-1")
+            to: now, context: Self.region, asOf: now, lineage: stores.lineage, id: "recs-training-1")
         let quality = DemoModel.evaluate(rows: training.rows, features: settings.trainingFeatures, label: settings.label)
-        try lineage.register(model: "recs-click", version: "1", trainingSet: training.manifest.id, at: now)
+        try stores.lineage.register(model: "recs-click", version: "1", trainingSet: training.manifest.id, at: now)
+        return (training, quality)
+    }
 
-        // 4. A withdrawal: the next read is denied, and the lineage says which model to retrain.
+    /// A withdrawal: the next read is denied, and the lineage says which model to retrain. Returns the status of
+    /// the read after it.
+    private func withdrawal(_ people: [Subject], generator: DemoGenerator) throws -> String {
         guard
             let withdrawn = people.first(where: {
                 generator.consented($0.id, "personalization") && !generator.consented($0.id, "health_insights")
@@ -84,71 +127,69 @@ struct DemoCommand: ParsableCommand {
             })
         else { throw CommandFailure(code: .internalError, message: "error: the workspace has no one to withdraw consent") }
         step("\(withdrawn.id) withdraws consent for personalisation")
-        let before = try gate.onlineFeatures(
-            subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
-            actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"), asOf: now)
-        try consent.record([ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: now)], subject: withdrawn.id, at: now)
-        let after = try gate.onlineFeatures(
-            subjects: [withdrawn], features: ["clicks_7d"], purpose: "personalization.recommendations",
-            actor: Actor(id: "recsys-online"), context: RequestContext(processingRegion: "EU"),
-            asOf: now.addingTimeInterval(1))
-        let sets = try lineage.trainingSets(including: withdrawn.id)
+        let before = try read(withdrawn, ["clicks_7d"], asOf: now)
+        try stores.consent.record(
+            [ConsentEvent(kind: .withdraw, target: "personalization", occurredAt: now)], subject: withdrawn.id, at: now)
+        let after = try read(withdrawn, ["clicks_7d"], asOf: now.addingTimeInterval(1))
+        let sets = try stores.lineage.trainingSets(including: withdrawn.id)
         print(
-            "    read before: \(before[0].values[0].status.rawValue); after: \(after[0].values[0].status.rawValue) "
-                + "(\(after[0].values[0].reasons.map(\.code.rawValue).joined(separator: ", ")))")
+            "    read before: \(before.values[0].status.rawValue); after: \(after.values[0].status.rawValue) "
+                + "(\(after.values[0].reasons.map(\.code.rawValue).joined(separator: ", ")))")
         print(
             "    lineage: in \(sets.map(\.id).joined(separator: ", ")); models to retrain: "
                 + sets.flatMap(\.models).joined(separator: ", "))
+        return after.values[0].status.rawValue
+    }
+}
 
-        // 5. Retention.
-        step("purging what the retention rules expire")
-        let purged = try RetentionPlanner(policies: set, store: store).purge(asOf: now.addingTimeInterval(1), trail: trail)
+/// What a demo run found, as `summary.json` and as the closing text.
+struct DemoOutcome {
+    var statuses: [String: Int]
+    var training: FeatureGate.TrainingManifest
+    var quality: Double?
+    var withdrawnReadAfter: String
+    var rowsPurged: Int
+    var checkpoint: Checkpoint
+    var verification: AuditVerification
+    var stats: AuditStats
 
-        // 6. The trail, checkpointed and verified.
-        step("checkpointing and verifying the audit trail")
-        let checkpoint = try trail.checkpoint(at: now)
-        let verification = try trail.verify()
-        let stats = try trail.stats(topReasons: 5)
+    private var permits: Int { stats.byPurpose.map(\.permit).reduce(0, +) }
+    private var partials: Int { stats.byPurpose.map(\.partial).reduce(0, +) }
+    private var denies: Int { stats.byPurpose.map(\.deny).reduce(0, +) }
+    private var excluded: [(String, Int)] { training.rowsExcluded.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    private var values: [(String, Int)] { statuses.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
 
-        let summary = JSONValue.object([
+    var summary: JSONValue {
+        .object([
             ("records", .int(stats.records)), ("decisions", .int(stats.decisions)),
             ("retention_purge_records", .int(stats.retentionPurges)),
-            (
-                "by_effect",
-                .object([
-                    ("permit", .int(stats.byPurpose.map(\.permit).reduce(0, +))),
-                    ("partial", .int(stats.byPurpose.map(\.partial).reduce(0, +))),
-                    ("deny", .int(stats.byPurpose.map(\.deny).reduce(0, +))),
-                ])
-            ),
+            ("by_effect", .object([("permit", .int(permits)), ("partial", .int(partials)), ("deny", .int(denies))])),
             ("top_reasons", .array(stats.topReasons.map { .object([("code", .string($0.code)), ("records", .int($0.records))]) })),
-            ("online_values", .object(statuses.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("training_rows", .int(training.manifest.rowsIncluded)),
-            ("training_rows_excluded", .object(training.manifest.rowsExcluded.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("online_values", .object(values.map { ($0.0, .int($0.1)) })),
+            ("training_rows", .int(training.rowsIncluded)),
+            ("training_rows_excluded", .object(excluded.map { ($0.0, .int($0.1)) })),
             ("model_auc", quality.map { .double(($0 * 1_000).rounded() / 1_000) } ?? .null),
-            ("withdrawal_read_after", .string(after[0].values[0].status.rawValue)),
-            ("rows_purged", .int(purged.reduce(0) { $0 + $1.rows })),
+            ("withdrawal_read_after", .string(withdrawnReadAfter)),
+            ("rows_purged", .int(rowsPurged)),
             ("trail_intact", .bool(verification.isIntact)),
             ("checkpoint", .object([("size", .int(Int(checkpoint.size))), ("root", .string(checkpoint.root))])),
         ])
-        try Data((summary.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: workspace + "/summary.json"))
-        print(
-            """
+    }
 
-            Summary (\(workspace)/summary.json; the trail is \(db))
-              decisions recorded: \(stats.decisions) — \(stats.byPurpose.map(\.permit).reduce(0, +)) permit, \
-            \(stats.byPurpose.map(\.partial).reduce(0, +)) partial, \(stats.byPurpose.map(\.deny).reduce(0, +)) deny \
-            (and \(stats.retentionPurges) retention purge records)
-              top reasons: \(stats.topReasons.map { "\($0.code) \($0.records)" }.joined(separator: ", "))
-              online values: \(statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-              training set: \(training.manifest.rowsIncluded) rows kept; excluded \(training.manifest.rowsExcluded.sorted { $0.key < $1.key }
-                .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-              click model AUC on held-out people: \(quality.map { String(format: "%.3f", $0) } ?? "n/a")
-              retention purge: \(purged.reduce(0) { $0 + $1.rows }) rows deleted or anonymised, \(stats.retentionPurges) purge records
-              audit trail: \(verification.isIntact ? "intact" : "NOT intact"), \(verification.records) records, checkpoint root \(checkpoint.root.prefix(16))…
-              done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s
-            """)
-        if !verification.isIntact { throw ExitCode(AccordExit.policyProblem.rawValue) }
+    func text(workspace: String, database: String, seconds: Double) -> String {
+        """
+
+        Summary (\(workspace)/summary.json; the trail is \(database))
+          decisions recorded: \(stats.decisions) — \(permits) permit, \(partials) partial, \(denies) deny \
+        (and \(stats.retentionPurges) retention purge records)
+          top reasons: \(stats.topReasons.map { "\($0.code) \($0.records)" }.joined(separator: ", "))
+          online values: \(values.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+          training set: \(training.rowsIncluded) rows kept; excluded \(excluded.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+          click model AUC on held-out people: \(quality.map { String(format: "%.3f", $0) } ?? "n/a")
+          retention purge: \(rowsPurged) rows deleted or anonymised, \(stats.retentionPurges) purge records
+          audit trail: \(verification.isIntact ? "intact" : "NOT intact"), \(verification.records) records, checkpoint root \(checkpoint.root.prefix(16))…
+          done in \(String(format: "%.1f", seconds)) s
+        """
     }
 }
 

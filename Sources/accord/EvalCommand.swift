@@ -62,62 +62,42 @@ struct EvalCommand: ParsableCommand {
                 code: .policyProblem,
                 message: result.diagnostics.map { renderer.text($0) }.joined(separator: "\n") + "policies are invalid; nothing decided")
         }
-        let plan = DecisionPlan.compile(set)
-        let instant = asOf.flatMap(Timestamps.parse) ?? Date()
-        let options = EvaluationOptions(explain: explain)
         // What differs from the server is only which parts the decision point gets (see DecisionPoint.Configuration).
         let point = DecisionPoint(
-            plan: plan,
+            plan: DecisionPlan.compile(set),
             configuration: DecisionPoint.Configuration(
                 consent: consentStore ? try store.openConsent() : nil, budgets: budgets ? try store.openBudgets() : nil,
                 trail: record ? try store.openTrail() : nil))
-        // A decision turned into a deny because the trail or the consent store failed is answered (as a deny), and
-        // its cause goes to standard error once; the command then exits 3, so a script cannot miss it.
-        var failedClosed = 0
-        var causesSeen: Set<String> = []
-        func noteFailure(_ decision: Decision) {
-            guard let reason = decision.failedClosed else { return }
-            failedClosed += 1
-            let cause = "\(reason.code.rawValue): \(reason.detail ?? "no detail")"
-            if causesSeen.insert(cause).inserted {
-                writeError("error: decisions denied because they could not be made safely (fail closed): \(cause)")
-            }
-        }
-        /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
-        func decide(_ batch: [DecisionRequest]) -> [String] {
-            point.decide(batch, asOf: instant, options: options).map { decided in
-                noteFailure(decided.decision)
-                return decided.decision.json(decisionID: decided.id).serialized()
-            }
-        }
-        func finish() throws {
-            guard failedClosed > 0 else { return }
-            writeError("error: \(failedClosed) decision\(failedClosed == 1 ? " was" : "s were") denied because a store failed (see above)")
-            throw ExitCode(AccordExit.internalError.rawValue)
-        }
-
+        let decider = EvalDecider(
+            point: point, instant: asOf.flatMap(Timestamps.parse) ?? Date(), options: EvaluationOptions(explain: explain))
         if let request {
             let data = try read(request)
             do {
-                let parsed = try DecisionRequest.decode(json: data)
-                print(decide([parsed])[0])
+                print(decider.decide([try DecisionRequest.decode(json: data)])[0])
             } catch {
                 throw CommandFailure(code: .usage, message: "\(request): error: \(error)")
             }
-            try finish()
+            try decider.finish()
             return
         }
-        guard let lines = LineReader(path: requests!) else {
-            throw CommandFailure(code: .usage, message: "\(requests!): error: cannot read file")
+        let failures = try decideStream(requests!, with: decider)
+        try decider.finish()
+        if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
+    }
+
+    /// Decides the JSON Lines at `path`, printing one line per request in order; returns how many could not be read.
+    private func decideStream(_ path: String, with decider: EvalDecider) throws -> Int {
+        guard let lines = LineReader(path: path) else {
+            throw CommandFailure(code: .usage, message: "\(path): error: cannot read file")
         }
         // From a file, decisions are recorded in commits of up to 1,000; from standard input or a pipe, one at a time,
         // so a caller holding the pipe open gets each answer as soon as it is recorded.
         // Anything but a regular file (a FIFO, /dev/stdin, a process substitution) is a stream someone may hold open.
-        let batchSize = requests == "-" || !Self.isRegularFile(requests!) ? 1 : 1_000
+        let batchSize = path == "-" || !Self.isRegularFile(path) ? 1 : 1_000
         var pending: [DecisionRequest] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            for line in decide(pending) { print(line) }
+            for line in decider.decide(pending) { print(line) }
             pending.removeAll(keepingCapacity: true)
             fflush(nil)
         }
@@ -133,14 +113,13 @@ struct EvalCommand: ParsableCommand {
                 // A request that cannot be read is answered with an error, never a decision, in its place in the output.
                 flush()
                 failures += 1
-                writeError("\(requests!):\(lineNumber): error: \(error)")
+                writeError("\(path):\(lineNumber): error: \(error)")
                 print(JSONValue.object([("line", .int(lineNumber)), ("error", .string(error.description))]).serialized())
                 fflush(nil)
             }
         }
         flush()
-        try finish()
-        if failures > 0 { throw ExitCode(AccordExit.usage.rawValue) }
+        return failures
     }
 
     /// Whether `path` (followed through links) is a regular file rather than a pipe, FIFO or device.
@@ -155,5 +134,46 @@ struct EvalCommand: ParsableCommand {
             throw CommandFailure(code: .usage, message: "\(path): error: cannot read file")
         }
         return data
+    }
+}
+
+/// Decides batches for `accord eval` and renders each decision's JSON line. A decision turned into a deny because
+/// the trail or the consent store failed is answered (as a deny) and its cause goes to standard error once;
+/// `finish` then exits 3, so that a script cannot miss it.
+final class EvalDecider {
+    let point: DecisionPoint
+    let instant: Date
+    let options: EvaluationOptions
+    private var failedClosed = 0
+    private var causesSeen: Set<String> = []
+
+    init(point: DecisionPoint, instant: Date, options: EvaluationOptions) {
+        self.point = point
+        self.instant = instant
+        self.options = options
+    }
+
+    /// Decides a batch (recorded in one commit when recording) and returns each decision's JSON line.
+    func decide(_ batch: [DecisionRequest]) -> [String] {
+        point.decide(batch, asOf: instant, options: options).map { decided in
+            note(decided.decision)
+            return decided.decision.json(decisionID: decided.id).serialized()
+        }
+    }
+
+    private func note(_ decision: Decision) {
+        guard let reason = decision.failedClosed else { return }
+        failedClosed += 1
+        let cause = "\(reason.code.rawValue): \(reason.detail ?? "no detail")"
+        if causesSeen.insert(cause).inserted {
+            writeError("error: decisions denied because they could not be made safely (fail closed): \(cause)")
+        }
+    }
+
+    /// Exits 3 if any decision failed closed.
+    func finish() throws {
+        guard failedClosed > 0 else { return }
+        writeError("error: \(failedClosed) decision\(failedClosed == 1 ? " was" : "s were") denied because a store failed (see above)")
+        throw ExitCode(AccordExit.internalError.rawValue)
     }
 }

@@ -38,33 +38,48 @@ extension FeatureGate {
         context: RequestContext = RequestContext(), clip: ClosedRange<Double> = 0...1,
         asOf instant: Date = Date(), random: inout R, id: String = DecisionID.next()
     ) throws -> Aggregate {
-        let plan = point.plan, budgets = point.configuration.budgets
-        // Each person once: a repeated subject would count twice towards min_cohort and the sensitivity.
-        let cohort = Self.distinct(cohort)
-        let rows = try store.online(entities: cohort.map(\.id), features: [feature], asOf: instant)
-        let values = Dictionary(rows.map { ($0.entity, $0) }, uniquingKeysWith: { first, _ in first })
+        var judged = try judgeCohort(
+            feature: feature, cohort: cohort, purpose: purpose, actor: actor, context: context, asOf: instant, id: id)
+        var result = Aggregate(
+            function: function, feature: feature, value: nil, refusals: [], cohort: judged.permitted.count, mechanism: nil,
+            epsilonSpent: nil, decisionIDs: judged.entries.map(\.decisionID))
+        let minimum = judged.obligations?.minCohort ?? 1
+        guard judged.permitted.count >= max(minimum, 1) else {
+            result.refusals = [Reason(.cohortTooSmall, detail: "fewer than \(minimum)")]
+            result.cohort = judged.obligations?.differentialPrivacy == nil ? judged.permitted.count : nil
+            return try judged.record(result, through: point)
+        }
+        guard let dp = judged.obligations?.differentialPrivacy else {
+            result.value = Self.exact(function, judged.permitted.map(\.value))
+            return try judged.record(result, through: point)
+        }
+        if let budget = dp.budget {
+            if let refusal = try spend(
+                dp.epsilon, from: budget, by: &judged.permitted, minimum: minimum, purpose: purpose, id: id, at: instant)
+            {
+                result.refusals = [refusal]
+                return try judged.record(result, through: point)
+            }
+        }
+        result.cohort = nil
+        let clipped = judged.permitted.map { min(max($0.value, clip.lowerBound), clip.upperBound) }
+        (result.value, result.mechanism) = Self.noisy(function, of: clipped, clip: clip, under: dp, &random)
+        result.epsilonSpent = dp.epsilon
+        return try judged.record(result, through: point, spentBy: judged.permitted.map(\.subject))
+    }
+
+    /// The cohort's decisions, one `aggregate` request per person, not yet recorded; and the values permitted.
+    struct CohortJudgement {
         var entries: [AuditEntry] = []
         var permitted: [(subject: String, value: Double)] = []
+        /// The permitted values' obligations, combined (the strictest of each).
         var obligations: Obligations?
+        /// Where each permitted subject's decision is in `entries`.
         var permittedEntry: [String: Int] = [:]
-        for subject in cohort {
-            let request = DecisionRequest(
-                actor: actor, subject: subject, purpose: purpose, action: "aggregate",
-                resources: [ResourceReference(feature: feature, collectedAt: values[subject.id]?.eventTime)],
-                context: context, consent: inlineConsent)
-            // The budget is spent once for the query below (per person for per-subject budgets), not per decision.
-            let decision = point.judge(request, asOf: instant, plan: plan, spendingBudgets: false)
-            entries.append(AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(entries.count + 1)", instant: instant))
-            guard let resource = decision.resources.first, resource.effect == .permit, let row = values[subject.id],
-                let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
-            else { continue }
-            permitted.append((subject.id, number))
-            permittedEntry[subject.id] = entries.count - 1
-            obligations = obligations.map { $0.combined(with: resource.obligations) } ?? resource.obligations
-        }
+
         /// Folds the outcome into the decisions — a refusal denies the values that were permitted, a spend is
         /// noted on the values that paid it — and records them all before the result is returned.
-        func recorded(_ result: Aggregate, spentBy subjects: [String] = []) throws -> Aggregate {
+        mutating func record(_ result: Aggregate, through point: DecisionPoint, spentBy subjects: [String] = []) throws -> Aggregate {
             if let refusal = result.refusals.first {
                 for index in permittedEntry.values { entries[index].decision = entries[index].decision.denying([0], because: refusal) }
             } else if let epsilon = result.epsilonSpent {
@@ -75,46 +90,64 @@ extension FeatureGate {
             _ = try point.record(entries)
             return result
         }
-        var result = Aggregate(
-            function: function, feature: feature, value: nil, refusals: [], cohort: permitted.count, mechanism: nil,
-            epsilonSpent: nil, decisionIDs: entries.map(\.decisionID))
-        let minimum = obligations?.minCohort ?? 1
-        guard permitted.count >= max(minimum, 1) else {
-            result.refusals = [Reason(.cohortTooSmall, detail: "fewer than \(minimum)")]
-            result.cohort = obligations?.differentialPrivacy == nil ? permitted.count : nil
-            return try recorded(result)
+    }
+
+    private func judgeCohort(
+        feature: String, cohort: [Subject], purpose: String, actor: Actor, context: RequestContext, asOf instant: Date, id: String
+    ) throws -> CohortJudgement {
+        let plan = point.plan
+        // Each person once: a repeated subject would count twice towards min_cohort and the sensitivity.
+        let cohort = Self.distinct(cohort)
+        let rows = try store.online(entities: cohort.map(\.id), features: [feature], asOf: instant)
+        let values = Dictionary(rows.map { ($0.entity, $0) }, uniquingKeysWith: { first, _ in first })
+        var judged = CohortJudgement()
+        for subject in cohort {
+            let request = DecisionRequest(
+                actor: actor, subject: subject, purpose: purpose, action: "aggregate",
+                resources: [ResourceReference(feature: feature, collectedAt: values[subject.id]?.eventTime)],
+                context: context, consent: inlineConsent)
+            // The budget is spent once for the query (per person for per-subject budgets), not per decision.
+            let decision = point.judge(request, asOf: instant, plan: plan, spendingBudgets: false)
+            judged.entries.append(
+                AuditEntry(decision: decision, request: request, decisionID: "\(id)/\(judged.entries.count + 1)", instant: instant))
+            guard let resource = decision.resources.first, resource.effect == .permit, let row = values[subject.id],
+                let value = Self.masked(row.value, resource.obligations.mask), let number = Self.number(value)
+            else { continue }
+            judged.permitted.append((subject.id, number))
+            judged.permittedEntry[subject.id] = judged.entries.count - 1
+            judged.obligations = judged.obligations.map { $0.combined(with: resource.obligations) } ?? resource.obligations
         }
-        guard let dp = obligations?.differentialPrivacy else {
-            result.value = Self.exact(function, permitted.map(\.value))
-            return try recorded(result)
+        return judged
+    }
+
+    /// Spends `epsilon` from the budget — the purpose's, or each person's own, leaving out those with none left —
+    /// and returns why the aggregate is refused, if it is.
+    private func spend(
+        _ epsilon: Double, from budget: PrivacyBudget, by permitted: inout [(subject: String, value: Double)], minimum: Int,
+        purpose: String, id: String, at instant: Date
+    ) throws -> Reason? {
+        guard let budgets = point.configuration.budgets else {
+            return Reason(.budgetUnavailable, detail: "the obligation carries a budget and no ledger was given")
         }
-        if let budget = dp.budget {
-            guard let budgets else {
-                result.refusals = [Reason(.budgetUnavailable, detail: "the obligation carries a budget and no ledger was given")]
-                return try recorded(result)
+        if budget.perSubject {
+            permitted = try permitted.filter { item in
+                try budgets.spend(epsilon: epsilon, from: budget, purpose: purpose, subject: item.subject, decisionID: id, at: instant)
             }
-            if budget.perSubject {
-                // Each person's own budget: those who have none left are left out, and the cohort checked again.
-                permitted = try permitted.filter { item in
-                    try budgets.spend(
-                        epsilon: dp.epsilon, from: budget, purpose: purpose, subject: item.subject, decisionID: id, at: instant)
-                }
-                guard permitted.count >= max(minimum, 1) else {
-                    result.refusals = [Reason(.budgetExhausted, detail: "too few people with budget left (fewer than \(minimum))")]
-                    return try recorded(result)
-                }
-            } else {
-                guard try budgets.spend(epsilon: dp.epsilon, from: budget, purpose: purpose, subject: "", decisionID: id, at: instant)
-                else {
-                    result.refusals = [
-                        Reason(.budgetExhausted, detail: "epsilon \(dp.epsilon) per query, \(budget.total) per \(budget.period)")
-                    ]
-                    return try recorded(result)
-                }
+            guard permitted.count >= max(minimum, 1) else {
+                return Reason(.budgetExhausted, detail: "too few people with budget left (fewer than \(minimum))")
             }
+            return nil
         }
-        result.cohort = nil
-        let clipped = permitted.map { min(max($0.value, clip.lowerBound), clip.upperBound) }
+        guard try budgets.spend(epsilon: epsilon, from: budget, purpose: purpose, subject: "", decisionID: id, at: instant) else {
+            return Reason(.budgetExhausted, detail: "epsilon \(epsilon) per query, \(budget.total) per \(budget.period)")
+        }
+        return nil
+    }
+
+    /// The statistic over values already clipped, with the noise `dp` calls for, and the mechanism's name.
+    static func noisy<R: RandomNumberGenerator>(
+        _ function: AggregateFunction, of clipped: [Double], clip: ClosedRange<Double>, under dp: DifferentialPrivacy, _ random: inout R
+    ) -> (Double, String) {
         let bound = max(abs(clip.lowerBound), abs(clip.upperBound))
         // The classic Gaussian calibration holds only for epsilon below 1; above, Laplace (pure epsilon-DP) is used.
         let gaussian = (dp.delta ?? 0) > 0 && dp.epsilon < 1
@@ -125,18 +158,17 @@ extension FeatureGate {
             }
             return exact + Self.laplace(scale: sensitivity / epsilon, &random)
         }
+        let value: Double
         switch function {
-        case .count: result.value = noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon)
-        case .sum: result.value = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon)
+        case .count: value = noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon)
+        case .sum: value = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon)
         case .mean:
             // Half the epsilon (and half the delta) on the sum, half on the count.
             let sum = noisy(clipped.reduce(0, +), sensitivity: bound, epsilon: dp.epsilon / 2, delta: dp.delta.map { $0 / 2 })
             let count = max(1, noisy(Double(clipped.count), sensitivity: 1, epsilon: dp.epsilon / 2, delta: dp.delta.map { $0 / 2 }))
-            result.value = min(max(sum / count, clip.lowerBound), clip.upperBound)
+            value = min(max(sum / count, clip.lowerBound), clip.upperBound)
         }
-        result.mechanism = gaussian ? "gaussian" : "laplace"
-        result.epsilonSpent = dp.epsilon
-        return try recorded(result, spentBy: permitted.map(\.subject))
+        return (value, gaussian ? "gaussian" : "laplace")
     }
 
     /// The subjects in order, each once (by id).

@@ -64,6 +64,13 @@ public protocol FeatureStore: Sendable {
     func historical(entities: [String], features: [String], from: Date, to: Date) throws -> [FeatureRow]
     /// Deletes every value of an entity; returns how many.
     func delete(entity: String) throws -> Int
+    /// What the store holds for one entity, per feature: how many values and the span of their event times.
+    func held(entity: String) throws -> [(feature: String, values: Int, oldest: Date, newest: Date)]
+    /// For one feature, the entities with values older than `cutoff`, and how many each (retention).
+    func expired(feature: String, before cutoff: Date) throws -> [(entity: String, rows: Int)]
+    /// Deletes (or, with `anonymise`, unlinks) one feature's values older than `cutoff` for `entities`; returns
+    /// how many rows.
+    func purge(feature: String, before cutoff: Date, entities: [String], anonymise: Bool) throws -> Int
 }
 
 /// The embedded feature store on SQLite (in the same database as the audit trail by default).

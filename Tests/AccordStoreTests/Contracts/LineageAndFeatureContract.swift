@@ -65,4 +65,26 @@ import Testing
                     .count == 1)
         }
     }
+
+    @Test(arguments: StorageBackends.names) func retentionFindsAndPurgesOnlyWhatIsOlderThanTheCutoff(backend: String) throws {
+        try StorageBackends.with(backend) { stores in
+            try stores.features.write([
+                Self.row("u-1", 1, daysAgo: 40), Self.row("u-1", 2, daysAgo: 35), Self.row("u-1", 3, daysAgo: 1),
+                Self.row("u-2", 4, daysAgo: 50), Self.row("u-3", 5, daysAgo: 2),
+            ])
+            let held = try stores.features.held(entity: "u-1")
+            #expect(held.map(\.feature) == ["clicks_7d"] && held[0].values == 3)
+            #expect(held[0].oldest == Self.asOf.addingTimeInterval(-40 * 86_400) && held[0].newest == Self.asOf.addingTimeInterval(-86_400))
+            let cutoff = Self.asOf.addingTimeInterval(-30 * 86_400)
+            let expired = try stores.features.expired(feature: "clicks_7d", before: cutoff).sorted { $0.entity < $1.entity }
+            #expect(expired.map(\.entity) == ["u-1", "u-2"] && expired.map(\.rows) == [2, 1], "u-3 has nothing that old")
+            // Only the entities named are purged: u-2's old value stays until its purge is recorded.
+            #expect(try stores.features.purge(feature: "clicks_7d", before: cutoff, entities: ["u-1"], anonymise: false) == 2)
+            #expect(try stores.features.held(entity: "u-1").map(\.values) == [1])
+            #expect(try stores.features.expired(feature: "clicks_7d", before: cutoff).map(\.entity) == ["u-2"])
+            // Anonymised: the value is kept but no longer under u-2.
+            #expect(try stores.features.purge(feature: "clicks_7d", before: cutoff, entities: ["u-2"], anonymise: true) == 1)
+            #expect(try stores.features.held(entity: "u-2").isEmpty)
+        }
+    }
 }
