@@ -24,33 +24,7 @@ extension DecisionPlan {
             effect: .deny, revision: revision, requestID: request.id, purpose: request.purpose,
             action: request.action, jurisdiction: nil, instant: instant, resources: [], reasons: [])
 
-        // Request-level facts, resolved once.
-        var requestReasons: [Reason] = []
-        let purpose = purposeIndex[request.purpose]
-        if purpose == nil { requestReasons.append(Reason(.unknownPurpose, detail: request.purpose)) }
-        let action = Action.named(request.action)
-        if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
-        var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
-        if jurisdiction == nil {
-            jurisdiction = fallbackJurisdiction
-            if let fallback = fallbackJurisdiction {
-                decision.reasons.append(Reason(.jurisdictionFallback, detail: jurisdictions[fallback].id))
-            } else {
-                requestReasons.append(Reason(.noJurisdiction))
-            }
-        }
-        decision.jurisdiction = jurisdiction.map { jurisdictions[$0].id }
-        if request.resources.isEmpty { requestReasons.append(Reason(.noResources)) }
-
-        guard let purpose, let action, let jurisdiction, !request.resources.isEmpty else {
-            decision.reasons += requestReasons
-            decision.resources = request.resources.map {
-                ResourceDecision(
-                    resource: $0.name, category: nil, effect: .deny, reasons: requestReasons, obligations: Obligations(),
-                    deleteBy: nil, trace: options.explain ? [] : nil)
-            }
-            return decision
-        }
+        guard let (purpose, action, jurisdiction) = resolve(request, explain: options.explain, into: &decision) else { return decision }
 
         let consent = ConsentCheck(plan: self, request: request, now: now)
         let requirements = requestRequirements(request, purpose: purpose, jurisdiction: jurisdiction, consent: consent)
@@ -110,6 +84,42 @@ extension DecisionPlan {
         decision.effect = permitted == request.resources.count ? .permit : (permitted == 0 ? .deny : .partial)
         if request.consent.grants.contains(where: { $0.event != nil }) { decision.noteConsentEvents(request.consent) }
         return decision
+    }
+
+    /// The request's purpose, action and jurisdiction (the fallback when the subject's is unknown, noted in
+    /// `decision`); nil — with every resource denied for the reasons, in `decision` — when one cannot be resolved
+    /// or there are no resources.
+    @inline(__always)
+    private func resolve(
+        _ request: DecisionRequest, explain: Bool, into decision: inout Decision
+    ) -> (purpose: Int, action: Action, jurisdiction: Int)? {
+        var requestReasons: [Reason] = []
+        let purpose = purposeIndex[request.purpose]
+        if purpose == nil { requestReasons.append(Reason(.unknownPurpose, detail: request.purpose)) }
+        let action = Action.named(request.action)
+        if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
+        var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
+        if jurisdiction == nil {
+            jurisdiction = fallbackJurisdiction
+            if let fallback = fallbackJurisdiction {
+                decision.reasons.append(Reason(.jurisdictionFallback, detail: jurisdictions[fallback].id))
+            } else {
+                requestReasons.append(Reason(.noJurisdiction))
+            }
+        }
+        decision.jurisdiction = jurisdiction.map { jurisdictions[$0].id }
+        if request.resources.isEmpty { requestReasons.append(Reason(.noResources)) }
+
+        guard let purpose, let action, let jurisdiction, !request.resources.isEmpty else {
+            decision.reasons += requestReasons
+            decision.resources = request.resources.map {
+                ResourceDecision(
+                    resource: $0.name, category: nil, effect: .deny, reasons: requestReasons, obligations: Obligations(),
+                    deleteBy: nil, trace: explain ? [] : nil)
+            }
+            return nil
+        }
+        return (purpose, action, jurisdiction)
     }
 
     // MARK: - Request-level requirements
@@ -207,28 +217,7 @@ extension DecisionPlan {
         var result = ResourceDecision(
             resource: resource.name, category: nil, effect: .deny, reasons: [], obligations: Obligations(),
             deleteBy: nil, trace: explain ? [] : nil)
-        let category: Int
-        var featureSlot = -1
-        if let name = resource.feature {
-            guard let index = featureIndex[name] else {
-                result.reasons = [Reason(.unknownFeature, detail: name)]
-                return result
-            }
-            featureSlot = index
-            category = features[index].category
-            if let declared = resource.category, declared != categoryNames[category] {
-                // A request that claims another category than the catalog holds cannot be trusted.
-                result.reasons = [Reason(.unknownCategory, detail: declared)]
-                result.category = categoryNames[category]
-                return result
-            }
-        } else if let name = resource.category, let index = categoryIndex[name] {
-            category = index
-        } else {
-            result.reasons = [Reason(.unknownCategory, detail: resource.category ?? "")]
-            return result
-        }
-        result.category = categoryNames[category]
+        guard let (category, featureSlot) = resolve(resource, into: &result) else { return result }
 
         // Refusals that concern this resource alone; the request's own refusals are shared, not copied.
         var local: [Reason] = []
@@ -287,32 +276,27 @@ extension DecisionPlan {
             if permitErrored { local.append(Reason(.conditionError)) }
         }
 
-        // GDPR Art. 9(2)(a): special categories need explicit consent that names them, for this purpose,
-        // given by a guardian below the age of digital consent (Art. 8).
-        // A resource holds its category's whole subtree, so every sensitive category in it needs that consent.
-        let sensitive = sensitiveBelow[category]
-        if !sensitive.isEmpty {
-            let covering = scopesCoveringPurpose[purpose]
-            var missing: Int?
-            var needsGuardian = false
-            for sc in sensitive {
-                var best: UInt8 = 0
-                for s in scopesExplicitForCategory[sc] where covering.contains(s) { best = max(best, consent.state(of: s)) }
-                if best < 3 { missing = sc; break }
-                if best != 4 { needsGuardian = true }
-            }
-            if let missing {
-                local.append(Reason(.consentExplicitRequired, detail: categoryNames[missing]))
-            } else if let minimum = jurisdictions[jurisdiction].ageOfConsent {
-                if let age = request.subject.age {
-                    if age < minimum && needsGuardian {
-                        local.append(Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText))
-                    }
-                } else if !requirements.refusals.contains(where: { $0.code == .ageUnknown }) {
-                    local.append(Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText))
-                }
-            }
+        if let refusal = specialCategoryRefusal(
+            category, purpose: purpose, jurisdiction: jurisdiction, consent: consent, request: request, requirements: requirements)
+        {
+            local.append(refusal)
         }
+        let deleteBy = storageAndRetention(
+            resource, category: category, featureSlot: featureSlot, purpose: purpose, jurisdiction: jurisdiction,
+            ageSeconds: ageSeconds, now: now, into: &local)
+        conclude(
+            &result, local: local, requirements: requirements, permits: (firstPermit, morePermits), obligations: obligations,
+            deleteBy: deleteBy, now: now, scratch: &scratch)
+        return result
+    }
+
+    /// Where the feature may be stored, and how long data of its category may be kept for the purpose: refusals
+    /// go into `local`; returns when the value must be deleted by (epoch seconds), if a limit applies.
+    @inline(__always)
+    private func storageAndRetention(
+        _ resource: ResourceReference, category: Int, featureSlot: Int, purpose: Int, jurisdiction: Int, ageSeconds: Int64?,
+        now: Int64, into local: inout [Reason]
+    ) -> Int64? {
         if featureSlot >= 0, !storageAllowed[jurisdiction * features.count + featureSlot] {
             local.append(Reason(.storageRegion, detail: features[featureSlot].region))
         }
@@ -327,6 +311,18 @@ extension DecisionPlan {
             }
         }
 
+        return deleteBy
+    }
+
+    /// The resource's effect and reasons: a permit when nothing refused it (with its rules' obligations), else a
+    /// deny with its own refusals and the request's. Reasons shared between resources come from `scratch`.
+    @inline(__always)
+    private func conclude(
+        _ result: inout ResourceDecision, local: [Reason], requirements: (grants: [Reason], refusals: [Reason]),
+        permits: (first: Int, more: [Reason]), obligations: Obligations, deleteBy: Int64?, now: Int64, scratch: inout RequestScratch
+    ) {
+        var deleteBy = deleteBy
+        let (firstPermit, morePermits) = permits
         if local.isEmpty && requirements.refusals.isEmpty {
             result.effect = .permit
             if let after = obligations.deleteAfter?.seconds { deleteBy = min(deleteBy ?? .max, now + after) }
@@ -351,7 +347,63 @@ extension DecisionPlan {
         } else {
             result.reasons = local + requirements.refusals
         }
-        return result
+    }
+
+    /// The resource's category index (named in `result`) and, for a feature, its slot (-1 otherwise); nil — with the reason in
+    /// `result` — for an unknown feature or category, or a feature claimed under another category than the
+    /// catalog's.
+    @inline(__always)
+    private func resolve(_ resource: ResourceReference, into result: inout ResourceDecision) -> (category: Int, featureSlot: Int)? {
+        if let name = resource.feature {
+            guard let index = featureIndex[name] else {
+                result.reasons = [Reason(.unknownFeature, detail: name)]
+                return nil
+            }
+            let category = features[index].category
+            if let declared = resource.category, declared != categoryNames[category] {
+                // A request that claims another category than the catalog holds cannot be trusted.
+                result.reasons = [Reason(.unknownCategory, detail: declared)]
+                result.category = categoryNames[category]
+                return nil
+            }
+            result.category = categoryNames[category]
+            return (category, index)
+        }
+        guard let name = resource.category, let index = categoryIndex[name] else {
+            result.reasons = [Reason(.unknownCategory, detail: resource.category ?? "")]
+            return nil
+        }
+        result.category = categoryNames[index]
+        return (index, -1)
+    }
+
+    /// GDPR Art. 9(2)(a): special categories need explicit consent that names them, for this purpose, given by a
+    /// guardian below the age of digital consent (Art. 8). A resource holds its category's whole subtree, so
+    /// every sensitive category in it needs that consent. The refusal, if any.
+    @inline(__always)
+    private func specialCategoryRefusal(
+        _ category: Int, purpose: Int, jurisdiction: Int, consent: ConsentCheck, request: DecisionRequest,
+        requirements: (grants: [Reason], refusals: [Reason])
+    ) -> Reason? {
+        let sensitive = sensitiveBelow[category]
+        guard !sensitive.isEmpty else { return nil }
+        let covering = scopesCoveringPurpose[purpose]
+        var needsGuardian = false
+        for sc in sensitive {
+            var best: UInt8 = 0
+            for s in scopesExplicitForCategory[sc] where covering.contains(s) { best = max(best, consent.state(of: s)) }
+            if best < 3 { return Reason(.consentExplicitRequired, detail: categoryNames[sc]) }
+            if best != 4 { needsGuardian = true }
+        }
+        guard let minimum = jurisdictions[jurisdiction].ageOfConsent else { return nil }
+        if let age = request.subject.age {
+            if age < minimum && needsGuardian {
+                return Reason(.consentGuardianRequired, detail: jurisdictions[jurisdiction].ageOfConsentText)
+            }
+        } else if !requirements.refusals.contains(where: { $0.code == .ageUnknown }) {
+            return Reason(.ageUnknown, detail: jurisdictions[jurisdiction].ageOfConsentText)
+        }
+        return nil
     }
 
     private static func conditionOutcome(_ rule: CompiledRule, _ input: ConditionInput, _ request: DecisionRequest) -> RuleTrace.Outcome {

@@ -49,55 +49,10 @@ struct YAMLHazardScan {
                     noteValue(&stack)
                 case YAML_SCALAR_EVENT:
                     nodes += 1
-                    let scalar = event.data.scalar
-                    if scalar.anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
-                    if scalar.tag != nil { diagnostics.append(tagDiagnostic(scalar.tag, at)) }
-                    if scalar.length > limits.maxScalarBytes {
-                        diagnostics.append(
-                            Diagnostic(
-                                .scalarTooLarge, "a scalar of \(scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes)",
-                                at: range(at)))
-                        return diagnostics
-                    }
-                    if let top = stack.last, top.isMapping, top.expectingKey {
-                        let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
-                        let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
-                        if plain && text == "<<" {
-                            diagnostics.append(
-                                Diagnostic(
-                                    .mergeKey, "merge keys ('<<') are not allowed in policy files",
-                                    at: range(at, length: 2), help: "write the keys out in full"))
-                        } else if let first = stack[stack.count - 1].keys[text] {
-                            diagnostics.append(
-                                Diagnostic(
-                                    .duplicateKey, "duplicate key '\(text)'", at: range(at, length: max(1, text.count)),
-                                    notes: ["first defined at \(file):\(first)"]))
-                        } else {
-                            stack[stack.count - 1].keys[text] = at
-                        }
-                    }
-                    noteValue(&stack)
+                    if !scalar(event, at: at, &stack, into: &diagnostics) { return diagnostics }
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                     nodes += 1
-                    let isMapping = type == YAML_MAPPING_START_EVENT
-                    let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
-                    let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
-                    let implicit = isMapping ? event.data.mapping_start.implicit : event.data.sequence_start.implicit
-                    if anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
-                    if tag != nil && implicit == 0 { diagnostics.append(tagDiagnostic(tag, at)) }
-                    if let top = stack.last, top.isMapping, top.expectingKey {
-                        diagnostics.append(
-                            Diagnostic(
-                                .complexKey, "a mapping key must be a plain name, not a \(isMapping ? "mapping" : "list")",
-                                at: range(at)))
-                    }
-                    stack.append(Frame(isMapping: isMapping))
-                    if stack.count > limits.maxDepth {
-                        diagnostics.append(
-                            Diagnostic(
-                                .nestingTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: range(at)))
-                        return diagnostics
-                    }
+                    if !collectionStart(event, at: at, &stack, into: &diagnostics) { return diagnostics }
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     _ = stack.popLast()
                     noteValue(&stack)
@@ -110,6 +65,61 @@ struct YAMLHazardScan {
                 }
             }
         }
+    }
+
+    /// A scalar: no anchor, no tag, within the size limit, and — as a mapping key — neither `<<` nor a key seen
+    /// before in its mapping. Returns false when scanning must stop.
+    private func scalar(_ event: yaml_event_t, at: SourceLocation, _ stack: inout [Frame], into diagnostics: inout [Diagnostic]) -> Bool {
+        let scalar = event.data.scalar
+        if scalar.anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
+        if scalar.tag != nil { diagnostics.append(tagDiagnostic(scalar.tag, at)) }
+        if scalar.length > limits.maxScalarBytes {
+            diagnostics.append(
+                Diagnostic(
+                    .scalarTooLarge, "a scalar of \(scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes)", at: range(at)))
+            return false
+        }
+        if let top = stack.last, top.isMapping, top.expectingKey {
+            let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+            if scalar.style == YAML_PLAIN_SCALAR_STYLE && text == "<<" {
+                diagnostics.append(
+                    Diagnostic(
+                        .mergeKey, "merge keys ('<<') are not allowed in policy files", at: range(at, length: 2),
+                        help: "write the keys out in full"))
+            } else if let first = stack[stack.count - 1].keys[text] {
+                diagnostics.append(
+                    Diagnostic(
+                        .duplicateKey, "duplicate key '\(text)'", at: range(at, length: max(1, text.count)),
+                        notes: ["first defined at \(file):\(first)"]))
+            } else {
+                stack[stack.count - 1].keys[text] = at
+            }
+        }
+        noteValue(&stack)
+        return true
+    }
+
+    /// The start of a mapping or a list: no anchor, no explicit tag, not a mapping key, within the depth limit.
+    /// Returns false when scanning must stop.
+    private func collectionStart(
+        _ event: yaml_event_t, at: SourceLocation, _ stack: inout [Frame], into diagnostics: inout [Diagnostic]
+    ) -> Bool {
+        let isMapping = event.type == YAML_MAPPING_START_EVENT
+        let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+        let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+        let implicit = isMapping ? event.data.mapping_start.implicit : event.data.sequence_start.implicit
+        if anchor != nil { diagnostics.append(anchorDiagnostic(at)) }
+        if tag != nil && implicit == 0 { diagnostics.append(tagDiagnostic(tag, at)) }
+        if let top = stack.last, top.isMapping, top.expectingKey {
+            diagnostics.append(
+                Diagnostic(.complexKey, "a mapping key must be a plain name, not a \(isMapping ? "mapping" : "list")", at: range(at)))
+        }
+        stack.append(Frame(isMapping: isMapping))
+        if stack.count > limits.maxDepth {
+            diagnostics.append(Diagnostic(.nestingTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: range(at)))
+            return false
+        }
+        return true
     }
 
     /// After a complete node, a mapping alternates between expecting a key and a value.

@@ -81,87 +81,101 @@ extension ValidationSession {
         }
         var names: [String: SourceRange] = [:]
         for item in header.list("cases", into: &bag) ?? [] {
-            guard
-                let fields = FieldReader.open(
-                    item, what: "a test case", allowed: Self.caseKeys, required: ["name", "request"], into: &bag),
-                let name = fields.string("name", into: &bag)
-            else { continue }
-            let at = fields["name"]!.value.range
-            if let first = names[name] {
-                bag.add(
-                    Diagnostic(.duplicateDefinition, "test case '\(name)' is defined twice", at: at, notes: ["first defined at \(first)"]))
+            if let testCase = readTestCase(item, defaults: defaults, defaultInstant: defaultInstant, names: &names) {
+                suite.cases.append(testCase)
             }
-            names[name] = at
-            guard let requestNode = fields["request"]?.value else { continue }
-            var object = (Self.plain(requestNode) as? [String: Any]) ?? [:]
-            for (key, value) in defaults where object[key] == nil { object[key] = value }
-            let request: DecisionRequest
-            do {
-                request = try DecisionRequest.decode(object: object)
-            } catch {
-                bag.error(
-                    .invalidTestRequest, "the request cannot be read: \(error)", at: requestNode.range,
-                    help: "a request as `accord eval` reads it (docs/requests.md); `defaults` fill actor, subject and context")
-                continue
-            }
-            let asOf = fields["as_of"].flatMap { instant($0.value) } ?? defaultInstant
-            guard let asOf else {
-                bag.error(.missingKey, "test case '\(name)' has no instant", at: at, help: "add as_of: here or under defaults")
-                continue
-            }
-            var testCase = PolicyTestCase(name: name, source: at, request: request, asOf: asOf, effect: nil, resources: [])
-            if let expect = fields["expect"]?.value,
-                let expectation = FieldReader.open(expect, what: "an expectation", allowed: ["effect", "resources"], into: &bag)
-            {
-                testCase.effect = expectation.oneOf("effect", ["permit", "partial", "deny"], into: &bag).flatMap(
-                    DecisionEffect.init(rawValue:))
-                if let resources = expectation["resources"]?.value {
-                    guard case .mapping(let pairs) = resources.value else {
-                        bag.error(.wrongType, "expected resources must be a mapping of resource name to expectation", at: resources.range)
-                        continue
-                    }
-                    for pair in pairs {
-                        guard
-                            let wanted = FieldReader.open(
-                                pair.value, what: "a resource expectation", allowed: ["effect", "reasons", "rules"], into: &bag)
-                        else { continue }
-                        let effect = wanted.oneOf("effect", ["permit", "deny"], into: &bag).flatMap(ResourceEffect.init(rawValue:))
-                        let reasons = wanted.strings("reasons", into: &bag) ?? []
-                        for (code, node) in reasons where ReasonCode(rawValue: code) == nil {
-                            bag.error(
-                                .invalidValue, "unknown reason code '\(code)'", at: node.range,
-                                help: Suggestion.help(for: code, in: ReasonCode.allCases.map(\.rawValue)) ?? "see docs/decisions.md")
-                        }
-                        let rules = wanted.strings("rules", into: &bag) ?? []
-                        for (id, node) in rules where !set.rules.contains(where: { $0.id == id }) {
-                            bag.error(
-                                .invalidValue, "no rule has the id '\(id)'", at: node.range,
-                                help: Suggestion.help(for: id, in: set.rules.map(\.id)))
-                        }
-                        if !request.resources.contains(where: { $0.name == pair.key }) {
-                            bag.error(
-                                .invalidValue, "the request has no resource '\(pair.key)'", at: FieldReader.keyRange(pair),
-                                help: Suggestion.help(for: pair.key, in: request.resources.map(\.name)))
-                        }
-                        testCase.resources.append(
-                            ResourceExpectation(
-                                resource: pair.key, effect: effect, reasons: reasons.map(\.0),
-                                rules: rules.map(\.0), source: FieldReader.keyRange(pair)))
-                    }
-                }
-            }
-            if testCase.effect == nil && testCase.resources.allSatisfy({ $0.effect == nil && $0.reasons.isEmpty && $0.rules.isEmpty }) {
-                bag.error(
-                    .caseExpectsNothing, "test case '\(name)' expects nothing, so it cannot fail", at: at,
-                    help: "add expect: with an effect, or resources with their effect, reasons or rules")
-                continue
-            }
-            suite.cases.append(testCase)
         }
         for item in header.list("properties", into: &bag) ?? [] {
             if let property = readProperty(item) { suite.properties.append(property) }
         }
         set.tests.append(suite)
+    }
+
+    /// One case: a request (with the suite's defaults filled in), an instant, and what it expects — at least
+    /// one thing, or the case could not fail. Nil when the case cannot be read (its errors are in the bag).
+    private mutating func readTestCase(
+        _ item: SyntaxNode, defaults: [String: Any], defaultInstant: Date?, names: inout [String: SourceRange]
+    ) -> PolicyTestCase? {
+        guard
+            let fields = FieldReader.open(item, what: "a test case", allowed: Self.caseKeys, required: ["name", "request"], into: &bag),
+            let name = fields.string("name", into: &bag)
+        else { return nil }
+        let at = fields["name"]!.value.range
+        if let first = names[name] {
+            bag.add(Diagnostic(.duplicateDefinition, "test case '\(name)' is defined twice", at: at, notes: ["first defined at \(first)"]))
+        }
+        names[name] = at
+        guard let requestNode = fields["request"]?.value else { return nil }
+        var object = (Self.plain(requestNode) as? [String: Any]) ?? [:]
+        for (key, value) in defaults where object[key] == nil { object[key] = value }
+        let request: DecisionRequest
+        do {
+            request = try DecisionRequest.decode(object: object)
+        } catch {
+            bag.error(
+                .invalidTestRequest, "the request cannot be read: \(error)", at: requestNode.range,
+                help: "a request as `accord eval` reads it (docs/requests.md); `defaults` fill actor, subject and context")
+            return nil
+        }
+        guard let asOf = fields["as_of"].flatMap({ instant($0.value) }) ?? defaultInstant else {
+            bag.error(.missingKey, "test case '\(name)' has no instant", at: at, help: "add as_of: here or under defaults")
+            return nil
+        }
+        var testCase = PolicyTestCase(name: name, source: at, request: request, asOf: asOf, effect: nil, resources: [])
+        if let expect = fields["expect"]?.value,
+            let expectation = FieldReader.open(expect, what: "an expectation", allowed: ["effect", "resources"], into: &bag)
+        {
+            testCase.effect = expectation.oneOf("effect", ["permit", "partial", "deny"], into: &bag).flatMap(DecisionEffect.init(rawValue:))
+            if let resources = expectation["resources"]?.value {
+                guard let expected = readResourceExpectations(resources, for: request) else { return nil }
+                testCase.resources = expected
+            }
+        }
+        if testCase.effect == nil && testCase.resources.allSatisfy({ $0.effect == nil && $0.reasons.isEmpty && $0.rules.isEmpty }) {
+            bag.error(
+                .caseExpectsNothing, "test case '\(name)' expects nothing, so it cannot fail", at: at,
+                help: "add expect: with an effect, or resources with their effect, reasons or rules")
+            return nil
+        }
+        return testCase
+    }
+
+    /// `resources: {name: {effect, reasons, rules}}`, each name a resource of the request, each reason a known code
+    /// and each rule an id in the set. Nil when it is not a mapping.
+    private mutating func readResourceExpectations(_ resources: SyntaxNode, for request: DecisionRequest) -> [ResourceExpectation]? {
+        guard case .mapping(let pairs) = resources.value else {
+            bag.error(.wrongType, "expected resources must be a mapping of resource name to expectation", at: resources.range)
+            return nil
+        }
+        var expected: [ResourceExpectation] = []
+        for pair in pairs {
+            guard
+                let wanted = FieldReader.open(
+                    pair.value, what: "a resource expectation", allowed: ["effect", "reasons", "rules"], into: &bag)
+            else { continue }
+            let effect = wanted.oneOf("effect", ["permit", "deny"], into: &bag).flatMap(ResourceEffect.init(rawValue:))
+            let reasons = wanted.strings("reasons", into: &bag) ?? []
+            for (code, node) in reasons where ReasonCode(rawValue: code) == nil {
+                bag.error(
+                    .invalidValue, "unknown reason code '\(code)'", at: node.range,
+                    help: Suggestion.help(for: code, in: ReasonCode.allCases.map(\.rawValue)) ?? "see docs/decisions.md")
+            }
+            let rules = wanted.strings("rules", into: &bag) ?? []
+            for (id, node) in rules where !set.rules.contains(where: { $0.id == id }) {
+                bag.error(
+                    .invalidValue, "no rule has the id '\(id)'", at: node.range, help: Suggestion.help(for: id, in: set.rules.map(\.id)))
+            }
+            if !request.resources.contains(where: { $0.name == pair.key }) {
+                bag.error(
+                    .invalidValue, "the request has no resource '\(pair.key)'", at: FieldReader.keyRange(pair),
+                    help: Suggestion.help(for: pair.key, in: request.resources.map(\.name)))
+            }
+            expected.append(
+                ResourceExpectation(
+                    resource: pair.key, effect: effect, reasons: reasons.map(\.0), rules: rules.map(\.0), source: FieldReader.keyRange(pair)
+                ))
+        }
+        return expected
     }
 
     private mutating func readProperty(_ item: SyntaxNode) -> PolicyProperty? {

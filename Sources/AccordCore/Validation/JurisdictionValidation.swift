@@ -14,16 +14,34 @@ extension ValidationSession {
         var seen = set.jurisdictions.mapValues(\.source)
         guard claim(id, in: &seen, at: idNode.range, noun: "jurisdiction") else { return }
 
-        var minors: MinorsRule?
-        if let pair = header["minors"],
+        // Read in this order so that diagnostics come in it.
+        let minors = readMinors(header), bases = readLegalBases(header), optOut = readOptOut(header)
+        var regions: [String]?
+        if let list = header.strings("allowed_regions", nonEmpty: true, into: &bag) {
+            regions = list.map(\.0)
+        }
+        var extendsID: String?
+        if let node = header["extends"]?.value { extendsID = FieldReader.string(node, what: "'extends'", into: &bag) }
+        set.jurisdictions[id] = Jurisdiction(
+            id: id, name: header.string("name", into: &bag), extends: extendsID, extendsRange: header["extends"]?.value.range,
+            fallback: readFallback(header),
+            ageOfConsent: header.int("age_of_consent", in: 0...25, into: &bag), minors: minors,
+            legalBases: bases, optOut: optOut, allowedRegions: regions, source: idNode.range)
+    }
+
+    /// `minors: {under, refuse}`.
+    private mutating func readMinors(_ header: FieldReader) -> MinorsRule? {
+        guard let pair = header["minors"],
             let fields = FieldReader.open(
                 pair.value, what: "minors", allowed: ["under", "refuse"], required: ["under", "refuse"], into: &bag),
             let under = fields.int("under", in: 1...25, into: &bag)
-        {
-            minors = MinorsRule(
-                under: under, refuse: purposePatterns(fields.strings("refuse", nonEmpty: true, into: &bag) ?? []),
-                source: pair.value.range)
-        }
+        else { return nil }
+        return MinorsRule(
+            under: under, refuse: purposePatterns(fields.strings("refuse", nonEmpty: true, into: &bag) ?? []), source: pair.value.range)
+    }
+
+    /// `legal_bases: [{purposes, basis, scopes, description}]`; scopes only with `basis: consent`.
+    private mutating func readLegalBases(_ header: FieldReader) -> [LegalBasisRule] {
         var bases: [LegalBasisRule] = []
         for item in header.list("legal_bases", into: &bag) ?? [] {
             guard
@@ -51,42 +69,34 @@ extension ValidationSession {
             }
             bases.append(LegalBasisRule(purposes: purposes, basis: basis, scopes: scopes, source: item.range))
         }
-        var optOut: OptOutRule?
-        if let pair = header["opt_out"],
+        return bases
+    }
+
+    /// `opt_out: {purposes, flags, signals}`.
+    private mutating func readOptOut(_ header: FieldReader) -> OptOutRule? {
+        guard let pair = header["opt_out"],
             let fields = FieldReader.open(pair.value, what: "opt_out", allowed: ["purposes", "flags", "signals"], into: &bag)
-        {
-            let purposes = purposePatterns(fields.strings("purposes", into: &bag) ?? [])
-            var flags: [String] = []
-            for (flag, node) in fields.strings("flags", into: &bag) ?? [] {
-                if ["sale_or_share", "profiling"].contains(flag) {
-                    flags.append(flag)
-                } else {
-                    bag.error(
-                        .invalidValue, "unknown purpose flag '\(flag)'", at: node.range,
-                        help: Suggestion.help(for: flag, in: ["sale_or_share", "profiling"]) ?? "flags: sale_or_share, profiling")
-                }
+        else { return nil }
+        let purposes = purposePatterns(fields.strings("purposes", into: &bag) ?? [])
+        var flags: [String] = []
+        for (flag, node) in fields.strings("flags", into: &bag) ?? [] {
+            if ["sale_or_share", "profiling"].contains(flag) {
+                flags.append(flag)
+            } else {
+                bag.error(
+                    .invalidValue, "unknown purpose flag '\(flag)'", at: node.range,
+                    help: Suggestion.help(for: flag, in: ["sale_or_share", "profiling"]) ?? "flags: sale_or_share, profiling")
             }
-            var signals: [String] = []
-            for (signal, node) in fields.strings("signals", into: &bag) ?? [] {
-                if signal == "gpc" {
-                    signals.append(signal)
-                } else {
-                    bag.error(.invalidValue, "unknown opt-out signal '\(signal)'", at: node.range, help: "signals: gpc")
-                }
+        }
+        var signals: [String] = []
+        for (signal, node) in fields.strings("signals", into: &bag) ?? [] {
+            if signal == "gpc" {
+                signals.append(signal)
+            } else {
+                bag.error(.invalidValue, "unknown opt-out signal '\(signal)'", at: node.range, help: "signals: gpc")
             }
-            optOut = OptOutRule(purposes: purposes, flags: flags, signals: signals, source: pair.value.range)
         }
-        var regions: [String]?
-        if let list = header.strings("allowed_regions", nonEmpty: true, into: &bag) {
-            regions = list.map(\.0)
-        }
-        var extendsID: String?
-        if let node = header["extends"]?.value { extendsID = FieldReader.string(node, what: "'extends'", into: &bag) }
-        set.jurisdictions[id] = Jurisdiction(
-            id: id, name: header.string("name", into: &bag), extends: extendsID, extendsRange: header["extends"]?.value.range,
-            fallback: readFallback(header),
-            ageOfConsent: header.int("age_of_consent", in: 0...25, into: &bag), minors: minors, legalBases: bases,
-            optOut: optOut, allowedRegions: regions, source: idNode.range)
+        return OptOutRule(purposes: purposes, flags: flags, signals: signals, source: pair.value.range)
     }
 
     private mutating func readFallback(_ header: FieldReader) -> Bool {

@@ -15,16 +15,24 @@ extension SQLiteAuditTrail {
     /// no entry are exactly as many as the (authenticated) erasures made unfindable — so that deleting a
     /// person's lookup rows, which hides their records from `export` and `query`, does not pass unseen.
     static func lookupProblems(_ db: Database, macKey: RecordMAC) throws -> [AuditProblem] {
-        var problems: [AuditProblem] = []
-        func report(_ sequence: Int64?, _ message: String) {
-            // The first few name the records; the rest would add nothing a person reads.
-            if problems.count < 20 {
-                problems.append(AuditProblem(kind: .lookupMismatch, sequence: sequence, decisionID: nil, message: message))
-            }
-        }
-        let records = try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_record") ?? 0
+        var problems = LookupProblems()
         let last = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM audit_record") ?? 0
+        try postingProblems(db, last: last, into: &problems)
+        try subjectIndexProblems(db, last: last, macKey: macKey, into: &problems)
+        return problems.found
+    }
 
+    /// The problems found, the first few of them: the rest would add nothing a person reads.
+    struct LookupProblems {
+        private(set) var found: [AuditProblem] = []
+
+        mutating func report(_ sequence: Int64?, _ message: String) {
+            if found.count < 20 { found.append(AuditProblem(kind: .lookupMismatch, sequence: sequence, decisionID: nil, message: message)) }
+        }
+    }
+
+    /// Postings as stored (`audit_term`, `audit_term_pending`) against those the records say they should be.
+    private static func postingProblems(_ db: Database, last: Int64, into problems: inout LookupProblems) throws {
         // Terms numbered once each; the postings as stored and as the records say they should be, per number.
         var terms = TermNumbers()
         var stored: [[Int64]] = []
@@ -37,14 +45,14 @@ extension SQLiteAuditTrail {
             guard let term = String.fromDatabaseValue(row[0]), let blob = Data.fromDatabaseValue(row[1]),
                 let sequences = Postings.decode(blob)
             else {
-                report(nil, "a row of audit_term cannot be read")
+                problems.report(nil, "a row of audit_term cannot be read")
                 continue
             }
             store(term, sequences)
         }
         for row in try Row.fetchAll(db, sql: "SELECT postings FROM audit_term_pending ORDER BY first_sequence") {
             guard let blob = Data.fromDatabaseValue(row[0]), let pending = Postings.decodePending(blob) else {
-                report(nil, "a row of audit_term_pending cannot be read")
+                problems.report(nil, "a row of audit_term_pending cannot be read")
                 continue
             }
             for (term, sequences) in pending { store(term, sequences) }
@@ -56,19 +64,23 @@ extension SQLiteAuditTrail {
             let term = terms.names[id]
             let haveSet = Set(have), wantSet = Set(want)
             if let hidden = want.first(where: { !haveSet.contains($0) }) {
-                report(
+                problems.report(
                     hidden,
                     "is missing from the lookup for '\(term)' (\(wantSet.subtracting(haveSet).count) record(s)): lookup rows were removed")
             } else if let stray = have.first(where: { !wantSet.contains($0) }) {
-                report(
+                problems.report(
                     stray,
                     "the lookup for '\(term)' points at a record that does not carry it" + (stray > last ? " (or does not exist)" : ""))
             } else {
-                report(nil, "the lookup for '\(term)' lists a record twice")
+                problems.report(nil, "the lookup for '\(term)' lists a record twice")
             }
         }
+    }
 
-        // The subject index.
+    /// The subject index: every entry in its place, none twice, and no more records missing from it than the
+    /// authenticated erasures account for.
+    private static func subjectIndexProblems(_ db: Database, last: Int64, macKey: RecordMAC, into problems: inout LookupProblems) throws {
+        let records = try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_record") ?? 0
         var indexed = Set<Int64>(minimumCapacity: Int(records))
         let entries = try db.makeStatement(sql: "SELECT bucket, sequence FROM audit_subject")
         while true {
@@ -79,9 +91,9 @@ extension SQLiteAuditTrail {
             }
             let bucket = sqlite3_column_int64(entries.sqliteStatement, 0), sequence = sqlite3_column_int64(entries.sqliteStatement, 1)
             if sequence < 1 || sequence > last || bucket != AuditTerm.subjectBucket(sequence) {
-                report(sequence, "a subject-index entry points at no record in its place")
+                problems.report(sequence, "a subject-index entry points at no record in its place")
             } else if !indexed.insert(sequence).inserted {
-                report(sequence, "is in the subject index twice")
+                problems.report(sequence, "is in the subject index twice")
             }
         }
         var erased: Int64 = 0
@@ -92,7 +104,7 @@ extension SQLiteAuditTrail {
             let id: Int64 = row[0], erasedAt: Int64 = row[1], count: Int64 = row[2]
             let mac = Data.fromDatabaseValue(row[3])
             if id > legacyUntil && mac != erasureMAC(id: id, erasedAt: erasedAt, records: count, key: macKey) {
-                report(nil, "erasure \(id) was not written by this trail's engine (its MAC does not verify)")
+                problems.report(nil, "erasure \(id) was not written by this trail's engine (its MAC does not verify)")
                 continue
             }
             erased += count
@@ -100,12 +112,11 @@ extension SQLiteAuditTrail {
         let unindexed = records - Int64(indexed.count)
         if unindexed > erased {
             let first = try firstUnindexed(db, indexed: indexed)
-            report(
+            problems.report(
                 first,
                 "\(unindexed - erased) record(s) are missing from the subject index beyond the \(erased) that erasures account for: "
                     + "a person's lookup rows were removed (their records are hidden from export and query)")
         }
-        return problems
     }
 
     /// For each term number, the records that carry the term, in sequence order — the lookup terms of each

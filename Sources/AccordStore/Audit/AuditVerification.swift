@@ -75,39 +75,7 @@ extension SQLiteAuditTrail {
             var finished = false
             while !finished {
                 var records = VerifyRecords()
-                while records.count < 8_192 {
-                    let code = sqlite3_step(statement)
-                    if code == SQLITE_DONE { finished = true; break }
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(
-                            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
-                    records.encoded.beginRecord()
-                    records.encoded.integer(sqlite3_column_int64(statement, 0))
-                    // A value stored with another type (a recorded_at of 1.5 or '17…abc') would hash like the original
-                    // once converted: the types are part of what is checked.
-                    var typesHold = sqlite3_column_type(statement, 2) == SQLITE_INTEGER
-                    for column: Int32 in [1, 3, 4, 5, 6, 9, 10] where sqlite3_column_type(statement, column) != SQLITE_TEXT {
-                        typesHold = false
-                    }
-                    for column: Int32 in [8, 11] where ![SQLITE_TEXT, SQLITE_NULL].contains(sqlite3_column_type(statement, column)) {
-                        typesHold = false
-                    }
-                    for column: Int32 in [7, 12, 13, 14] where sqlite3_column_type(statement, column) != SQLITE_BLOB { typesHold = false }
-                    // The canonical order: the body's columns, then the subject seal (7) and the previous hash (12).
-                    for column: Int32 in [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 7, 12] {
-                        if column == 2 {
-                            records.encoded.integer(sqlite3_column_int64(statement, 2))
-                        } else {
-                            records.encoded.raw(
-                                sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)),
-                                isNull: sqlite3_column_type(statement, column) == SQLITE_NULL)
-                        }
-                    }
-                    records.endRecord(
-                        sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
-                        hash: Self.digest(statement, 13), mac: Self.digest(statement, 14), typesHold: typesHold)
-                }
+                finished = try Self.read(statement, upTo: 8_192, into: &records, db)
                 let chunk = VerifyChunk(records: records)
                 if let previous = inFlight {
                     previous.done.wait()
@@ -132,6 +100,46 @@ extension SQLiteAuditTrail {
             if verification.isIntact { verification.problems += try Self.lookupProblems(db, macKey: macKey) }
             return verification
         }
+    }
+
+    /// Steps `statement` through up to `limit` rows into `records`, each encoded in the canonical order with its
+    /// column types checked; returns whether the rows are exhausted.
+    private static func read(_ statement: OpaquePointer, upTo limit: Int, into records: inout VerifyRecords, _ db: Database) throws -> Bool
+    {
+        while records.count < limit {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return true }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            records.encoded.beginRecord()
+            records.encoded.integer(sqlite3_column_int64(statement, 0))
+            // A value stored with another type (a recorded_at of 1.5 or '17…abc') would hash like the original
+            // once converted: the types are part of what is checked.
+            var typesHold = sqlite3_column_type(statement, 2) == SQLITE_INTEGER
+            for column: Int32 in [1, 3, 4, 5, 6, 9, 10] where sqlite3_column_type(statement, column) != SQLITE_TEXT {
+                typesHold = false
+            }
+            for column: Int32 in [8, 11] where ![SQLITE_TEXT, SQLITE_NULL].contains(sqlite3_column_type(statement, column)) {
+                typesHold = false
+            }
+            for column: Int32 in [7, 12, 13, 14] where sqlite3_column_type(statement, column) != SQLITE_BLOB { typesHold = false }
+            // The canonical order: the body's columns, then the subject seal (7) and the previous hash (12).
+            for column: Int32 in [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 7, 12] {
+                if column == 2 {
+                    records.encoded.integer(sqlite3_column_int64(statement, 2))
+                } else {
+                    records.encoded.raw(
+                        sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)),
+                        isNull: sqlite3_column_type(statement, column) == SQLITE_NULL)
+                }
+            }
+            records.endRecord(
+                sequence: sqlite3_column_int64(statement, 0), previousHash: Self.digest(statement, 12),
+                hash: Self.digest(statement, 13), mac: Self.digest(statement, 14), typesHold: typesHold)
+        }
+        return false
     }
 
     /// A 32-byte column as a digest; any other length (a damaged value) as nil.
