@@ -11,34 +11,7 @@ enum ConditionChecker {
         case .double(let v, _): return (.literal(.double(v)), .double)
         case .string(let v, _): return (.literal(.string(v)), .string)
         case .duration(let d, _): return (.literal(.duration(d.seconds)), .duration)
-        case .list(let items, _):
-            var values: [ConditionValue] = []
-            var elementType: ConditionType = .any
-            for item in items {
-                var (compiled, type) = try check(item)
-                // A negated number literal is still a literal.
-                if case .negate(.literal(let value)) = compiled {
-                    switch value {
-                    case .int(let v) where v != .min: compiled = .literal(.int(-v))
-                    case .double(let v): compiled = .literal(.double(-v))
-                    case .duration(let v) where v != .min: compiled = .literal(.duration(-v))
-                    default: break
-                    }
-                }
-                guard case .literal(let value) = compiled else {
-                    throw ConditionError(code: .conditionType, message: "list elements must be literals", offset: item.offset)
-                }
-                if case .list = type {
-                    throw ConditionError(code: .conditionType, message: "lists cannot hold lists", offset: item.offset)
-                }
-                if elementType == .any {
-                    elementType = type
-                } else if elementType != type && !(elementType.isNumeric && type.isNumeric) {
-                    throw ConditionError(code: .conditionType, message: "list mixes \(elementType) and \(type)", offset: item.offset)
-                }
-                values.append(value)
-            }
-            return (.literal(.list(values)), .list(elementType))
+        case .list(let items, _): return try checkList(items)
         case .path(let parts, let offset, let length):
             let attribute = try resolve(parts, offset: offset, length: length)
             return (.attribute(attribute), attribute.type)
@@ -57,52 +30,91 @@ enum ConditionChecker {
             }
             return (.negate(compiled), type)
         case .binary(let op, let lhs, let rhs, let offset, let length):
-            let (left, leftType) = try check(lhs)
-            let (right, rightType) = try check(rhs)
-            switch op {
-            case "&&", "||":
-                for (type, side) in [(leftType, lhs), (rightType, rhs)] where type != .bool {
-                    throw ConditionError(code: .conditionType, message: "'\(op)' needs bool operands, found \(type)", offset: side.offset)
+            return try checkBinary(op, lhs, rhs, offset: offset, length: length)
+        }
+    }
+
+    /// A list literal: literals only (a negated number counts), no lists in lists, one element type (numbers mix).
+    private static func checkList(_ items: [ConditionSyntax]) throws(ConditionError) -> (CompiledCondition, ConditionType) {
+        var values: [ConditionValue] = []
+        var elementType: ConditionType = .any
+        for item in items {
+            var (compiled, type) = try check(item)
+            // A negated number literal is still a literal.
+            if case .negate(.literal(let value)) = compiled {
+                switch value {
+                case .int(let v) where v != .min: compiled = .literal(.int(-v))
+                case .double(let v): compiled = .literal(.double(-v))
+                case .duration(let v) where v != .min: compiled = .literal(.duration(-v))
+                default: break
                 }
-                return (op == "&&" ? .and(left, right) : .or(left, right), .bool)
-            case "in":
-                guard case .list(let element) = rightType else {
-                    throw ConditionError(
-                        code: .conditionType, message: "'in' needs a list on its right, found \(rightType)",
-                        offset: rhs.offset)
-                }
-                guard element == .any || element == leftType || (element.isNumeric && leftType.isNumeric) else {
-                    throw ConditionError(
-                        code: .conditionType, message: "cannot look for a \(leftType) in a list<\(element)>",
-                        offset: offset, length: length)
-                }
-                return (.contains(element: left, list: right), .bool)
-            default:
-                let comparable = leftType == rightType || (leftType.isNumeric && rightType.isNumeric)
-                guard comparable else {
-                    let durationHint = (leftType == .duration && rightType.isNumeric) || (rightType == .duration && leftType.isNumeric)
-                    throw ConditionError(
-                        code: .conditionType, message: "cannot compare \(leftType) with \(rightType)",
-                        offset: offset, length: length,
-                        help: durationHint ? "write the number with a unit, e.g. 30d" : nil)
-                }
-                let ordered = ["<", "<=", ">", ">="].contains(op)
-                if ordered,
-                    leftType == .bool
-                        || {
-                            if case .list = leftType { return true }; return false
-                        }()
-                {
-                    throw ConditionError(
-                        code: .conditionType, message: "'\(op)' cannot order \(leftType) values",
-                        offset: offset, length: length)
-                }
-                if case .list = leftType {
-                    throw ConditionError(
-                        code: .conditionType, message: "lists cannot be compared; use 'in'", offset: offset, length: length)
-                }
-                return (.compare(ComparisonOperator(rawValue: op)!, left, right), .bool)
             }
+            guard case .literal(let value) = compiled else {
+                throw ConditionError(code: .conditionType, message: "list elements must be literals", offset: item.offset)
+            }
+            if case .list = type {
+                throw ConditionError(code: .conditionType, message: "lists cannot hold lists", offset: item.offset)
+            }
+            if elementType == .any {
+                elementType = type
+            } else if elementType != type && !(elementType.isNumeric && type.isNumeric) {
+                throw ConditionError(code: .conditionType, message: "list mixes \(elementType) and \(type)", offset: item.offset)
+            }
+            values.append(value)
+        }
+        return (.literal(.list(values)), .list(elementType))
+    }
+
+    /// `&&`, `||` (bools), `in` (an element of the list's type) and comparisons (like types; numbers mix; only
+    /// numbers, durations, strings and timestamps are ordered).
+    private static func checkBinary(
+        _ op: String, _ lhs: ConditionSyntax, _ rhs: ConditionSyntax, offset: Int, length: Int
+    ) throws(ConditionError) -> (CompiledCondition, ConditionType) {
+        let (left, leftType) = try check(lhs)
+        let (right, rightType) = try check(rhs)
+        switch op {
+        case "&&", "||":
+            for (type, side) in [(leftType, lhs), (rightType, rhs)] where type != .bool {
+                throw ConditionError(code: .conditionType, message: "'\(op)' needs bool operands, found \(type)", offset: side.offset)
+            }
+            return (op == "&&" ? .and(left, right) : .or(left, right), .bool)
+        case "in":
+            guard case .list(let element) = rightType else {
+                throw ConditionError(
+                    code: .conditionType, message: "'in' needs a list on its right, found \(rightType)",
+                    offset: rhs.offset)
+            }
+            guard element == .any || element == leftType || (element.isNumeric && leftType.isNumeric) else {
+                throw ConditionError(
+                    code: .conditionType, message: "cannot look for a \(leftType) in a list<\(element)>",
+                    offset: offset, length: length)
+            }
+            return (.contains(element: left, list: right), .bool)
+        default:
+            let comparable = leftType == rightType || (leftType.isNumeric && rightType.isNumeric)
+            guard comparable else {
+                let durationHint = (leftType == .duration && rightType.isNumeric) || (rightType == .duration && leftType.isNumeric)
+                throw ConditionError(
+                    code: .conditionType, message: "cannot compare \(leftType) with \(rightType)",
+                    offset: offset, length: length,
+                    help: durationHint ? "write the number with a unit, e.g. 30d" : nil)
+            }
+            let ordered = ["<", "<=", ">", ">="].contains(op)
+            if ordered,
+                leftType == .bool
+                    || {
+                        if case .list = leftType { return true }; return false
+                    }()
+            {
+                throw ConditionError(
+                    code: .conditionType, message: "'\(op)' cannot order \(leftType) values",
+                    offset: offset, length: length)
+            }
+            if case .list = leftType {
+                throw ConditionError(
+                    code: .conditionType, message: "lists cannot be compared; use 'in'", offset: offset, length: length)
+            }
+            return (.compare(ComparisonOperator(rawValue: op)!, left, right), .bool)
         }
     }
 

@@ -32,8 +32,6 @@ struct ConditionLexer {
         let scalars = Array(text.unicodeScalars)
         var tokens: [ConditionToken] = []
         var i = 0
-        func isDigit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
-        func isIdentStart(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("A"..."Z").contains(s) || s == "_" }
         while i < scalars.count {
             let c = scalars[i]
             if c == " " || c == "\t" || c == "\n" || c == "\r" { i += 1; continue }
@@ -44,71 +42,9 @@ struct ConditionLexer {
                     ConditionToken(
                         kind: .identifier(String(String.UnicodeScalarView(scalars[start..<i]))), offset: start, length: i - start))
             } else if isDigit(c) {
-                while i < scalars.count, isDigit(scalars[i]) { i += 1 }
-                var isDouble = false
-                if i + 1 < scalars.count, scalars[i] == ".", isDigit(scalars[i + 1]) {
-                    isDouble = true
-                    i += 1
-                    while i < scalars.count, isDigit(scalars[i]) { i += 1 }
-                }
-                let digits = String(String.UnicodeScalarView(scalars[start..<i]))
-                if !isDouble, i < scalars.count, isIdentStart(scalars[i]) {
-                    // A duration literal: digits immediately followed by a unit letter.
-                    var end = i
-                    while end < scalars.count, isIdentStart(scalars[end]) || isDigit(scalars[end]) { end += 1 }
-                    let word = String(String.UnicodeScalarView(scalars[start..<end]))
-                    do {
-                        let duration = try PolicyDuration.parse(word)
-                        tokens.append(ConditionToken(kind: .duration(duration), offset: start, length: end - start))
-                    } catch {
-                        throw ConditionError(
-                            code: error == .outOfRange ? .durationOutOfRange : .malformedDuration,
-                            message: "invalid duration '\(word)'", offset: start, length: end - start,
-                            help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 30d)")
-                    }
-                    i = end
-                    continue
-                }
-                if isDouble {
-                    guard let value = Double(digits) else {
-                        throw ConditionError(
-                            code: .conditionSyntax, message: "invalid number '\(digits)'", offset: start, length: i - start)
-                    }
-                    tokens.append(ConditionToken(kind: .double(value), offset: start, length: i - start))
-                } else {
-                    guard let value = Int64(digits) else {
-                        throw ConditionError(
-                            code: .numberOutOfRange, message: "integer '\(digits)' is too large", offset: start, length: i - start)
-                    }
-                    tokens.append(ConditionToken(kind: .integer(value), offset: start, length: i - start))
-                }
+                tokens.append(try number(scalars, at: &i))
             } else if c == "\"" || c == "'" {
-                i += 1
-                var value = String.UnicodeScalarView()
-                var closed = false
-                while i < scalars.count {
-                    let s = scalars[i]
-                    if s == c { closed = true; i += 1; break }
-                    if s == "\\" {
-                        guard i + 1 < scalars.count else { break }
-                        let next = scalars[i + 1]
-                        switch next {
-                        case "\\", "\"", "'": value.append(next)
-                        case "n": value.append("\n")
-                        case "t": value.append("\t")
-                        default:
-                            throw ConditionError(code: .conditionSyntax, message: "unknown escape '\\\(next)'", offset: i, length: 2)
-                        }
-                        i += 2
-                        continue
-                    }
-                    value.append(s)
-                    i += 1
-                }
-                guard closed else {
-                    throw ConditionError(code: .conditionSyntax, message: "unterminated string", offset: start, length: i - start)
-                }
-                tokens.append(ConditionToken(kind: .string(String(value)), offset: start, length: i - start))
+                tokens.append(try string(scalars, at: &i))
             } else {
                 var matched: String?
                 for symbol in symbols where i + symbol.unicodeScalars.count <= scalars.count {
@@ -131,5 +67,83 @@ struct ConditionLexer {
         }
         tokens.append(ConditionToken(kind: .end, offset: scalars.count, length: 1))
         return tokens
+    }
+
+    private static func isDigit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
+    private static func isIdentStart(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("A"..."Z").contains(s) || s == "_" }
+
+    /// An integer, a double (digits, a dot, digits) or a duration (digits and a unit letter) starting at `i`.
+    private static func number(_ scalars: [Unicode.Scalar], at i: inout Int) throws(ConditionError) -> ConditionToken {
+        let start = i
+        while i < scalars.count, isDigit(scalars[i]) { i += 1 }
+        var isDouble = false
+        if i + 1 < scalars.count, scalars[i] == ".", isDigit(scalars[i + 1]) {
+            isDouble = true
+            i += 1
+            while i < scalars.count, isDigit(scalars[i]) { i += 1 }
+        }
+        let digits = String(String.UnicodeScalarView(scalars[start..<i]))
+        if !isDouble, i < scalars.count, isIdentStart(scalars[i]) {
+            // A duration literal: digits immediately followed by a unit letter.
+            var end = i
+            while end < scalars.count, isIdentStart(scalars[end]) || isDigit(scalars[end]) { end += 1 }
+            let word = String(String.UnicodeScalarView(scalars[start..<end]))
+            let token: ConditionToken
+            do {
+                token = ConditionToken(kind: .duration(try PolicyDuration.parse(word)), offset: start, length: end - start)
+            } catch {
+                throw ConditionError(
+                    code: error == .outOfRange ? .durationOutOfRange : .malformedDuration,
+                    message: "invalid duration '\(word)'", offset: start, length: end - start,
+                    help: "a duration is a whole number and one unit: s, m, h, d, w or y (e.g. 30d)")
+            }
+            i = end
+            return token
+        }
+        if isDouble {
+            guard let value = Double(digits) else {
+                throw ConditionError(
+                    code: .conditionSyntax, message: "invalid number '\(digits)'", offset: start, length: i - start)
+            }
+            return ConditionToken(kind: .double(value), offset: start, length: i - start)
+        } else {
+            guard let value = Int64(digits) else {
+                throw ConditionError(
+                    code: .numberOutOfRange, message: "integer '\(digits)' is too large", offset: start, length: i - start)
+            }
+            return ConditionToken(kind: .integer(value), offset: start, length: i - start)
+        }
+    }
+
+    /// A quoted string starting at `i` (either quote; escapes \\, \", \', \n and \t).
+    private static func string(_ scalars: [Unicode.Scalar], at i: inout Int) throws(ConditionError) -> ConditionToken {
+        let start = i
+        let c = scalars[i]
+        i += 1
+        var value = String.UnicodeScalarView()
+        var closed = false
+        while i < scalars.count {
+            let s = scalars[i]
+            if s == c { closed = true; i += 1; break }
+            if s == "\\" {
+                guard i + 1 < scalars.count else { break }
+                let next = scalars[i + 1]
+                switch next {
+                case "\\", "\"", "'": value.append(next)
+                case "n": value.append("\n")
+                case "t": value.append("\t")
+                default:
+                    throw ConditionError(code: .conditionSyntax, message: "unknown escape '\\\(next)'", offset: i, length: 2)
+                }
+                i += 2
+                continue
+            }
+            value.append(s)
+            i += 1
+        }
+        guard closed else {
+            throw ConditionError(code: .conditionSyntax, message: "unterminated string", offset: start, length: i - start)
+        }
+        return ConditionToken(kind: .string(String(value)), offset: start, length: i - start)
     }
 }
