@@ -18,7 +18,8 @@ struct ConsentController {
             await server.handle(request) { request in try await history(request, context) }
         }
         for kind in [ConsentEvent.Kind.grant, .withdraw, .object, .optOut] {
-            router.post("/v1/consent/:subject/\(kind == .optOut ? "opt-out" : kind.rawValue)") { request, context in
+            let path = kind == .optOut ? "opt-out" : kind.rawValue
+            router.post("/v1/consent/:subject/\(path)") { request, context in
                 await server.handle(request) { request in try await record(kind, &request, context) }
             }
         }
