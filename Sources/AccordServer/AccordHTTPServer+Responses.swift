@@ -34,6 +34,10 @@ extension AccordHTTPServer {
 
     /// The body as a JSON object, or a 400/413 with a code.
     func body(_ request: inout Request) async throws -> JSONValue {
+        // A body declared as something else is refused before it is read; one with no Content-Type is read as JSON.
+        if let type = request.headers[.contentType], !Self.isJSON(type) {
+            throw Failure(.requestUnsupportedMediaType, "the body must be JSON (Content-Type: application/json), not '\(type)'")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
@@ -56,6 +60,12 @@ extension AccordHTTPServer {
             throw Failure(.requestInvalidJSON, "the body is not a JSON object")
         }
         return value
+    }
+
+    /// `application/json` or a `+json` type, any parameters (`; charset=utf-8`) aside, in any letter case.
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
     }
 
     /// A batch's size against `--max-items`: the work one request can ask for is bounded by items as well as bytes.

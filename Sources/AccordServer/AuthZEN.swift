@@ -7,7 +7,7 @@ import Foundation
 /// - `action.name` is Accord's action (`read_online`, `train`, …);
 /// - `resource` is a feature (`type: "feature"`) or a category (`type: "category"`), `id` its name,
 ///   `properties.collected_at` when it was collected;
-/// - `context.purpose` (required) is the purpose; `context.actor` (`id`, `type`, `roles`) the service asking,
+/// - `context.purpose` is the purpose (else the server's default; with neither, `request.no_purpose`); `context.actor` (`id`, `type`, `roles`) the service asking,
 ///   `context.processing_region`, `context.gpc`, `context.environment` as in Accord's requests, and
 ///   `context.consent` consent carried in the request (else the consent store's).
 ///
@@ -18,30 +18,36 @@ enum AuthZEN {
         var message: String
     }
 
-    /// An evaluation's fields: the item's own, else the request's defaults.
-    static func request(_ item: JSONValue, defaults: JSONValue = .object([])) throws -> DecisionRequest {
+    /// An evaluation's fields: the item's own, else the request's defaults. AuthZEN 1.0's shapes are checked
+    /// first: `subject` and `resource` are objects with string `type` and `id`, `action` an object with a string
+    /// `name`, and `properties` and `context`, where given, objects. Fields Accord does not read are ignored.
+    /// `context.purpose` names the purpose; without it, `defaultPurpose` (`accord serve --default-purpose`); without
+    /// either, the request is decided with no purpose, and denied with `request.no_purpose`.
+    static func request(_ item: JSONValue, defaults: JSONValue = .object([]), defaultPurpose: String? = nil) throws -> DecisionRequest {
         func part(_ key: String) -> JSONValue? {
             guard let value = item[key] ?? defaults[key], !value.isNull else { return nil }
             return value
         }
-        guard let subject = part("subject"), let subjectID = subject["id"]?.stringValue else {
-            throw Problem(message: "subject.id is required")
+        let (_, subjectID, subject) = try entity(part("subject"), "subject")
+        let (resourceType, resourceID, resource) = try entity(part("resource"), "resource")
+        guard let action = part("action"), action.objectValue != nil else { throw Problem(message: "action must be an object") }
+        guard let actionName = action["name"]?.stringValue else { throw Problem(message: "action.name is required (a string)") }
+        if let properties = action["properties"], !properties.isNull, properties.objectValue == nil {
+            throw Problem(message: "action.properties must be an object")
         }
-        guard let action = part("action"), let actionName = action["name"]?.stringValue else {
-            throw Problem(message: "action.name is required")
-        }
-        guard let resource = part("resource"), let resourceID = resource["id"]?.stringValue else {
-            throw Problem(message: "resource.id is required")
-        }
+        if let context = part("context"), context.objectValue == nil { throw Problem(message: "context must be an object") }
         let context = part("context") ?? .object([])
-        guard let purpose = context["purpose"]?.stringValue else {
-            throw Problem(message: "context.purpose is required: the purpose the data is used for")
+        let purpose: String
+        switch context["purpose"] {
+        case nil, .null?: purpose = defaultPurpose ?? ""
+        case .string(let named)?: purpose = named
+        default: throw Problem(message: "context.purpose must be a string")
         }
         // Mapped onto Accord's request, which is then read as strictly as any other.
         var person: [(String, JSONValue)] = [("id", .string(subjectID))]
-        for key in ["age", "jurisdiction"] { if let value = subject["properties"]?[key] { person.append((key, value)) } }
-        var reference: [(String, JSONValue)] = [(resource["type"]?.stringValue == "category" ? "category" : "feature", .string(resourceID))]
-        if let collected = resource["properties"]?["collected_at"] { reference.append(("collected_at", collected)) }
+        for key in ["age", "jurisdiction"] { if let value = subject[key] { person.append((key, value)) } }
+        var reference: [(String, JSONValue)] = [(resourceType == "category" ? "category" : "feature", .string(resourceID))]
+        if let collected = resource["collected_at"] { reference.append(("collected_at", collected)) }
         var requestContext: [(String, JSONValue)] = []
         for key in ["processing_region", "gpc", "environment"] { if let value = context[key] { requestContext.append((key, value)) } }
         var object: [(String, JSONValue)] = [
@@ -55,6 +61,31 @@ enum AuthZEN {
         } catch {
             throw Problem(message: "\(error)")
         }
+    }
+
+    /// A subject or resource: its `type`, `id` and `properties` (an empty object when absent).
+    private static func entity(_ value: JSONValue?, _ name: String) throws -> (type: String, id: String, properties: JSONValue) {
+        guard let value else { throw Problem(message: "\(name) is required") }
+        guard value.objectValue != nil else { throw Problem(message: "\(name) must be an object") }
+        guard let type = value["type"]?.stringValue else { throw Problem(message: "\(name).type is required (a string)") }
+        guard let id = value["id"]?.stringValue else { throw Problem(message: "\(name).id is required (a string)") }
+        let properties = value["properties"] ?? .null
+        if !properties.isNull, properties.objectValue == nil { throw Problem(message: "\(name).properties must be an object") }
+        return (type, id, properties.isNull ? .object([]) : properties)
+    }
+
+    /// The answer for an evaluation that could not be read (under `execute_all`, in place of its decision): a
+    /// deny that is not recorded, there being no request to record, with the error in its context.
+    static func refusal(_ message: String) -> JSONValue {
+        .object([
+            ("decision", .bool(false)),
+            (
+                "context",
+                .object([
+                    ("error", .object([("status", .int(400)), ("code", .string("request.invalid")), ("message", .string(message))]))
+                ])
+            ),
+        ])
     }
 
     static func response(_ decision: Decision, id: String) -> JSONValue {

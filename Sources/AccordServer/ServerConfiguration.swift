@@ -22,12 +22,19 @@ public struct ServerConfiguration: Sendable {
     /// Aggregates under a budgeted differential-privacy obligation spend from the privacy-budget ledger (as
     /// `accord eval --budgets` does); false decides them without it.
     public var spendBudgets: Bool
+    /// The base URL clients reach the server by (behind a TLS terminator, say), named in the AuthZEN discovery
+    /// document; nil names the scheme-less address the request came to (its `Host`), else the listening address.
+    public var publicURL: String?
+    /// The purpose of an AuthZEN evaluation that names none in `context.purpose` (nil: such a request is denied
+    /// with `request.no_purpose`).
+    public var defaultPurpose: String?
 
     public init(
         policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
         token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
         checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
-        tokenForDecisions: Bool = false, spendBudgets: Bool = true
+        tokenForDecisions: Bool = false, spendBudgets: Bool = true, publicURL: String? = nil,
+        defaultPurpose: String? = nil
     ) {
         self.policies = policies
         self.database = database
@@ -41,6 +48,8 @@ public struct ServerConfiguration: Sendable {
         self.maxItems = maxItems
         self.tokenForDecisions = tokenForDecisions
         self.spendBudgets = spendBudgets
+        self.publicURL = publicURL
+        self.defaultPurpose = defaultPurpose
     }
 }
 

@@ -17,6 +17,7 @@ public enum ServerErrorCode: String, Sendable, CaseIterable {
     case requestMissingField = "request.missing_field"
     case requestTooLarge = "request.too_large"
     case requestTooManyItems = "request.too_many_items"
+    case requestUnsupportedMediaType = "request.unsupported_media_type"
 
     /// The status a failure with this code is answered with.
     public var status: HTTPResponse.Status {
@@ -27,6 +28,7 @@ public enum ServerErrorCode: String, Sendable, CaseIterable {
         case .internalError: .internalServerError
         case .policiesInvalid: .unprocessableContent
         case .requestTooLarge, .requestTooManyItems: .contentTooLarge
+        case .requestUnsupportedMediaType: .unsupportedMediaType
         case .requestDuplicateKey, .requestInvalid, .requestInvalidJSON, .requestInvalidPath, .requestInvalidQuery,
             .requestInvalidValue, .requestMissingField:
             .badRequest

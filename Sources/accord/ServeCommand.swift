@@ -54,6 +54,18 @@ struct ServeCommand: AsyncParsableCommand {
             "Publish each background checkpoint as a C2SP signed note: appended to FILE, or written into DIR.", valueName: "FILE|DIR"))
     var publish: String?
 
+    @Option(
+        name: .customLong("public-url"),
+        help: ArgumentHelp(
+            "The base URL clients reach this server by (e.g. https://pdp.example.org behind a TLS terminator), named in "
+                + "/.well-known/authzen-configuration.", valueName: "URL"))
+    var publicURL: String?
+
+    @Option(
+        name: .customLong("default-purpose"),
+        help: "The purpose of an AuthZEN evaluation without context.purpose (else it is denied with request.no_purpose).")
+    var defaultPurpose: String?
+
     func run() async throws {
         var token = ProcessInfo.processInfo.environment["ACCORD_TOKEN"]
         if let tokenFile {
@@ -85,6 +97,13 @@ struct ServeCommand: AsyncParsableCommand {
         } else if publish != nil {
             throw CommandFailure(code: .usage, message: "--publish: error: needs --checkpoint-every (when to checkpoint)")
         }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+                url.query == nil, url.fragment == nil
+            else {
+                throw CommandFailure(code: .usage, message: "--public-url: error: an http:// or https:// URL without query or fragment")
+            }
+        }
         let server: AccordHTTPServer
         do {
             server = try AccordHTTPServer(
@@ -93,9 +112,13 @@ struct ServeCommand: AsyncParsableCommand {
                     maxBodyBytes: maxBody, durability: durability,
                     checkpointEvery: schedule, publishCheckpoints: publish,
                     maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions"),
-                    spendBudgets: !noBudgets))
+                    spendBudgets: !noBudgets, publicURL: publicURL, defaultPurpose: defaultPurpose))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
+        }
+        if let defaultPurpose, server.service.plan.policySet.purposes[defaultPurpose] == nil {
+            throw CommandFailure(
+                code: .usage, message: "--default-purpose: error: '\(defaultPurpose)' is not a purpose of the policies in \(policies)")
         }
         try await server.run()
     }

@@ -12,6 +12,19 @@ import Testing
         #expect(!output.stdout.contains("warning"), "the reference policies are lint-clean")
     }
 
+    @Test func serveRefusesADefaultPurposeThePoliciesDoNotHaveAndAPublicURLThatIsNotOne() throws {
+        let folder = try Fixtures.temporaryFolder("accord-serve-options")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("accord.sqlite").path
+        let purpose = try runAccord(["serve", "--db", db, "--port", "1", "--default-purpose", "personalisation.recomendations"])
+        #expect(purpose.status == 2)
+        #expect(purpose.stderr.contains("--default-purpose: error: 'personalisation.recomendations' is not a purpose"), "\(purpose.stderr)")
+        for url in ["ftp://pdp.example.org", "pdp.example.org", "https://pdp.example.org/?x=1"] {
+            let output = try runAccord(["serve", "--db", db, "--port", "1", "--public-url", url])
+            #expect(output.status == 2 && output.stderr.contains("--public-url: error"), "\(url): \(output.stderr)")
+        }
+    }
+
     @Test func reportsEachBrokenFileWithItsOwnLocation() throws {
         // Each file marks its error under the line it is on, as the diagnostics corpus does.
         let cases = DiagnosticCase.all(in: "Tests/Corpus/broken")

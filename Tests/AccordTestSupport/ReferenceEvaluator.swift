@@ -33,7 +33,7 @@ public struct ReferenceEvaluator {
     public func decide(_ request: DecisionRequest, now: Int64) -> Outcome {
         var requestCodes: [String] = []
         let purposeKnown = set.purposes[request.purpose] != nil
-        if !purposeKnown { requestCodes.append("request.unknown_purpose") }
+        if !purposeKnown { requestCodes.append(request.purpose.isEmpty ? "request.no_purpose" : "request.unknown_purpose") }
         let action = Action(rawValue: request.action)
         if action == nil { requestCodes.append("request.unknown_action") }
         var jurisdictionID = request.subject.jurisdiction.flatMap { set.jurisdictions[$0] != nil ? $0 : nil }

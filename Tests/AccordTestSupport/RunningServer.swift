@@ -63,6 +63,8 @@ public final class RunningServer: @unchecked Sendable {
         request.httpMethod = method
         if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
         if let raw { request.httpBody = raw }
+        // As a JSON client sends it (Foundation would otherwise label a body form-encoded); a test may override it.
+        if request.httpBody != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.timeoutInterval = 30
         let done = DispatchSemaphore(value: 0)

@@ -69,7 +69,12 @@ class AccordClient:
         return self._call("POST", "/access/v1/evaluation", body, headers={"X-Request-ID": request_id} if request_id else None)
 
     def evaluations(self, items, defaults=None, semantic="execute_all"):
-        body = dict(defaults or {}, evaluations=items, options={"evaluations_semantic": semantic})
+        defaults = dict(defaults or {})
+        if "subject" in defaults:
+            defaults["subject"] = dict(defaults["subject"], type=defaults["subject"].get("type", "user"))
+        items = [dict(item, subject=dict(item["subject"], type=item["subject"].get("type", "user"))) if "subject" in item else item
+                 for item in items]
+        body = dict(defaults, evaluations=items, options={"evaluations_semantic": semantic})
         return self._call("POST", "/access/v1/evaluations", body)["evaluations"]
 
     # Accord's native API

@@ -30,6 +30,9 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case retentionExpired = "retention.expired"
     case retentionAgeUnknown = "retention.age_unknown"
     case unknownPurpose = "request.unknown_purpose"
+    /// The request named no purpose and none could be derived (the AuthZEN API without `context.purpose` and no
+    /// server default): a deny, not a malformed request.
+    case noPurpose = "request.no_purpose"
     case unknownAction = "request.unknown_action"
     case unknownFeature = "request.unknown_feature"
     case unknownCategory = "request.unknown_category"
@@ -88,6 +91,7 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .retentionExpired: "the data was older than it may be kept"
         case .retentionAgeUnknown: "the data's age was not known, so the use was refused"
         case .unknownPurpose: "the purpose is not one the policies know"
+        case .noPurpose: "no purpose was given or could be derived, so the use was refused"
         case .unknownAction: "the action is not one the policies know"
         case .unknownFeature: "the data item is not in the catalog"
         case .unknownCategory: "the kind of data is not one the policies know"

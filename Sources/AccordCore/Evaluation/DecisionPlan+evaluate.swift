@@ -95,7 +95,9 @@ extension DecisionPlan {
     ) -> (purpose: Int, action: Action, jurisdiction: Int)? {
         var requestReasons: [Reason] = []
         let purpose = purposeIndex[request.purpose]
-        if purpose == nil { requestReasons.append(Reason(.unknownPurpose, detail: request.purpose)) }
+        if purpose == nil {
+            requestReasons.append(request.purpose.isEmpty ? Reason(.noPurpose) : Reason(.unknownPurpose, detail: request.purpose))
+        }
         let action = Action.named(request.action)
         if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
         var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
