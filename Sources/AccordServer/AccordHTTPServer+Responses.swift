@@ -76,18 +76,37 @@ extension AccordHTTPServer {
     }
 
     func requireToken(_ request: Request) throws {
-        guard let token = configuration.token else {
+        guard configuration.token != nil else {
             throw Failure(.authDisabled, "no token is configured; this endpoint is closed")
         }
-        let given = request.headers[.authorization] ?? ""
-        // Compared in constant time.
-        let expected = Array(("Bearer " + token).utf8), actual = Array(given.utf8)
+        guard holdsToken(request) else {
+            let given = request.headers[.authorization] ?? ""
+            throw Failure(.authInvalidToken, given.isEmpty ? "a bearer token is required" : "the token is not valid")
+        }
+    }
+
+    /// Whether the request carries the configured bearer token (compared in constant time).
+    func holdsToken(_ request: Request) -> Bool {
+        guard let token = configuration.token else { return false }
+        let expected = Array(("Bearer " + token).utf8), actual = Array((request.headers[.authorization] ?? "").utf8)
         var difference = expected.count ^ actual.count
         for i in 0..<max(expected.count, actual.count) {
             difference |= Int((i < expected.count ? expected[i] : 0) ^ (i < actual.count ? actual[i] : 1))
         }
-        guard difference == 0 else {
-            throw Failure(.authInvalidToken, given.isEmpty ? "a bearer token is required" : "the token is not valid")
+        return difference == 0
+    }
+
+    /// A decision as its caller may see it: rule locations (`file:line:col`, which tell the policy folder's layout)
+    /// only for token holders, unless `--show-locations` shows them to everyone.
+    func explained(_ decision: JSONValue, for request: Request) -> JSONValue {
+        configuration.showLocations || holdsToken(request) ? decision : Self.withoutLocations(decision)
+    }
+
+    static func withoutLocations(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let fields): .object(fields.filter { $0.0 != "location" }.map { ($0.0, withoutLocations($0.1)) })
+        case .array(let items): .array(items.map(withoutLocations))
+        default: value
         }
     }
 

@@ -28,13 +28,16 @@ public struct ServerConfiguration: Sendable {
     /// The purpose of an AuthZEN evaluation that names none in `context.purpose` (nil: such a request is denied
     /// with `request.no_purpose`).
     public var defaultPurpose: String?
+    /// Decision responses to callers without the token carry rule locations too (by default only token holders
+    /// see them).
+    public var showLocations: Bool
 
     public init(
         policies: String = "policies", database: String = "accord.sqlite", host: String = "127.0.0.1", port: Int = 8181,
         token: String? = nil, maxBodyBytes: Int = 1 << 20, durability: Durability = .full,
         checkpointEvery: CheckpointSchedule? = nil, publishCheckpoints: String? = nil, maxItems: Int = 1_000,
         tokenForDecisions: Bool = false, spendBudgets: Bool = true, publicURL: String? = nil,
-        defaultPurpose: String? = nil
+        defaultPurpose: String? = nil, showLocations: Bool = false
     ) {
         self.policies = policies
         self.database = database
@@ -50,6 +53,7 @@ public struct ServerConfiguration: Sendable {
         self.spendBudgets = spendBudgets
         self.publicURL = publicURL
         self.defaultPurpose = defaultPurpose
+        self.showLocations = showLocations
     }
 }
 

@@ -66,6 +66,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The purpose of an AuthZEN evaluation without context.purpose (else it is denied with request.no_purpose).")
     var defaultPurpose: String?
 
+    @Flag(
+        name: .customLong("show-locations"),
+        help: "Show rule locations (file:line:col) in decisions to callers without the token too (by default only token holders see them).")
+    var showLocations = false
+
     func run() async throws {
         var token = ProcessInfo.processInfo.environment["ACCORD_TOKEN"]
         if let tokenFile {
@@ -112,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
                     maxBodyBytes: maxBody, durability: durability,
                     checkpointEvery: schedule, publishCheckpoints: publish,
                     maxItems: maxItems, tokenForDecisions: requireToken.contains("decisions"),
-                    spendBudgets: !noBudgets, publicURL: publicURL, defaultPurpose: defaultPurpose))
+                    spendBudgets: !noBudgets, publicURL: publicURL, defaultPurpose: defaultPurpose,
+                    showLocations: showLocations))
         } catch let problem as DecisionService.PolicyProblem {
             throw CommandFailure(code: .policyProblem, message: "\(problem)\npolicies are invalid; not serving")
         }

@@ -13,7 +13,8 @@ import Testing
 /// HTTP reader is as strict as the request reader.
 @Suite struct RouterTests {
     static func withServer(
-        publicURL: String? = nil, defaultPurpose: String? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+        publicURL: String? = nil, defaultPurpose: String? = nil, showLocations: Bool = false,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let folder = try Fixtures.temporaryFolder("accord-router")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -21,7 +22,7 @@ import Testing
             configuration: ServerConfiguration(
                 policies: Repository.path("policies"), database: folder.appendingPathComponent("accord.sqlite").path,
                 token: "router-test-token-0123456789", durability: .off, publicURL: publicURL,
-                defaultPurpose: defaultPurpose))
+                defaultPurpose: defaultPurpose, showLocations: showLocations))
         try await Application(router: server.router()).test(.router) { client in try await body(client) }
     }
 
@@ -248,6 +249,32 @@ import Testing
             let named = Self.evaluation.replacingOccurrences(of: "personalization.recommendations", with: "ads.targeting")
             let reply = try await Self.post(client, "/access/v1/evaluation", named).1
             #expect(reply?["context"]?["reasons"]?.arrayValue?.contains { $0["code"]?.stringValue == "request.no_purpose" } == false)
+        }
+    }
+
+    @Test func ruleLocationsAreForTokenHoldersUnlessShown() async throws {
+        // Permitted (consent in the request, collected an hour ago), so its reasons cite the permit rule.
+        let request =
+            #"{"actor":{"id":"recsys"},"subject":{"id":"u-7","age":30,"jurisdiction":"EU"},"purpose":"personalization.recommendations","action":"read_online","resources":[{"feature":"clicks_7d","collected_at":"COLLECTED"}],"context":{"processing_region":"EU"},"consent":{"grants":[{"scope":"personalization","version":3,"granted_at":"2026-01-10T00:00:00Z"}]}}"#
+            .replacingOccurrences(of: "COLLECTED", with: Timestamps.format(Date().addingTimeInterval(-3_600)))
+        @Sendable func locations(_ client: any TestClientProtocol, _ headers: HTTPFields) async throws -> (rules: Int, locations: Int) {
+            try await client.execute(uri: "/v1/decide", method: .post, headers: headers, body: ByteBuffer(string: request)) { response in
+                let text = String(buffer: response.body)
+                return (text.components(separatedBy: #""rule":"#).count - 1, text.components(separatedBy: #""location":"#).count - 1)
+            }
+        }
+        try await Self.withServer { client in
+            let open = try await locations(client, [.contentType: "application/json"])
+            #expect(open.rules > 0 && open.locations == 0, "\(open)")
+            let held = try await locations(client, Self.auth)
+            #expect(held.locations == held.rules && held.rules > 0, "\(held)")
+            var wrong = Self.auth
+            wrong[.authorization] = "Bearer not-the-token-at-all"
+            #expect(try await locations(client, wrong).locations == 0, "a wrong token is no token")
+        }
+        try await Self.withServer(showLocations: true) { client in
+            let open = try await locations(client, [.contentType: "application/json"])
+            #expect(open.locations == open.rules && open.rules > 0)
         }
     }
 }

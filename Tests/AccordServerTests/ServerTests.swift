@@ -18,7 +18,8 @@ import Testing
 
     @Test func authzenSingleAndBatchWithEachSemantic() throws {
         let server = try RunningServer("accord-serve-authzen")
-        let permit = try server.post("/access/v1/evaluation", Self.item("clicks_7d"), headers: ["X-Request-ID": "req-42"])
+        let permit = try server.post(
+            "/access/v1/evaluation", Self.item("clicks_7d"), headers: server.auth.merging(["X-Request-ID": "req-42"]) { a, _ in a })
         #expect(permit.status == 200 && permit.body["decision"] as? Bool == true)
         #expect(permit.headers["x-request-id"] == "req-42")
         let plan = try Fixtures.referencePlan()
@@ -30,6 +31,11 @@ import Testing
             } == true)
         let deny = try server.post("/access/v1/evaluation", Self.item("gps_last"))
         #expect(deny.body["decision"] as? Bool == false)
+        // Without the token the same answer names the rules but not where they are written.
+        let unauthenticated = try server.post("/access/v1/evaluation", Self.item("clicks_7d"))
+        let reasons = try #require((unauthenticated.body["context"] as? [String: Any])?["reasons"] as? [[String: Any]])
+        #expect(reasons.contains { $0["rule"] as? String == "recs-behavioural" })
+        #expect(reasons.allSatisfy { $0["location"] == nil }, "no policy file paths to callers without the token")
 
         // Defaults at the top, per-item overrides, results in order.
         var batch = Self.item("clicks_7d")

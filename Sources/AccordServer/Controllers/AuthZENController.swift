@@ -48,7 +48,8 @@ struct AuthZENController {
         let decisionRequest = try server.authzen { try AuthZEN.request(object, defaultPurpose: server.configuration.defaultPurpose) }
         let decided = await server.service.decide([decisionRequest])
         return server.json(
-            AuthZEN.response(decided[0].decision, id: decided[0].id), request: request, revision: decided[0].decision.revision)
+            server.explained(AuthZEN.response(decided[0].decision, id: decided[0].id), for: request), request: request,
+            revision: decided[0].decision.revision)
     }
 
     /// `POST /access/v1/evaluations`: without `evaluations` (or with an empty list), a single evaluation of the
@@ -103,7 +104,7 @@ struct AuthZENController {
                 if (semantic == .denyOnFirstDeny && !permitted) || (semantic == .permitOnFirstPermit && permitted) { break }
             }
         }
-        return server.json(.object([("evaluations", .array(answers))]), request: request)
+        return server.json(server.explained(.object([("evaluations", .array(answers))]), for: request), request: request)
     }
 
     private static func message(_ error: Error) -> String { (error as? AuthZEN.Problem)?.message ?? "\(error)" }

@@ -19,7 +19,9 @@ struct DecisionController {
                 let object = try await server.body(&request)
                 let decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
                 let decided = await service.decide([decisionRequest])[0]
-                return server.json(decided.decision.json(decisionID: decided.id), request: request, revision: decided.decision.revision)
+                return server.json(
+                    server.explained(decided.decision.json(decisionID: decided.id), for: request), request: request,
+                    revision: decided.decision.revision)
             }
         }
         router.post("/v1/decide/batch") { request, _ in
@@ -35,8 +37,9 @@ struct DecisionController {
                 }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
+                let decisions = JSONValue.array(decided.map { $0.decision.json(decisionID: $0.id) })
                 return server.json(
-                    .object([("revision", .string(revision)), ("decisions", .array(decided.map { $0.decision.json(decisionID: $0.id) }))]),
+                    .object([("revision", .string(revision)), ("decisions", server.explained(decisions, for: request))]),
                     request: request, revision: revision)
             }
         }
