@@ -99,8 +99,10 @@ extension AccordHTTPServer {
     /// A decision as its caller may see it: rule locations (`file:line:col`, which tell the policy folder's layout)
     /// only for token holders, unless `--show-locations` shows them to everyone.
     func explained(_ decision: JSONValue, for request: Request) -> JSONValue {
-        configuration.showLocations || holdsToken(request) ? decision : Self.withoutLocations(decision)
+        showsLocations(to: request) ? decision : Self.withoutLocations(decision)
     }
+
+    func showsLocations(to request: Request) -> Bool { configuration.showLocations || holdsToken(request) }
 
     static func withoutLocations(_ value: JSONValue) -> JSONValue {
         switch value {

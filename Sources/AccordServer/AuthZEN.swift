@@ -88,7 +88,8 @@ enum AuthZEN {
         ])
     }
 
-    static func response(_ decision: Decision, id: String) -> JSONValue {
+    /// `locations: false` leaves out where each rule is written (for callers without the token).
+    static func response(_ decision: Decision, id: String, locations: Bool = true) -> JSONValue {
         let resource = decision.resources.first
         return .object([
             ("decision", .bool(resource?.effect == .permit)),
@@ -108,7 +109,8 @@ enum AuthZEN {
                             (resource?.reasons ?? decision.reasons).map { reason in
                                 var fields: [(String, JSONValue)] = [("code", .string(reason.code.rawValue))]
                                 if let rule = reason.rule {
-                                    fields.append(("rule", .string(rule.id))); fields.append(("location", .string(rule.location)))
+                                    fields.append(("rule", .string(rule.id)))
+                                    if locations { fields.append(("location", .string(rule.location))) }
                                 }
                                 if let detail = reason.detail { fields.append(("detail", .string(detail))) }
                                 return .object(fields)

@@ -200,6 +200,8 @@ import Testing
             let answers = try #require(reply?["evaluations"]?.arrayValue)
             #expect(answers.map { $0["decision"]?.boolValue } == [true, false, false])
             #expect(answers[1]["context"]?["error"]?["code"]?.stringValue == "request.invalid")
+            let cited = answers[0]["context"]?["reasons"]?.arrayValue ?? []
+            #expect(cited.contains { $0["rule"] != nil } && cited.allSatisfy { $0["location"] == nil }, "no locations without the token")
             #expect(answers[1]["context"]?["error"]?["message"]?.stringValue?.contains("resource.type") == true)
             #expect(
                 answers[2]["context"]?["reasons"]?.arrayValue?.first?["code"]?.stringValue == "request.unknown_feature",

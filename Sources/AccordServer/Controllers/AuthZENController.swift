@@ -48,7 +48,7 @@ struct AuthZENController {
         let decisionRequest = try server.authzen { try AuthZEN.request(object, defaultPurpose: server.configuration.defaultPurpose) }
         let decided = await server.service.decide([decisionRequest])
         return server.json(
-            server.explained(AuthZEN.response(decided[0].decision, id: decided[0].id), for: request), request: request,
+            AuthZEN.response(decided[0].decision, id: decided[0].id, locations: server.showsLocations(to: request)), request: request,
             revision: decided[0].decision.revision)
     }
 
@@ -79,12 +79,14 @@ struct AuthZENController {
             Result { try AuthZEN.request(item, defaults: object, defaultPurpose: server.configuration.defaultPurpose) }
         }
         var answers: [JSONValue] = []
+        let locations = server.showsLocations(to: request)
         if semantic == .executeAll {
             // The readable ones decided (and recorded) in one commit, the answers in the items' order.
             var decided = await server.service.decide(requests.compactMap { try? $0.get() }).makeIterator()
             for item in requests {
                 switch item {
-                case .success: if let next = decided.next() { answers.append(AuthZEN.response(next.decision, id: next.id)) }
+                case .success:
+                    if let next = decided.next() { answers.append(AuthZEN.response(next.decision, id: next.id, locations: locations)) }
                 case .failure(let error): answers.append(AuthZEN.refusal(Self.message(error)))
                 }
             }
@@ -95,7 +97,7 @@ struct AuthZENController {
                 switch item {
                 case .success(let decisionRequest):
                     let decided = await server.service.decide([decisionRequest])[0]
-                    answers.append(AuthZEN.response(decided.decision, id: decided.id))
+                    answers.append(AuthZEN.response(decided.decision, id: decided.id, locations: locations))
                     permitted = decided.decision.resources.first?.effect == .permit
                 case .failure(let error):
                     answers.append(AuthZEN.refusal(Self.message(error)))
@@ -104,7 +106,7 @@ struct AuthZENController {
                 if (semantic == .denyOnFirstDeny && !permitted) || (semantic == .permitOnFirstPermit && permitted) { break }
             }
         }
-        return server.json(server.explained(.object([("evaluations", .array(answers))]), for: request), request: request)
+        return server.json(.object([("evaluations", .array(answers))]), request: request)
     }
 
     private static func message(_ error: Error) -> String { (error as? AuthZEN.Problem)?.message ?? "\(error)" }
