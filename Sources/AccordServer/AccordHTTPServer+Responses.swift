@@ -96,21 +96,9 @@ extension AccordHTTPServer {
         return difference == 0
     }
 
-    /// A decision as its caller may see it: rule locations (`file:line:col`, which tell the policy folder's layout)
-    /// only for token holders, unless `--show-locations` shows them to everyone.
-    func explained(_ decision: JSONValue, for request: Request) -> JSONValue {
-        showsLocations(to: request) ? decision : Self.withoutLocations(decision)
-    }
-
+    /// Whether decisions answered to `request` cite where each rule is written (`file:line:col`, which tells the
+    /// policy folder's layout): for token holders, or for everyone under `--show-locations`.
     func showsLocations(to request: Request) -> Bool { configuration.showLocations || holdsToken(request) }
-
-    static func withoutLocations(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let fields): .object(fields.filter { $0.0 != "location" }.map { ($0.0, withoutLocations($0.1)) })
-        case .array(let items): .array(items.map(withoutLocations))
-        default: value
-        }
-    }
 
     /// Runs the gate's blocking work; a read or training set whose decisions could not be recorded (nothing was
     /// served) is told to the monitor and answered 503 `audit.unavailable`.

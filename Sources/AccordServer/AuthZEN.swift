@@ -35,8 +35,8 @@ enum AuthZEN {
         if let properties = action["properties"], !properties.isNull, properties.objectValue == nil {
             throw Problem(message: "action.properties must be an object")
         }
-        if let context = part("context"), context.objectValue == nil { throw Problem(message: "context must be an object") }
         let context = part("context") ?? .object([])
+        guard context.objectValue != nil else { throw Problem(message: "context must be an object") }
         let purpose: String
         switch context["purpose"] {
         case nil, .null?: purpose = defaultPurpose ?? ""
@@ -82,7 +82,13 @@ enum AuthZEN {
             (
                 "context",
                 .object([
-                    ("error", .object([("status", .int(400)), ("code", .string("request.invalid")), ("message", .string(message))]))
+                    (
+                        "error",
+                        .object([
+                            ("status", .int(400)), ("code", .string(ServerErrorCode.requestInvalid.rawValue)),
+                            ("message", .string(message)),
+                        ])
+                    )
                 ])
             ),
         ])

@@ -61,6 +61,11 @@ import Testing
             ).status == 400)
         let configuration = try server.get("/.well-known/authzen-configuration")
         #expect((configuration.body["access_evaluation_endpoint"] as? String)?.hasSuffix("/access/v1/evaluation") == true)
+        // The Host asked for names the endpoints; one that is not a plain host[:port] does not.
+        let named = try server.get("/.well-known/authzen-configuration", headers: ["Host": "pdp.internal:9000"])
+        #expect(named.body["access_evaluation_endpoint"] as? String == "http://pdp.internal:9000/access/v1/evaluation")
+        let smuggled = try server.get("/.well-known/authzen-configuration", headers: ["Host": "evil.example/x?"])
+        #expect((smuggled.body["policy_decision_point"] as? String)?.hasPrefix("http://127.0.0.1:") == true, "\(smuggled.body)")
     }
 
     @Test func nativeDecisionsAreRecordedAndNamed() throws {

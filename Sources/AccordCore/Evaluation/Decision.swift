@@ -117,7 +117,7 @@ public final class RuleReference: Sendable, Hashable {
     /// `source` as `file:line:col`, and the reference's JSON form: made once, with the plan, not in every
     /// decision that cites the rule.
     public let location: String
-    let json: JSONValue
+    private let withLocation: JSONValue, withoutLocation: JSONValue
 
     init(id: String, policy: String, effect: Effect, source: SourceRange) {
         self.id = id
@@ -125,10 +125,13 @@ public final class RuleReference: Sendable, Hashable {
         self.effect = effect
         self.source = source
         location = source.description
-        json = .object([
+        withoutLocation = .object([("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue))])
+        withLocation = .object([
             ("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(location)),
         ])
     }
+
+    func json(locations: Bool) -> JSONValue { locations ? withLocation : withoutLocation }
 
     public static func == (lhs: RuleReference, rhs: RuleReference) -> Bool { lhs === rhs || (lhs.id == rhs.id && lhs.source == rhs.source) }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

@@ -26,9 +26,15 @@ struct AuthZENController {
     /// under the host the client asked for.
     private func discovery(_ request: Request) -> Response {
         let configuration = server.configuration
-        let base =
-            configuration.publicURL.map { String($0.reversed().drop { $0 == "/" }.reversed()) }
-            ?? request.head.authority.map { "http://\($0)" } ?? "http://\(configuration.host):\(configuration.port)"
+        var base: String
+        if let publicURL = configuration.publicURL {
+            base = publicURL
+            while base.hasSuffix("/") { base.removeLast() }
+        } else if let authority = request.head.authority, Self.isHostAndPort(authority) {
+            base = "http://\(authority)"
+        } else {
+            base = "http://\(configuration.host):\(configuration.port)"
+        }
         return server.json(
             .object([
                 ("policy_decision_point", .string(base)),
@@ -107,6 +113,15 @@ struct AuthZENController {
             }
         }
         return server.json(.object([("evaluations", .array(answers))]), request: request)
+    }
+
+    /// A `Host` that is a name or address with an optional port, nothing else (no path, user info or spaces to
+    /// smuggle into the URLs the discovery document hands out).
+    static func isHostAndPort(_ authority: String) -> Bool {
+        !authority.isEmpty && authority.utf8.count <= 255
+            && authority.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".-:[]".unicodeScalars.contains($0)
+            }
     }
 
     private static func message(_ error: Error) -> String { (error as? AuthZEN.Problem)?.message ?? "\(error)" }

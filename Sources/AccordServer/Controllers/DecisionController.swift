@@ -20,7 +20,7 @@ struct DecisionController {
                 let decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
                 let decided = await service.decide([decisionRequest])[0]
                 return server.json(
-                    server.explained(decided.decision.json(decisionID: decided.id), for: request), request: request,
+                    decided.decision.json(decisionID: decided.id, locations: server.showsLocations(to: request)), request: request,
                     revision: decided.decision.revision)
             }
         }
@@ -37,9 +37,10 @@ struct DecisionController {
                 }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
-                let decisions = JSONValue.array(decided.map { $0.decision.json(decisionID: $0.id) })
+                let locations = server.showsLocations(to: request)
+                let decisions = JSONValue.array(decided.map { $0.decision.json(decisionID: $0.id, locations: locations) })
                 return server.json(
-                    .object([("revision", .string(revision)), ("decisions", server.explained(decisions, for: request))]),
+                    .object([("revision", .string(revision)), ("decisions", decisions)]),
                     request: request, revision: revision)
             }
         }
