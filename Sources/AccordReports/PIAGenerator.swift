@@ -125,7 +125,7 @@ struct PolicyFacts {
         let grants = set.scopes.values.map { ConsentGrant(scope: $0.id, version: $0.version, grantedAt: instant) }
         for jurisdiction in jurisdictions {
             for region in set.jurisdictions[jurisdiction]?.allowedRegions ?? [jurisdiction] {
-                for action in Action.allCases {
+                for action in set.allActions {
                     let request = DecisionRequest(
                         actor: Actor(id: "accord-pia"), subject: Subject(id: "subject", age: 30, jurisdiction: jurisdiction),
                         purpose: purpose,
@@ -144,7 +144,7 @@ struct PolicyFacts {
 
     func actions(_ purpose: String) -> [String] {
         let rules = permits(purpose)
-        if rules.contains(where: { $0.actions == nil }) { return Action.allCases.map(\.rawValue) }
+        if rules.contains(where: { $0.actions == nil }) { return set.allActions.map(\.rawValue) }
         return Set(rules.flatMap { $0.actions ?? [] }).map(\.rawValue).sorted()
     }
 

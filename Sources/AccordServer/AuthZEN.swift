@@ -3,11 +3,14 @@ import Foundation
 
 /// OpenID AuthZEN Authorization API 1.0 on Accord's requests. The mapping:
 ///
-/// - `subject` is the person whose data is used: `id`, and `properties.age`, `properties.jurisdiction`;
-/// - `action.name` is Accord's action (`read_online`, `train`, …);
-/// - `resource` is a feature (`type: "feature"`) or a category (`type: "category"`), `id` its name,
-///   `properties.collected_at` when it was collected;
-/// - `context.purpose` is the purpose (else the server's default; with neither, `request.no_purpose`); `context.actor` (`id`, `type`, `roles`) the service asking,
+/// - `subject` is the person whose data is used, and — unless `context.actor` names a service apart — who asks: `type`
+///   and `id` (entity data is found by both), `properties.age`, `properties.jurisdiction`, and declared attributes in
+///   `properties`;
+/// - `action.name` is Accord's action (`read_online`, `train`, … or one the policies declare);
+/// - `resource` is a feature (`type: "feature"`), a category (`type: "category"`), or an entity of a declared type
+///   (`todo`, `route`), `id` its name, `properties.collected_at` when it was collected, declared attributes in `properties`;
+/// - `context.purpose` is the purpose (else the action's or the resource type's `default_purpose`, else the server's
+///   default; with none, `request.no_purpose`); `context.actor` (`id`, `type`, `roles`) the service asking,
 ///   `context.processing_region`, `context.gpc`, `context.environment` as in Accord's requests, and
 ///   `context.consent` consent carried in the request (else the consent store's).
 ///
@@ -23,12 +26,14 @@ enum AuthZEN {
     /// `name`, and `properties` and `context`, where given, objects. Fields Accord does not read are ignored.
     /// `context.purpose` names the purpose; without it, `defaultPurpose` (`accord serve --default-purpose`); without
     /// either, the request is decided with no purpose, and denied with `request.no_purpose`.
-    static func request(_ item: JSONValue, defaults: JSONValue = .object([]), defaultPurpose: String? = nil) throws -> DecisionRequest {
+    static func request(
+        _ item: JSONValue, defaults: JSONValue = .object([]), defaultPurpose: String? = nil, plan: DecisionPlan? = nil
+    ) throws -> DecisionRequest {
         func part(_ key: String) -> JSONValue? {
             guard let value = item[key] ?? defaults[key], !value.isNull else { return nil }
             return value
         }
-        let (_, subjectID, subject) = try entity(part("subject"), "subject")
+        let (subjectType, subjectID, subject) = try entity(part("subject"), "subject")
         let (resourceType, resourceID, resource) = try entity(part("resource"), "resource")
         guard let action = part("action"), action.objectValue != nil else { throw Problem(message: "action must be an object") }
         guard let actionName = action["name"]?.stringValue else { throw Problem(message: "action.name is required (a string)") }
@@ -37,21 +42,35 @@ enum AuthZEN {
         }
         let context = part("context") ?? .object([])
         guard context.objectValue != nil else { throw Problem(message: "context must be an object") }
+        let isEntity = resourceType != "feature" && resourceType != "category"
         let purpose: String
         switch context["purpose"] {
-        case nil, .null?: purpose = defaultPurpose ?? ""
+        case nil, .null?:
+            purpose =
+                plan?.defaultPurpose(action: actionName, resourceType: isEntity ? resourceType : nil) ?? defaultPurpose ?? ""
         case .string(let named)?: purpose = named
         default: throw Problem(message: "context.purpose must be a string")
         }
         // Mapped onto Accord's request, which is then read as strictly as any other.
-        var person: [(String, JSONValue)] = [("id", .string(subjectID))]
+        var person: [(String, JSONValue)] = [("id", .string(subjectID)), ("type", .string(subjectType))]
         for key in ["age", "jurisdiction"] { if let value = subject[key] { person.append((key, value)) } }
-        var reference: [(String, JSONValue)] = [(resourceType == "category" ? "category" : "feature", .string(resourceID))]
+        person.append(("properties", subject))
+        var reference: [(String, JSONValue)]
+        if isEntity {
+            reference = [("type", .string(resourceType)), ("id", .string(resourceID)), ("properties", resource)]
+        } else {
+            reference = [(resourceType, .string(resourceID))]
+        }
         if let collected = resource["collected_at"] { reference.append(("collected_at", collected)) }
         var requestContext: [(String, JSONValue)] = []
         for key in ["processing_region", "gpc", "environment"] { if let value = context[key] { requestContext.append((key, value)) } }
+        // Who asks: `context.actor` when the caller names a service apart from the subject, else the subject itself
+        // (AuthZEN's subject is the principal), with its type and properties.
+        let actor =
+            context["actor"]
+            ?? .object([("id", .string(subjectID)), ("type", .string(subjectType)), ("properties", subject)])
         var object: [(String, JSONValue)] = [
-            ("actor", context["actor"] ?? .object([("id", .string("authzen"))])), ("subject", .object(person)),
+            ("actor", actor), ("subject", .object(person)),
             ("purpose", .string(purpose)), ("action", .string(actionName)), ("resources", .array([.object(reference)])),
             ("context", .object(requestContext)),
         ]

@@ -19,7 +19,8 @@ import Testing
             context: RequestContext(processingRegion: region, gpc: true))
         let input = ConditionInput(
             jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
-            entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000)
+            entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000,
+            resource: ResourceReference(feature: "clicks"), plan: nil)
         return condition.compiled.evaluate(input, request)
     }
 

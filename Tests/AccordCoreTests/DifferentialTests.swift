@@ -13,6 +13,8 @@ import Testing
         let now = Timestamps.parse("2026-06-01T00:00:00Z")!
         let nowSeconds = Int64(now.timeIntervalSince1970)
         var cases = 0, permits = 0, partials = 0, resources = 0, permittedResources = 0
+        // The open vocabulary: entity resources permitted and denied, and resources permitted under declared actions.
+        var entityPermits = 0, entityDenies = 0, declaredActionPermits = 0
         var failures: [String] = []
         for setIndex in 0..<250 {
             let generated = generator.policySet()
@@ -41,6 +43,12 @@ import Testing
                 permittedResources += decision.resources.filter { $0.effect == .permit }.count
                 if decision.effect == .permit { permits += 1 }
                 if decision.effect == .partial { partials += 1 }
+                for (resource, decided) in zip(request.resources, decision.resources) where resource.type == "doc" {
+                    if decided.effect == .permit { entityPermits += 1 } else { entityDenies += 1 }
+                }
+                if PolicyGenerator.declaredActions.contains(request.action) {
+                    declaredActionPermits += decision.resources.filter { $0.effect == .permit }.count
+                }
                 if actual != expected, failures.count < 5 {
                     failures.append("set \(setIndex):\n\(generated.yaml)\nrequest: \(request)\nplan: \(actual)\nreference: \(expected)")
                 }
@@ -52,6 +60,8 @@ import Testing
         #expect(permits > cases / 100, "permits: \(permits) of \(cases)")
         #expect(permittedResources > resources / 40, "permitted resources: \(permittedResources) of \(resources)")
         #expect(partials > 0)
+        #expect(entityPermits > 100 && entityDenies > 100, "entity resources: \(entityPermits) permitted, \(entityDenies) denied")
+        #expect(declaredActionPermits > 50, "resources permitted under declared actions: \(declaredActionPermits)")
     }
 
     /// A request of many resources of few features (as a training set's) shares decisions between rows of a

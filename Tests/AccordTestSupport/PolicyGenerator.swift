@@ -16,7 +16,14 @@ public struct PolicyGenerator {
         "subject.age >= 18", "has(subject.age)", "context.processing_region in [\"R1\", \"R2\"]", "resource.age < 20d",
         "\"admin\" in actor.roles", "context.gpc", "subject.jurisdiction == \"J2\"", "within(resource.category, \"user\")",
         "resource.region == \"R1\"", "!(subject.age < 13) && context.environment == \"prod\"", "has(resource.age) || subject.age > 30",
+        // Declared attributes: sent with the request or read from entity data.
+        "subject.properties.tier == \"gold\"", "resource.properties.owner == subject.id", "\"g1\" in subject.properties.groups",
+        "resource.properties.level <= subject.properties.score", "has(resource.properties.owner)", "actor.properties.tier != \"gold\"",
+        "resource.type == \"doc\" && resource.id != \"d2\"", "subject.type == \"person\"",
     ]
+    /// Declared actions (a dotted family) besides the built-in ones.
+    public static let declaredActions = ["data.read.online", "data.read.offline", "data.write"]
+    public static let actionNames = Action.builtIn.map(\.rawValue) + ["data", "data.read"] + declaredActions
 
     public mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &random) < p }
     public mutating func pick<T>(_ items: [T]) -> T { items.randomElement(using: &random)! }
@@ -53,6 +60,24 @@ public struct PolicyGenerator {
         }
         y += "purposes:\n"
         for leaf in purposeLeaves { y += "  - { name: \(leaf), profiling: \(chance(0.3)), sale_or_share: \(chance(0.3)) }\n" }
+        y += "actions: [\(Self.declaredActions.joined(separator: ", "))]\n"
+        y += "entity_types:\n"
+        y +=
+            "  - { name: person, data_subject: true, attributes: { tier: string, score: int, groups: set, age: int, jurisdiction: string } }\n"
+        y += "  - { name: doc, category: \(pick(categoryLeaves)), attributes: { owner: string, level: int } }\n"
+        var entities = ""
+        for id in ["s", "p1", "svc"] where chance(0.7) {
+            var properties = ["tier: \(pick(["gold", "basic"]))", "score: \(Int.random(in: 0...5, using: &random))"]
+            if chance(0.5) { properties.append("groups: [\(subset(["g1", "g2"]).joined(separator: ", "))]") }
+            if chance(0.5) { properties.append("age: \(Int.random(in: 10...40, using: &random))") }
+            if chance(0.5) { properties.append("jurisdiction: \(pick(["J1", "J2", "J9"]))") }
+            entities += "  - { type: person, id: \(id), properties: { \(properties.joined(separator: ", ")) } }\n"
+        }
+        for id in ["d1", "d2"] where chance(0.7) {
+            entities +=
+                "  - { type: doc, id: \(id), properties: { owner: \(pick(["s", "p1"])), level: \(Int.random(in: 0...5, using: &random)) } }\n"
+        }
+        y += "---\napiVersion: accord/v1\nkind: Entities\nentities:" + (entities.isEmpty ? " []\n" : "\n" + entities)
 
         y += "---\napiVersion: accord/v1\nkind: Catalog\nfeatures:\n"
         var features: [String] = []
@@ -105,7 +130,7 @@ public struct PolicyGenerator {
             y += "    purposes: \(patterns(purposes, sensitive: false))\n"
             y += "    categories: \(patterns(categories, sensitive: true))\n"
             if chance(0.2) { y += "    except: \(patterns(categories, sensitive: true))\n" }
-            if chance(0.5) { y += "    actions: [\(subset(Action.allCases.map(\.rawValue)).joined(separator: ", "))]\n" }
+            if chance(0.5) { y += "    actions: [\(subset(Self.actionNames).joined(separator: ", "))]\n" }
             if chance(0.2) { y += "    jurisdictions: [\(subset(jurisdictions).joined(separator: ", "))]\n" }
             if chance(0.3) { y += "    when: '\(pick(Self.conditions))'\n" }
             if chance(0.15) { y += "    unless: '\(pick(Self.conditions))'\n" }
@@ -139,8 +164,16 @@ public struct PolicyGenerator {
             switch Double.random(in: 0..<1, using: &random) {
             case ..<0.6: resources.append(ResourceReference(feature: pick(features), collectedAt: collected))
             case ..<0.65: resources.append(ResourceReference(feature: pick(features), category: pick(categories), collectedAt: collected))
-            case ..<0.9: resources.append(ResourceReference(category: pick(categories), collectedAt: collected))
-            case ..<0.95: resources.append(ResourceReference(feature: "nope", collectedAt: collected))
+            case ..<0.82: resources.append(ResourceReference(category: pick(categories), collectedAt: collected))
+            case ..<0.84: resources.append(ResourceReference(feature: "nope", collectedAt: collected))
+            case ..<0.98:
+                // An entity resource, sometimes sending its attributes (of the right type or not), sometimes not.
+                var properties: [String: AttributeValue] = [:]
+                if chance(0.3) { properties["owner"] = .string(pick(["s", "p1"])) }
+                if chance(0.3) { properties["level"] = chance(0.8) ? .int(Int64.random(in: 0...5, using: &random)) : .string("high") }
+                resources.append(
+                    ResourceReference(
+                        type: chance(0.9) ? "doc" : "nodoc", id: pick(["d1", "d2", "d3"]), properties: properties, collectedAt: collected))
             default: resources.append(ResourceReference(category: "no.such", collectedAt: collected))
             }
         }
@@ -152,12 +185,19 @@ public struct PolicyGenerator {
                     grantedAt: chance(0.05) ? now.addingTimeInterval(86_400) : instant(0...400), byGuardian: chance(0.3)))
         }
         let purpose = chance(0.03) ? "unknown.purpose" : pick(purposes)
-        let action = chance(0.03) ? "fly" : pick(Action.allCases.map(\.rawValue))
+        let action = chance(0.03) ? "fly" : (chance(0.7) ? pick(Action.builtIn.map(\.rawValue)) : pick(Self.actionNames))
+        var subjectProperties: [String: AttributeValue] = [:]
+        if chance(0.2) { subjectProperties["tier"] = .string(pick(["gold", "basic"])) }
+        if chance(0.1) { subjectProperties["score"] = chance(0.7) ? .int(Int64.random(in: 0...5, using: &random)) : .bool(true) }
+        if chance(0.1) { subjectProperties["groups"] = .list([.string("g1")]) }
         return DecisionRequest(
-            actor: Actor(id: "svc", roles: chance(0.3) ? ["admin"] : ["service"]),
+            actor: Actor(
+                id: "svc", roles: chance(0.3) ? ["admin"] : ["service"], type: chance(0.3) ? "person" : nil,
+                properties: chance(0.1) ? ["tier": .string("gold")] : [:]),
             subject: Subject(
-                id: "s", age: chance(0.2) ? nil : Int.random(in: 8...60, using: &random),
-                jurisdiction: chance(0.1) ? nil : pick(["J1", "J2", "J3", "J9"])),
+                id: pick(["s", "s", "p1", "p9"]), age: chance(0.3) ? nil : Int.random(in: 8...60, using: &random),
+                jurisdiction: chance(0.2) ? nil : pick(["J1", "J2", "J3", "J9"]), type: chance(0.8) ? nil : pick(["person", "robot"]),
+                properties: subjectProperties),
             purpose: purpose, action: action, resources: resources,
             context: RequestContext(
                 processingRegion: chance(0.1) ? nil : pick(Self.regions + ["R4"]), gpc: chance(0.3),

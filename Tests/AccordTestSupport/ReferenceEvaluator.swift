@@ -31,10 +31,23 @@ public struct ReferenceEvaluator {
     }
 
     public func decide(_ request: DecisionRequest, now: Int64) -> Outcome {
+        var request = request
+        // Age and jurisdiction the request leaves out come from the subject's entity data.
+        if let type = request.subject.type ?? set.entityTypes.values.first(where: { $0.dataSubject })?.name,
+            let entity = set.entities.values.first(where: { $0.type == type && $0.id == request.subject.id })
+        {
+            if request.subject.age == nil, case .int(let age)? = entity.properties["age"], age >= 0, age <= 150 {
+                request.subject.age = Int(age)
+            }
+            if request.subject.jurisdiction == nil, case .string(let j)? = entity.properties["jurisdiction"] {
+                request.subject.jurisdiction = j
+            }
+        }
         var requestCodes: [String] = []
         let purposeKnown = set.purposes[request.purpose] != nil
         if !purposeKnown { requestCodes.append(request.purpose.isEmpty ? "request.no_purpose" : "request.unknown_purpose") }
-        let action = Action(rawValue: request.action)
+        let known = Action.builtIn.map(\.rawValue) + set.actions.keys
+        let action: Action? = known.contains(request.action) ? Action(request.action) : nil
         if action == nil { requestCodes.append("request.unknown_action") }
         var jurisdictionID = request.subject.jurisdiction.flatMap { set.jurisdictions[$0] != nil ? $0 : nil }
         if jurisdictionID == nil {
@@ -204,7 +217,10 @@ public struct ReferenceEvaluator {
         var outcome = ResourceOutcome(name: resource.name, effect: "deny", codes: [], obligations: Obligations())
         var feature: Feature?
         let category: String
-        if let name = resource.feature {
+        if let type = resource.type {
+            guard let named = set.entityTypes[type]?.category else { outcome.codes = ["request.unknown_resource_type"]; return outcome }
+            category = named
+        } else if let name = resource.feature {
             guard let f = set.features[name] else { outcome.codes = ["request.unknown_feature"]; return outcome }
             if let claimed = resource.category, claimed != f.category { outcome.codes = ["request.unknown_category"]; return outcome }
             feature = f
@@ -224,7 +240,7 @@ public struct ReferenceEvaluator {
         let evaluate = { (condition: Condition) in
             condition.holds(
                 for: request, jurisdiction: jurisdiction, feature: feature?.name, category: category, entity: feature?.entity,
-                region: feature?.region, ageSeconds: age, now: now)
+                region: feature?.region, ageSeconds: age, now: now, resource: resource, entities: self.set)
         }
         var permits: [Rule] = []
         var permitErrored = false
@@ -237,7 +253,16 @@ public struct ReferenceEvaluator {
                 rule.effect == .permit
                 ? purposeMatches(rule.purposes, request.purpose)
                 : purposeSubtree(request.purpose).contains { purposeMatches(rule.purposes, $0) }
-            guard purposeApplies, rule.actions?.contains(action) ?? true, categoryApplies,
+            // A rule naming an action covers the actions beneath it; a request's action stands for its subtree, so a
+            // forbid of any action within it applies.
+            let known = Action.builtIn.map(\.rawValue) + set.actions.keys
+            let actionApplies =
+                rule.actions.map { named in
+                    rule.effect == .permit
+                        ? named.contains { Names.isWithin(action.rawValue, $0.rawValue) }
+                        : known.contains { a in Names.isWithin(a, action.rawValue) && named.contains { Names.isWithin(a, $0.rawValue) } }
+                } ?? true
+            guard purposeApplies, actionApplies, categoryApplies,
                 rule.jurisdictions.map { listed in chain(jurisdiction).contains { listed.contains($0.id) } } ?? true
             else { continue }
             // true, false or nil (could not be evaluated)

@@ -15,9 +15,10 @@ public final class RunningServer: @unchecked Sendable {
     public var db: String { folder.appendingPathComponent("accord.sqlite").path }
     public var policies: String { folder.appendingPathComponent("policies").path }
 
-    public init(_ name: String, arguments: [String] = []) throws {
+    /// `policies` is a folder of the repository, copied beside the database.
+    public init(_ name: String, policies source: String = "policies", arguments: [String] = []) throws {
         folder = try Fixtures.temporaryFolder(name)
-        try FileManager.default.copyItem(atPath: Repository.path("policies"), toPath: folder.appendingPathComponent("policies").path)
+        try FileManager.default.copyItem(atPath: Repository.path(source), toPath: folder.appendingPathComponent("policies").path)
         port = 20_000 + Int.random(in: 0..<20_000)
         process.executableURL = URL(fileURLWithPath: Repository.accordBinary)
         process.arguments = ["serve", "--policies", policies, "--db", db, "--port", "\(port)", "--durability", "normal"] + arguments

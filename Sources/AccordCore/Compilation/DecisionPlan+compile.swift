@@ -9,6 +9,7 @@ extension DecisionPlan {
         let retention = names.retentionLimits()
         let purposeFlags = names.purposeFlags()
         let (jurisdictions, table) = names.jurisdictionTables(scopesCoveringPurpose: scopes.coveringPurpose, purposeFlags: purposeFlags)
+        let entities = names.entityTables()
         return DecisionPlan(
             revision: set.revision, categoryIndex: NameTable(names.categories), categoryNames: names.categories,
             purposeIndex: NameTable(names.purposes), purposeNames: names.purposes,
@@ -26,6 +27,9 @@ extension DecisionPlan {
             },
             regionIndex: NameTable(names.regions),
             consentGrantReasons: names.scopes.map { [Reason(.basisConsent, detail: $0)] },
+            actionIndex: NameTable(names.actions), actionNames: names.actions,
+            entityTypeIndex: NameTable(entities.types), entityTypeCategory: entities.typeCategory,
+            entityIndex: NameTable(entities.keys), entityData: entities.data, dataSubjectType: set.dataSubjectType,
             policySet: set)
     }
 
@@ -129,6 +133,9 @@ private struct PlanNames {
     let jurisdictions: [String]
     let jurisdictionIndex: [String: Int]
     let regions: [String]
+    let actions: [String]
+    let actionTree: NameTree
+    let actionSelector: NameSelector
 
     init(_ set: PolicySet) {
         self.set = set
@@ -159,6 +166,26 @@ private struct PlanNames {
         jurisdictions = set.jurisdictions.keys.sorted()
         jurisdictionIndex = Dictionary(uniqueKeysWithValues: jurisdictions.enumerated().map { ($1, $0) })
         regions = Array(Set(set.jurisdictions.values.flatMap { $0.allowedRegions ?? [] })).sorted()
+        actions = set.allActions.map(\.rawValue)
+        actionTree = NameTree(names: actions, index: Dictionary(uniqueKeysWithValues: actions.enumerated().map { ($1, $0) }))
+        actionSelector = NameSelector(names: actions, sensitive: actions.map { _ in false })
+    }
+
+    /// Entity types as resources (their category's index, or -1 for a type without one) and entity data, each
+    /// value read as its declared type.
+    func entityTables() -> (types: [String], typeCategory: [Int], keys: [String], data: [[String: ConditionValue]]) {
+        let types = set.entityTypes.keys.sorted()
+        let keys = set.entities.keys.sorted()
+        let data = keys.map { key in
+            let entity = set.entities[key]!
+            let declared = set.entityTypes[entity.type]?.attributes ?? [:]
+            var values: [String: ConditionValue] = [:]
+            for (name, value) in entity.properties {
+                if let type = declared[name], let typed = value.typed(as: type) { values[name] = typed }
+            }
+            return values
+        }
+        return (types, types.map { set.entityTypes[$0]?.category.flatMap { categoryIndex[$0] } ?? -1 }, keys, data)
     }
 
     /// Rules: one bit each, in a bitset per purpose, category, action and jurisdiction.
@@ -169,7 +196,7 @@ private struct PlanNames {
         let words = max(1, (rules.count + 63) / 64)
         var purposeBits = [UInt64](repeating: 0, count: purposes.count * words)
         var categoryBits = [UInt64](repeating: 0, count: categories.count * words)
-        var actionBits = [UInt64](repeating: 0, count: Action.allCases.count * words)
+        var actionBits = [UInt64](repeating: 0, count: actions.count * words)
         var jurisdictionBits = [UInt64](repeating: 0, count: max(1, jurisdictions.count) * words)
         var compiledRules: [CompiledRule] = []
         compiledRules.reserveCapacity(rules.count)
@@ -186,7 +213,10 @@ private struct PlanNames {
             for c in categorySelector.select(rule.categories) { matched[c] = true }
             for c in categorySelector.select(rule.except) { matched[c] = false }
             for c in categoryTree.spread(matched, all: rule.effect == .permit) { categoryBits[c * words + word] |= bit }
-            for action in rule.actions ?? Set(Action.allCases) { actionBits[action.index * words + word] |= bit }
+            // As with purposes, a request naming an action stands for its subtree: a forbid of any action within it applies.
+            var actionMatched = [Bool](repeating: rule.actions == nil, count: actions.count)
+            for name in rule.actions ?? [] { for a in actionSelector.select(.subtree(name.rawValue)) { actionMatched[a] = true } }
+            for a in actionTree.spread(actionMatched, all: rule.effect == .permit) { actionBits[a * words + word] |= bit }
             // A rule for a jurisdiction also applies to the jurisdictions that extend it.
             let applicable =
                 rule.jurisdictions.map { listed in

@@ -50,6 +50,19 @@ public final class DecisionPlan: Sendable {
     /// Per scope: the shared `basis.consent` grant note.
     let consentGrantReasons: [[Reason]]
 
+    // MARK: Open vocabulary
+    /// Every action (built-in and declared), numbered as `actionRuleBits` rows.
+    let actionIndex: NameTable
+    let actionNames: [String]
+    /// Entity types, with the category a resource of each holds (-1: none, it cannot be a resource).
+    let entityTypeIndex: NameTable
+    let entityTypeCategory: [Int]
+    /// Entity data by `Entity.key(type:id:)`, each value of its declared type.
+    let entityIndex: NameTable
+    let entityData: [[String: ConditionValue]]
+    /// The type of a subject sent without one.
+    let dataSubjectType: String?
+
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
     /// Whether any rule's condition reads `resource.age`: if none does, a resource's age matters only for
@@ -86,6 +99,13 @@ public final class DecisionPlan: Sendable {
         storageAllowed: [Bool],
         regionIndex: NameTable,
         consentGrantReasons: [[Reason]],
+        actionIndex: NameTable,
+        actionNames: [String],
+        entityTypeIndex: NameTable,
+        entityTypeCategory: [Int],
+        entityIndex: NameTable,
+        entityData: [[String: ConditionValue]],
+        dataSubjectType: String?,
         policySet: PolicySet
     ) {
         self.revision = revision
@@ -118,6 +138,13 @@ public final class DecisionPlan: Sendable {
         self.storageAllowed = storageAllowed
         self.regionIndex = regionIndex
         self.consentGrantReasons = consentGrantReasons
+        self.actionIndex = actionIndex
+        self.actionNames = actionNames
+        self.entityTypeIndex = entityTypeIndex
+        self.entityTypeCategory = entityTypeCategory
+        self.entityIndex = entityIndex
+        self.entityData = entityData
+        self.dataSubjectType = dataSubjectType
         self.policySet = policySet
     }
 }
@@ -172,6 +199,8 @@ final class CompiledRule: Sendable {
     /// Whether its conditions read an attribute of open range (subject age, processing region) other than by
     /// comparing it with literals: a space of requests built from those literals cannot decide them.
     let readsOpenAttributeOpaquely: Bool
+    /// Whether its conditions read declared attributes (entity data): a space of requests does not enumerate them.
+    let readsProperties: Bool
     let obligations: Obligations
     let hasObligations: Bool
 
@@ -185,6 +214,7 @@ final class CompiledRule: Sendable {
         self.readsOpenAttributeOpaquely = [ConditionAttribute.subjectAge, .contextProcessingRegion].contains { attribute in
             [when, unless].contains { $0?.readsOpaquely(attribute) ?? false }
         }
+        self.readsProperties = [when, unless].contains { $0?.readsProperties ?? false }
         self.obligations = obligations
         self.hasObligations = !obligations.isEmpty
     }
@@ -199,8 +229,22 @@ extension DecisionPlan {
         return jurisdictionPurpose[j * purposeNames.count + p].basis
     }
 
+    /// An entity's data, by type and id (nil when the entity has none).
+    func entity(type: String?, id: String) -> [String: ConditionValue]? {
+        guard let type, !entityData.isEmpty, let slot = entityIndex[Entity.key(type: type, id: id)] else { return nil }
+        return entityData[slot]
+    }
+
+    /// The purpose a request naming none is taken to have (see `PolicySet.defaultPurpose(action:resourceType:)`).
+    public func defaultPurpose(action: String, resourceType: String?) -> String? {
+        policySet.defaultPurpose(action: action, resourceType: resourceType)
+    }
+
     /// Whether a rule's condition reads an attribute `DecisionSpace` does not enumerate.
     func ruleReadsUndecided(_ id: String) -> Bool {
-        rules.contains { $0.reference.id == id && (!$0.reads.isDisjoint(with: DecisionSpace.undecided) || $0.readsOpenAttributeOpaquely) }
+        rules.contains {
+            $0.reference.id == id
+                && (!$0.reads.isDisjoint(with: DecisionSpace.undecided) || $0.readsOpenAttributeOpaquely || $0.readsProperties)
+        }
     }
 }

@@ -3,6 +3,9 @@ indirect enum CompiledCondition: Sendable {
     case literal(ConditionValue)
     case attribute(ConditionAttribute)
     case has(ConditionAttribute)
+    /// A declared attribute of the subject, actor or resource: what the request sends, else the entity's data.
+    case property(EntityRoot, String, AttributeType)
+    case hasProperty(EntityRoot, String, AttributeType)
     case not(CompiledCondition)
     case negate(CompiledCondition)
     case and(CompiledCondition, CompiledCondition)
@@ -19,7 +22,7 @@ extension CompiledCondition {
     /// Whether evaluating the condition may read `attribute`.
     func reads(_ wanted: ConditionAttribute) -> Bool {
         switch self {
-        case .literal: false
+        case .literal, .property, .hasProperty: false
         case .attribute(let attribute), .has(let attribute): attribute == wanted
         case .not(let inner), .negate(let inner), .size(let inner): inner.reads(wanted)
         case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b), .contains(let a, let b), .startsWith(let a, let b),
@@ -35,7 +38,7 @@ extension CompiledCondition {
     /// is not decided by trying the literals a condition names.
     func readsOpaquely(_ attribute: ConditionAttribute) -> Bool {
         switch self {
-        case .literal, .has: return false
+        case .literal, .has, .property, .hasProperty: return false
         case .attribute(let found): return found == attribute
         case .compare(_, let a, let b):
             if case .attribute = a, case .literal = b { return false }
@@ -66,17 +69,19 @@ public struct Condition: Sendable {
     /// Reads and type-checks condition text; problems are located within the file via `source`.
     /// `columnOffset` is where the text begins relative to `source` (1 for a quoted scalar).
     public static func read(_ text: String, at source: SourceRange, singleLine: Bool, columnOffset: Int) -> Result<Condition, Diagnostic> {
-        read(text, at: source) { offset in
+        read(text, at: source, schema: ConditionSchema()) { offset in
             singleLine ? SourceLocation(line: source.start.line, column: source.start.column + columnOffset + offset) : nil
         }
     }
 
     /// Reads and type-checks condition text. `locate` maps an offset in the text (in Unicode scalars) to
     /// where that character stands in the file, or nil, in which case problems are reported at `source`.
-    static func read(_ text: String, at source: SourceRange, locate: (Int) -> SourceLocation?) -> Result<Condition, Diagnostic> {
+    static func read(
+        _ text: String, at source: SourceRange, schema: ConditionSchema, locate: (Int) -> SourceLocation?
+    ) -> Result<Condition, Diagnostic> {
         do {
             let syntax = try ConditionParser.parse(text)
-            let (compiled, type) = try ConditionChecker.check(syntax)
+            let (compiled, type) = try ConditionChecker(schema: schema).check(syntax)
             guard type == .bool else {
                 throw ConditionError(
                     code: .conditionNotBoolean, message: "a condition must be boolean, this is \(type)", offset: 0,
@@ -95,6 +100,20 @@ public struct Condition: Sendable {
             return .failure(Diagnostic(error.code, error.message, at: range, help: error.help))
         } catch {
             return .failure(Diagnostic(.conditionSyntax, "\(error)", at: source))
+        }
+    }
+}
+
+extension CompiledCondition {
+    /// Whether evaluating the condition may read a declared attribute (of any entity).
+    var readsProperties: Bool {
+        switch self {
+        case .literal, .attribute, .has: false
+        case .property, .hasProperty: true
+        case .not(let inner), .negate(let inner), .size(let inner): inner.readsProperties
+        case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b), .contains(let a, let b), .startsWith(let a, let b),
+            .within(let a, let b):
+            a.readsProperties || b.readsProperties
         }
     }
 }

@@ -1,10 +1,13 @@
 import Foundation
 
 /// Type-checks a condition's syntax tree against the request schema and compiles it.
-enum ConditionChecker {
+struct ConditionChecker {
+    /// The declared attributes a condition may read.
+    let schema: ConditionSchema
+
     static let functions = ["has", "size", "starts_with", "within", "duration", "timestamp"]
 
-    static func check(_ syntax: ConditionSyntax) throws(ConditionError) -> (CompiledCondition, ConditionType) {
+    func check(_ syntax: ConditionSyntax) throws(ConditionError) -> (CompiledCondition, ConditionType) {
         switch syntax {
         case .boolean(let v, _): return (.literal(.bool(v)), .bool)
         case .integer(let v, _): return (.literal(.int(v)), .int)
@@ -13,6 +16,9 @@ enum ConditionChecker {
         case .duration(let d, _): return (.literal(.duration(d.seconds)), .duration)
         case .list(let items, _): return try checkList(items)
         case .path(let parts, let offset, let length):
+            if let (root, name, type) = try property(parts, offset: offset, length: length) {
+                return (.property(root, name, type), type.conditionType)
+            }
             let attribute = try resolve(parts, offset: offset, length: length)
             return (.attribute(attribute), attribute.type)
         case .call(let name, let arguments, let offset, let length):
@@ -35,7 +41,7 @@ enum ConditionChecker {
     }
 
     /// A list literal: literals only (a negated number counts), no lists in lists, one element type (numbers mix).
-    private static func checkList(_ items: [ConditionSyntax]) throws(ConditionError) -> (CompiledCondition, ConditionType) {
+    private func checkList(_ items: [ConditionSyntax]) throws(ConditionError) -> (CompiledCondition, ConditionType) {
         var values: [ConditionValue] = []
         var elementType: ConditionType = .any
         for item in items {
@@ -67,7 +73,7 @@ enum ConditionChecker {
 
     /// `&&`, `||` (bools), `in` (an element of the list's type) and comparisons (like types; numbers mix; only
     /// numbers, durations, strings and timestamps are ordered).
-    private static func checkBinary(
+    private func checkBinary(
         _ op: String, _ lhs: ConditionSyntax, _ rhs: ConditionSyntax, offset: Int, length: Int
     ) throws(ConditionError) -> (CompiledCondition, ConditionType) {
         let (left, leftType) = try check(lhs)
@@ -118,7 +124,27 @@ enum ConditionChecker {
         }
     }
 
-    private static func resolve(_ parts: [String], offset: Int, length: Int) throws(ConditionError) -> ConditionAttribute {
+    /// `subject|actor|resource.properties.<name>`: a declared attribute (nil for any other path).
+    private func property(_ parts: [String], offset: Int, length: Int) throws(ConditionError) -> (EntityRoot, String, AttributeType)? {
+        guard parts.count >= 2, parts[1] == "properties", let root = EntityRoot(rawValue: parts[0]) else { return nil }
+        guard parts.count == 3 else {
+            throw ConditionError(
+                code: .conditionUnknownAttribute, message: "'\(parts.joined(separator: "."))' names no attribute", offset: offset,
+                length: length, help: "write \(parts[0]).properties.<attribute>")
+        }
+        guard let type = schema.attributes[parts[2]] else {
+            let declared = schema.attributes.keys.sorted()
+            throw ConditionError(
+                code: .conditionUnknownAttribute, message: "undeclared attribute '\(parts[2])'", offset: offset, length: length,
+                help: Suggestion.help(for: parts[2], in: declared)
+                    ?? (declared.isEmpty
+                        ? "declare it under an entity type's attributes: in a Taxonomy"
+                        : "declared attributes: \(declared.joined(separator: ", "))"))
+        }
+        return (root, parts[2], type)
+    }
+
+    private func resolve(_ parts: [String], offset: Int, length: Int) throws(ConditionError) -> ConditionAttribute {
         let name = parts.joined(separator: ".")
         if let attribute = ConditionAttribute(rawValue: name) { return attribute }
         let all = ConditionAttribute.allCases.map(\.rawValue)
@@ -141,7 +167,7 @@ enum ConditionChecker {
                 ?? "known attributes: \(all.filter { $0.hasPrefix(parts[0] + ".") }.joined(separator: ", "))")
     }
 
-    private static func checkCall(_ name: String, _ arguments: [ConditionSyntax], offset: Int, length: Int) throws(ConditionError) -> (
+    private func checkCall(_ name: String, _ arguments: [ConditionSyntax], offset: Int, length: Int) throws(ConditionError) -> (
         CompiledCondition, ConditionType
     ) {
         func arity(_ n: Int) throws(ConditionError) {
@@ -164,6 +190,7 @@ enum ConditionChecker {
                 throw ConditionError(
                     code: .conditionType, message: "has() takes an attribute such as subject.age", offset: arguments[0].offset)
             }
+            if let (root, name, type) = try property(parts, offset: o, length: l) { return (.hasProperty(root, name, type), .bool) }
             return (.has(try resolve(parts, offset: o, length: l)), .bool)
         case "size":
             try arity(1)
@@ -205,7 +232,7 @@ enum ConditionChecker {
         default:
             throw ConditionError(
                 code: .conditionFunction, message: "unknown function '\(name)'", offset: offset, length: length,
-                help: Suggestion.help(for: name, in: functions) ?? "functions: \(functions.joined(separator: ", "))")
+                help: Suggestion.help(for: name, in: Self.functions) ?? "functions: \(Self.functions.joined(separator: ", "))")
         }
     }
 }

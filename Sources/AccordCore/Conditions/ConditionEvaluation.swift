@@ -8,14 +8,37 @@ struct ConditionInput {
     let region: String?
     let ageSeconds: Int64?
     let now: Int64
+    /// The resource decided (its type, id and properties) and the plan holding entity data.
+    let resource: ResourceReference
+    let plan: DecisionPlan?
+    /// For tools that walk the validated model (the tests' reference evaluator): entity data read from the set.
+    var set: PolicySet? = nil
+
+    /// An entity's attribute from entity data: the plan's tables, else the validated set's.
+    func entityValue(type: String?, id: String, _ name: String) -> ConditionValue? {
+        if let plan { return plan.entity(type: type, id: id)?[name] }
+        guard let set, let type, let entity = set.entity(type: type, id: id), let value = entity.properties[name],
+            let declared = set.entityTypes[type]?.attributes[name]
+        else { return nil }
+        return value.typed(as: declared)
+    }
 
     func value(of attribute: ConditionAttribute, in request: DecisionRequest) -> ConditionValue {
         switch attribute {
         case .subjectID: .string(request.subject.id)
+        case .subjectType: (request.subject.type ?? plan?.dataSubjectType ?? set?.dataSubjectType).map { .string($0) } ?? .error
+        case .resourceType: .string(resource.type ?? (resource.feature != nil ? "feature" : "category"))
+        case .resourceID: .string(resource.id ?? resource.feature ?? category)
         case .subjectAge: request.subject.age.map { .int(Int64($0)) } ?? .error
         case .subjectJurisdiction: .string(jurisdiction)
         case .actorID: .string(request.actor.id)
-        case .actorRoles: .list(request.actor.roles.map { .string($0) })
+        case .actorRoles:
+            // Sent with the request, else the actor's entity data (`roles`, a set).
+            if request.actor.roles.isEmpty, let roles = entityValue(type: request.actor.type, id: request.actor.id, "roles") {
+                roles
+            } else {
+                .list(request.actor.roles.map { .string($0) })
+            }
         case .actorType: request.actor.type.map { .string($0) } ?? .error
         case .resourceFeature: feature.map { .string($0) } ?? .error
         case .resourceCategory: .string(category)
@@ -32,6 +55,26 @@ struct ConditionInput {
     }
 }
 
+extension ConditionInput {
+    /// A declared attribute: the value the request sends (an error when it is not of the declared type), else the
+    /// entity's data, found by type and id; an error when neither has it.
+    func property(_ root: EntityRoot, _ name: String, _ type: AttributeType, in request: DecisionRequest) -> ConditionValue {
+        let sent: [String: AttributeValue]
+        let entityType: String?, id: String?
+        switch root {
+        case .subject:
+            (sent, entityType, id) = (
+                request.subject.properties, request.subject.type ?? plan?.dataSubjectType ?? set?.dataSubjectType, request.subject.id
+            )
+        case .actor: (sent, entityType, id) = (request.actor.properties, request.actor.type, request.actor.id)
+        case .resource: (sent, entityType, id) = (resource.properties, resource.type, resource.id)
+        }
+        if let value = sent[name] { return value.typed(as: type) ?? .error }
+        if let id, let value = entityValue(type: entityType, id: id, name) { return value }
+        return .error
+    }
+}
+
 extension CompiledCondition {
     /// Evaluates with three-valued logic; absent attributes give `.error`.
     func evaluate(_ input: ConditionInput, _ request: DecisionRequest) -> ConditionValue {
@@ -39,6 +82,8 @@ extension CompiledCondition {
         case .literal(let value): return value
         case .attribute(let attribute): return input.value(of: attribute, in: request)
         case .has(let attribute): return .bool(input.value(of: attribute, in: request) != .error)
+        case .property(let root, let name, let type): return input.property(root, name, type, in: request)
+        case .hasProperty(let root, let name, let type): return .bool(input.property(root, name, type, in: request) != .error)
         case .not(let inner):
             if case .bool(let b) = inner.evaluate(input, request) { return .bool(!b) }
             return .error
@@ -118,11 +163,12 @@ extension Condition {
     /// point is for tools that walk the validated model themselves, such as the tests' reference evaluator.
     public func holds(
         for request: DecisionRequest, jurisdiction: String, feature: String?, category: String, entity: String?, region: String?,
-        ageSeconds: Int64?, now: Int64
+        ageSeconds: Int64?, now: Int64, resource: ResourceReference? = nil, entities set: PolicySet? = nil
     ) -> Bool? {
         let input = ConditionInput(
             jurisdiction: jurisdiction, feature: feature, category: category, entity: entity, region: region, ageSeconds: ageSeconds,
-            now: now)
+            now: now, resource: resource ?? ResourceReference(feature: feature, category: feature == nil ? category : nil), plan: nil,
+            set: set)
         if case .bool(let value) = compiled.evaluate(input, request) { return value }
         return nil
     }

@@ -26,9 +26,12 @@ public enum ConditionAttribute: String, CaseIterable, Sendable {
     case subjectID = "subject.id"
     case subjectAge = "subject.age"
     case subjectJurisdiction = "subject.jurisdiction"
+    case subjectType = "subject.type"
     case actorID = "actor.id"
     case actorRoles = "actor.roles"
     case actorType = "actor.type"
+    case resourceType = "resource.type"
+    case resourceID = "resource.id"
     case resourceFeature = "resource.feature"
     case resourceCategory = "resource.category"
     case resourceEntity = "resource.entity"
@@ -56,7 +59,7 @@ public enum ConditionAttribute: String, CaseIterable, Sendable {
     /// makes a permit not apply and a forbid apply (fail closed). `has()` tests for presence.
     var isOptional: Bool {
         switch self {
-        case .subjectAge, .actorType, .resourceFeature, .resourceEntity, .resourceRegion, .resourceAge,
+        case .subjectAge, .subjectType, .actorType, .resourceFeature, .resourceEntity, .resourceRegion, .resourceAge,
             .contextProcessingRegion, .contextEnvironment:
             true
         default: false
@@ -64,4 +67,10 @@ public enum ConditionAttribute: String, CaseIterable, Sendable {
     }
 
     static let roots = ["subject", "actor", "resource", "context"]
+}
+
+/// What conditions may read besides the fixed attributes: the declared attributes of entity types, by name, read
+/// as `subject.properties.<name>`, `actor.properties.<name>` and `resource.properties.<name>`.
+struct ConditionSchema: Sendable {
+    var attributes: [String: AttributeType] = [:]
 }

@@ -78,10 +78,16 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case unknownJurisdiction = "A0214"
     /// An action Accord does not know.
     case unknownAction = "A0215"
+    /// A reference to an entity type that is not declared.
+    case unknownEntityType = "A0216"
+    /// Entity data naming an attribute its type does not declare.
+    case unknownAttribute = "A0217"
     /// `extends` forms a cycle.
     case extendsCycle = "A0220"
     /// No jurisdiction, or more than one, is marked as the fallback.
     case fallbackJurisdiction = "A0221"
+    /// One attribute name declared with two types.
+    case attributeTypeConflict = "A0222"
 
     // MARK: - A03xx: values
     /// A duration without a unit (`30` instead of `30d`).
@@ -170,6 +176,9 @@ extension DiagnosticCode {
         case .unknownScope: "A reference to a consent scope that is not declared"
         case .unknownJurisdiction: "A reference to a jurisdiction that is not declared"
         case .unknownAction: "An action Accord does not know"
+        case .unknownEntityType: "A reference to an entity type that is not declared"
+        case .unknownAttribute: "Entity data naming an attribute its type does not declare"
+        case .attributeTypeConflict: "One attribute name declared with two types"
         case .extendsCycle: "`extends` forms a cycle"
         case .fallbackJurisdiction: "No jurisdiction, or more than one, is marked as the fallback"
         case .durationWithoutUnit: "A duration without a unit (`30` instead of `30d`)"

@@ -19,6 +19,19 @@ extension DecisionPlan {
     /// every privacy requirement holds — legal basis and consent, objection, opt-out, minors, residency,
     /// explicit consent for sensitive categories, retention. Forbid always overrides.
     public func evaluate(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions = EvaluationOptions()) -> Decision {
+        if !entityData.isEmpty, request.subject.age == nil || request.subject.jurisdiction == nil,
+            let data = entity(type: request.subject.type ?? dataSubjectType, id: request.subject.id)
+        {
+            // The subject's age and jurisdiction, when the request leaves them out, from the subject's entity data.
+            var completed = request
+            if completed.subject.age == nil, case .int(let age)? = data["age"], (0...150).contains(age) { completed.subject.age = Int(age) }
+            if completed.subject.jurisdiction == nil, case .string(let id)? = data["jurisdiction"] { completed.subject.jurisdiction = id }
+            return decide(completed, asOf: instant, options: options)
+        }
+        return decide(request, asOf: instant, options: options)
+    }
+
+    private func decide(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions) -> Decision {
         let now = Int64(instant.timeIntervalSince1970.rounded(.down))
         var decision = Decision(
             effect: .deny, revision: revision, requestID: request.id, purpose: request.purpose,
@@ -35,7 +48,7 @@ extension DecisionPlan {
         var scratch = RequestScratch()
         scratch.undecided = options.undecided
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
-            let pBase = purpose * words, aBase = action.index * words, jBase = jurisdiction * words
+            let pBase = purpose * words, aBase = action * words, jBase = jurisdiction * words
             for w in 0..<words {
                 buffer[w] = purposeRuleBits[pBase + w] & actionRuleBits[aBase + w] & jurisdictionRuleBits[jBase + w]
             }
@@ -92,13 +105,13 @@ extension DecisionPlan {
     @inline(__always)
     private func resolve(
         _ request: DecisionRequest, explain: Bool, into decision: inout Decision
-    ) -> (purpose: Int, action: Action, jurisdiction: Int)? {
+    ) -> (purpose: Int, action: Int, jurisdiction: Int)? {
         var requestReasons: [Reason] = []
         let purpose = purposeIndex[request.purpose]
         if purpose == nil {
             requestReasons.append(request.purpose.isEmpty ? Reason(.noPurpose) : Reason(.unknownPurpose, detail: request.purpose))
         }
-        let action = Action.named(request.action)
+        let action = actionIndex[request.action]
         if action == nil { requestReasons.append(Reason(.unknownAction, detail: request.action)) }
         var jurisdiction = request.subject.jurisdiction.flatMap { jurisdictionIndex[$0] }
         if jurisdiction == nil {
@@ -244,7 +257,7 @@ extension DecisionPlan {
                 let rule = rules[r]
                 var outcome = RuleTrace.Outcome.applied
                 if rule.hasCondition && !scratch.undecided.isEmpty
-                    && (!rule.reads.isDisjoint(with: scratch.undecided) || rule.readsOpenAttributeOpaquely)
+                    && (!rule.reads.isDisjoint(with: scratch.undecided) || rule.readsOpenAttributeOpaquely || rule.readsProperties)
                 {
                     // Read soundly over a space that does not fix these attributes: the most permissive reading.
                     outcome = rule.effect == .forbid ? .conditionFalse : .applied
@@ -254,7 +267,7 @@ extension DecisionPlan {
                         input = ConditionInput(
                             jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
                             category: categoryNames[category], entity: feature?.entity, region: feature?.region,
-                            ageSeconds: ageSeconds, now: now)
+                            ageSeconds: ageSeconds, now: now, resource: resource, plan: self)
                     }
                     outcome = Self.conditionOutcome(rule, input!, request)
                 }
@@ -356,6 +369,14 @@ extension DecisionPlan {
     /// catalog's.
     @inline(__always)
     private func resolve(_ resource: ResourceReference, into result: inout ResourceDecision) -> (category: Int, featureSlot: Int)? {
+        if let type = resource.type {
+            guard let t = entityTypeIndex[type], entityTypeCategory[t] >= 0 else {
+                result.reasons = [Reason(.unknownResourceType, detail: type)]
+                return nil
+            }
+            result.category = categoryNames[entityTypeCategory[t]]
+            return (entityTypeCategory[t], -1)
+        }
         if let name = resource.feature {
             guard let index = featureIndex[name] else {
                 result.reasons = [Reason(.unknownFeature, detail: name)]

@@ -53,9 +53,26 @@ extension DecisionRequest {
                 continue
             }
             let resource = try JSONObject(item, path: root.child("resources") + "[\(i)]")
-            try resource.allow(["feature", "category", "collected_at"])
+            try resource.allow(["feature", "category", "type", "id", "properties", "collected_at"])
             let feature = try resource.string("feature"), category = try resource.string("category")
-            if feature == nil && category == nil { throw RequestError(path: resource.path, message: "needs 'feature' or 'category'") }
+            if let type = try resource.string("type") {
+                guard feature == nil, category == nil else {
+                    throw RequestError(path: resource.path, message: "an entity resource ('type' and 'id') names no feature or category")
+                }
+                guard let id = try resource.string("id") else {
+                    throw RequestError(path: resource.child("id"), message: "required with 'type'")
+                }
+                resources.append(
+                    ResourceReference(
+                        type: type, id: id, properties: try resource.properties(), collectedAt: try resource.date("collected_at")))
+                continue
+            }
+            if resource["id"] != nil || resource["properties"] != nil {
+                throw RequestError(path: resource.path, message: "'id' and 'properties' belong to an entity resource, which needs 'type'")
+            }
+            if feature == nil && category == nil {
+                throw RequestError(path: resource.path, message: "needs 'feature', 'category', or 'type' and 'id'")
+            }
             resources.append(ResourceReference(feature: feature, category: category, collectedAt: try resource.date("collected_at")))
         }
         let context = try root.object("context").map(RequestContext.init) ?? RequestContext()
@@ -93,20 +110,22 @@ extension DecisionRequest {
 // MARK: - The parts every request shares, read alike wherever they appear
 
 extension Actor {
-    /// `{id, roles, type}`: `id` required, nothing else allowed.
+    /// `{id, roles, type, properties}`: `id` required, nothing else allowed.
     init(_ object: JSONObject) throws(RequestError) {
-        try object.allow(["id", "roles", "type"])
-        self.init(id: try object.string("id", required: true)!, roles: try object.strings("roles") ?? [], type: try object.string("type"))
+        try object.allow(["id", "roles", "type", "properties"])
+        self.init(
+            id: try object.string("id", required: true)!, roles: try object.strings("roles") ?? [], type: try object.string("type"),
+            properties: try object.properties())
     }
 }
 
 extension Subject {
-    /// `{id, age, jurisdiction}`: `id` required, an age from 0 to 150, nothing else allowed.
+    /// `{id, age, jurisdiction, type, properties}`: `id` required, an age from 0 to 150, nothing else allowed.
     init(_ object: JSONObject) throws(RequestError) {
-        try object.allow(["id", "age", "jurisdiction"])
+        try object.allow(["id", "age", "jurisdiction", "type", "properties"])
         self.init(
             id: try object.string("id", required: true)!, age: try object.int("age", in: 0...150),
-            jurisdiction: try object.string("jurisdiction"))
+            jurisdiction: try object.string("jurisdiction"), type: try object.string("type"), properties: try object.properties())
     }
 }
 
@@ -180,6 +199,15 @@ struct JSONObject {
             throw RequestError(path: child(key), message: "must be between \(range.lowerBound) and \(range.upperBound)")
         }
         return int
+    }
+
+    /// `properties`: an object of attribute values (absent: none). Which are declared, and of which type, is the
+    /// plan's to judge when a condition reads them.
+    func properties() throws(RequestError) -> [String: AttributeValue] {
+        guard let object = try object("properties") else { return [:] }
+        var result: [String: AttributeValue] = [:]
+        for (key, value) in object.pairs { result[key] = AttributeValue(value) }
+        return result
     }
 
     func date(_ key: String, required: Bool = false) throws(RequestError) -> Date? {

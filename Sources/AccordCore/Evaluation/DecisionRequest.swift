@@ -38,11 +38,14 @@ public struct Actor: Sendable, Hashable {
     public var id: String
     public var roles: [String]
     public var type: String?
+    /// Declared attributes sent with the request (`actor.properties.<name>`); the rest come from entity data.
+    public var properties: [String: AttributeValue]
 
-    public init(id: String, roles: [String] = [], type: String? = nil) {
+    public init(id: String, roles: [String] = [], type: String? = nil, properties: [String: AttributeValue] = [:]) {
         self.id = id
         self.roles = roles
         self.type = type
+        self.properties = properties
     }
 }
 
@@ -53,18 +56,32 @@ public struct Subject: Sendable, Hashable {
     public var age: Int?
     /// A declared jurisdiction id; unknown or absent means the fallback jurisdiction.
     public var jurisdiction: String?
+    /// The entity type (else the policies' data-subject type): entity data is found by type and id.
+    public var type: String?
+    /// Declared attributes sent with the request (`subject.properties.<name>`); the rest come from entity data.
+    public var properties: [String: AttributeValue]
 
-    public init(id: String, age: Int? = nil, jurisdiction: String? = nil) {
+    public init(
+        id: String, age: Int? = nil, jurisdiction: String? = nil, type: String? = nil, properties: [String: AttributeValue] = [:]
+    ) {
         self.id = id
         self.age = age
         self.jurisdiction = jurisdiction
+        self.type = type
+        self.properties = properties
     }
 }
 
-/// A feature (from the catalog) or a bare data category, with when its data was collected.
+/// A feature (from the catalog), a bare data category, or an entity of a declared type (a `todo`, a `route`), with
+/// when its data was collected.
 public struct ResourceReference: Sendable, Hashable {
     public var feature: String?
     public var category: String?
+    /// An entity resource: its declared type and id (its category is the type's).
+    public var type: String?
+    public var id: String?
+    /// Declared attributes sent with the request (`resource.properties.<name>`); the rest come from entity data.
+    public var properties: [String: AttributeValue]
     /// When the data was collected; needed where a retention rule applies.
     public var collectedAt: Date?
 
@@ -72,10 +89,23 @@ public struct ResourceReference: Sendable, Hashable {
         self.feature = feature
         self.category = category
         self.collectedAt = collectedAt
+        self.properties = [:]
     }
 
-    /// `feature` or `category:<name>`, as decisions name resources.
-    public var name: String { feature ?? category.map { "category:\($0)" } ?? "<unnamed>" }
+    /// An entity of a declared type.
+    public init(type: String, id: String, properties: [String: AttributeValue] = [:], collectedAt: Date? = nil) {
+        self.type = type
+        self.id = id
+        self.properties = properties
+        self.collectedAt = collectedAt
+    }
+
+    /// `feature`, `category:<name>` or `<type>:<id>`, as decisions name resources.
+    public var name: String {
+        if let feature { return feature }
+        if let type, let id { return "\(type):\(id)" }
+        return category.map { "category:\($0)" } ?? "<unnamed>"
+    }
 }
 
 /// Where and how the request is processed.

@@ -1,33 +1,30 @@
-/// What a request does with the data.
-public enum Action: String, CaseIterable, Sendable, Codable, Hashable {
-    case readOnline = "read_online"
-    case readOffline = "read_offline"
-    case train
-    case aggregate
-    case export
-    case delete
+/// What a request does with the data: one of the six built-in actions, or one a taxonomy declares (`actions:`).
+/// Declared actions form a dotted hierarchy like purposes: a rule naming `data.read` covers `data.read.online`.
+public struct Action: RawRepresentable, Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    public let rawValue: String
 
-    /// Position in `allCases`, used as a bit index by the compiled plan.
-    var index: Int {
-        switch self {
-        case .readOnline: 0
-        case .readOffline: 1
-        case .train: 2
-        case .aggregate: 3
-        case .export: 4
-        case .delete: 5
-        }
-    }
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ name: String) { self.rawValue = name }
 
-    /// Reads an action name; the same as `init(rawValue:)`, without the generic string switch on the decision path.
-    static func named(_ name: String) -> Action? {
-        switch name.utf8.count {
-        case 11: name == "read_online" ? .readOnline : nil
-        case 12: name == "read_offline" ? .readOffline : nil
-        case 5: name == "train" ? .train : nil
-        case 9: name == "aggregate" ? .aggregate : nil
-        case 6: name == "export" ? .export : (name == "delete" ? .delete : nil)
-        default: nil
-        }
-    }
+    public static let readOnline = Action("read_online")
+    public static let readOffline = Action("read_offline")
+    public static let train = Action("train")
+    public static let aggregate = Action("aggregate")
+    public static let export = Action("export")
+    public static let delete = Action("delete")
+
+    /// The actions every policy set knows, declared or not.
+    public static let builtIn: [Action] = [.readOnline, .readOffline, .train, .aggregate, .export, .delete]
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Action, rhs: Action) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// An action a taxonomy declares, with the purpose a request naming none is taken to have.
+public struct DeclaredAction: Hashable, Sendable {
+    public var name: String
+    public var defaultPurpose: String?
+    public var description: String?
+    public var source: SourceRange
 }

@@ -8,6 +8,12 @@ public struct PolicySet: Sendable {
     public var jurisdictions: [String: Jurisdiction] = [:]
     public var rules: [Rule] = []
     public var retention: [RetentionRule] = []
+    /// Actions a taxonomy declares (with the ancestors their dotted names imply); the built-in six are always known.
+    public var actions: [String: DeclaredAction] = [:]
+    /// Declared entity types and their attributes.
+    public var entityTypes: [String: EntityType] = [:]
+    /// Entity data (`kind: Entities`), keyed by type and id.
+    public var entities: [String: Entity] = [:]
     /// The `PolicyTest` documents (not part of the policy: they do not change the revision).
     public var tests: [PolicyTestSuite] = []
     /// The normalised text of every file, hashed into the plan's revision.
@@ -46,6 +52,33 @@ public struct PolicySet: Sendable {
         let sensitive = isSensitive(category: category)
         return rule.categories.contains { $0.matches(category, isSensitive: sensitive) }
             && !rule.except.contains { $0.matches(category, isSensitive: sensitive) }
+    }
+
+    /// Every action a rule or request may name: the built-in ones and the declared ones, sorted.
+    public var allActions: [Action] {
+        Array(Set(Action.builtIn).union(actions.keys.map { Action($0) })).sorted()
+    }
+
+    /// Every declared attribute with its type (an attribute name has one type across entity types).
+    public var attributes: [String: AttributeType] {
+        var all: [String: AttributeType] = [:]
+        for type in entityTypes.values { all.merge(type.attributes) { first, _ in first } }
+        return all
+    }
+
+    /// An entity's data, by type and id.
+    public func entity(type: String, id: String) -> Entity? { entities[Entity.key(type: type, id: id)] }
+
+    /// The entity type a subject sent without a type is of.
+    public var dataSubjectType: String? { entityTypes.values.first(where: \.dataSubject)?.name }
+
+    /// The purpose a request that names none is taken to have: the action's `default_purpose` (or its nearest
+    /// ancestor's), else the resource type's; nil when neither says.
+    public func defaultPurpose(action: String, resourceType: String?) -> String? {
+        for name in [action] + Names.ancestors(of: action).reversed() {
+            if let purpose = actions[name]?.defaultPurpose { return purpose }
+        }
+        return resourceType.flatMap { entityTypes[$0]?.defaultPurpose }
     }
 
     /// The jurisdiction marked as fallback.

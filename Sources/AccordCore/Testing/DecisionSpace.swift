@@ -32,7 +32,7 @@ public struct DecisionSpace: Sendable {
         self.instant = instant
         purposes = Set(sets.flatMap(\.purposes.keys)).sorted()
         categories = Set(sets.flatMap(\.categories.keys)).sorted()
-        actions = Action.allCases
+        actions = Set(sets.flatMap(\.allActions)).sorted()
         jurisdictions = [nil] + Set(sets.flatMap(\.jurisdictions.keys)).sorted()
         consents = SpaceFilter.ConsentFilter.allCases
         var thresholds: Set<Int> = [30]
@@ -306,7 +306,7 @@ extension CompiledCondition {
     /// Literals the condition compares `attribute` with (by `==`, `!=`, ordering, or `in` a list).
     func literals(comparedWith attribute: ConditionAttribute) -> [ConditionValue] {
         switch self {
-        case .literal, .attribute, .has: return []
+        case .literal, .attribute, .has, .property, .hasProperty: return []
         case .not(let inner), .negate(let inner), .size(let inner): return inner.literals(comparedWith: attribute)
         case .and(let a, let b), .or(let a, let b), .startsWith(let a, let b), .within(let a, let b):
             return a.literals(comparedWith: attribute) + b.literals(comparedWith: attribute)

@@ -195,10 +195,10 @@ extension ValidationSession {
         if let list = filterFields.strings("actions", nonEmpty: true, into: &bag) {
             filter.actions = Set(
                 list.compactMap { text, node in
-                    if let action = Action(rawValue: text) { return action }
+                    if set.allActions.contains(Action(text)) { return Action(text) }
                     bag.error(
                         .unknownAction, "unknown action '\(text)'", at: node.range,
-                        help: Suggestion.help(for: text, in: Action.allCases.map(\.rawValue)))
+                        help: Suggestion.help(for: text, in: set.allActions.map(\.rawValue)))
                     return nil
                 })
         }

@@ -14,7 +14,7 @@ public struct ValidationResult: Sendable {
 /// problem rather than stopping at the first.
 public enum PolicySetValidator {
     /// The document kinds of `accord/v1`, in the order they are validated (each refers only to earlier ones).
-    public static let kinds = ["Taxonomy", "ConsentScopes", "Catalog", "Jurisdiction", "Policy", "PolicyTest"]
+    public static let kinds = ["Taxonomy", "ConsentScopes", "Catalog", "Jurisdiction", "Policy", "Entities", "PolicyTest"]
     public static let apiVersion = "accord/v1"
 
     /// Validates the YAML files at `paths`; folders are searched recursively for `.yaml` and `.yml` files.
@@ -83,6 +83,7 @@ public enum PolicySetValidator {
             for document in documents where document.kind == kind {
                 session.read(kind: kind, document.root, header: document.header)
             }
+            if kind == "Taxonomy" { session.checkVocabulary() }
             if kind == "Jurisdiction" { session.checkJurisdictions() }
         }
         for path in testOnly { session.set.sources[path] = nil }

@@ -43,19 +43,20 @@ extension ValidationSession {
         let except = categoryPatterns(fields.strings("except", into: &bag) ?? [])
         var actions: Set<Action>?
         if let list = fields.strings("actions", nonEmpty: true, into: &bag) {
-            var set = Set<Action>()
+            let known = set.allActions
+            var named = Set<Action>()
             for (text, node) in list {
-                if text == "*" { set.formUnion(Action.allCases); continue }
-                if let action = Action(rawValue: text) {
-                    set.insert(action)
+                if text == "*" { named.formUnion(known); continue }
+                if known.contains(Action(text)) {
+                    named.insert(Action(text))
                 } else {
                     bag.error(
                         .unknownAction, "unknown action '\(text)'", at: node.range,
-                        help: Suggestion.help(for: text, in: Action.allCases.map(\.rawValue))
-                            ?? "actions: \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
+                        help: Suggestion.help(for: text, in: known.map(\.rawValue))
+                            ?? "actions: \(known.map(\.rawValue).joined(separator: ", ")), or declare it under actions: in a Taxonomy")
                 }
             }
-            actions = set
+            actions = named
         }
         var jurisdictions: [String]?
         if let list = fields.strings("jurisdictions", nonEmpty: true, into: &bag) {
@@ -94,7 +95,7 @@ extension ValidationSession {
         let locations = sources[pair.value.range.file].flatMap { ScalarLocations.map(text, style: style, at: pair.value.range, in: $0) }
         let start = pair.value.range.start
         switch Condition.read(
-            text, at: pair.value.range,
+            text, at: pair.value.range, schema: schema,
             locate: { offset in
                 guard let locations else { return nil }
                 if offset < locations.count { return locations[offset] }

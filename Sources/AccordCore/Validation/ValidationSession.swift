@@ -12,6 +12,18 @@ struct ValidationSession {
     /// A `fallback:` value was present but invalid; its error already explains a missing fallback.
     var invalidFallback = false
     var sources: [String: SourceFile] = [:]
+    /// Declared actions, entity types and entities, with where.
+    var declaredActions: [String: SourceRange] = [:]
+    var declaredEntityTypes: [String: SourceRange] = [:]
+    var declaredEntities: [String: SourceRange] = [:]
+    /// Names the vocabulary refers to, checked once every Taxonomy has been read.
+    var pendingCategories: [(String, SourceRange)] = []
+    var pendingPurposes: [(String, SourceRange)] = []
+    var pendingEntityTypes: [(String, SourceRange)] = []
+    /// Each declared attribute's type, with where it was first declared.
+    var attributeTypes: [String: (AttributeType, SourceRange)] = [:]
+    /// What conditions may read beyond the fixed attributes (set after the taxonomies).
+    var schema = ConditionSchema()
 
     static let metadataKeys = ["name", "owner", "description", "labels"]
     /// Keys of a rule, so a rule key that strays into a nested mapping is reported as misplaced.
@@ -76,11 +88,12 @@ struct ValidationSession {
 
     static func bodyKeys(_ kind: String) -> [String] {
         switch kind {
-        case "Taxonomy": ["categories", "purposes"]
+        case "Taxonomy": ["categories", "purposes", "actions", "entity_types"]
         case "ConsentScopes": ["scopes"]
         case "Catalog": ["features"]
         case "Jurisdiction": ["id", "name", "extends", "fallback", "age_of_consent", "minors", "legal_bases", "opt_out", "allowed_regions"]
         case "Policy": ["rules", "retention"]
+        case "Entities": ["entities"]
         case "PolicyTest": ["defaults", "cases", "properties"]
         default: []
         }
@@ -98,11 +111,14 @@ struct ValidationSession {
 
     mutating func read(kind: String, _ root: SyntaxNode, header: FieldReader) {
         switch kind {
-        case "Taxonomy": readTaxonomy(header)
+        case "Taxonomy":
+            readTaxonomy(header)
+            readVocabulary(header)
         case "ConsentScopes": readConsentScopes(header)
         case "Catalog": readCatalog(header)
         case "Jurisdiction": readJurisdiction(header)
         case "Policy": readPolicy(header)
+        case "Entities": readEntities(header)
         case "PolicyTest": readPolicyTest(header)
         default: break
         }

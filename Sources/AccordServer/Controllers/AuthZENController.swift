@@ -51,7 +51,9 @@ struct AuthZENController {
     }
 
     private func single(_ object: JSONValue, request: Request) async throws -> Response {
-        let decisionRequest = try server.authzen { try AuthZEN.request(object, defaultPurpose: server.configuration.defaultPurpose) }
+        let decisionRequest = try server.authzen {
+            try AuthZEN.request(object, defaultPurpose: server.configuration.defaultPurpose, plan: server.service.plan)
+        }
         let decided = await server.service.decide([decisionRequest])
         return server.json(
             AuthZEN.response(decided[0].decision, id: decided[0].id, locations: server.showsLocations(to: request)), request: request,
@@ -81,8 +83,9 @@ struct AuthZENController {
         default: throw Failure(.requestInvalidValue, "'evaluations' must be a list of objects")
         }
         try server.limitItems(items.count)
+        let plan = server.service.plan
         let requests = items.map { item in
-            Result { try AuthZEN.request(item, defaults: object, defaultPurpose: server.configuration.defaultPurpose) }
+            Result { try AuthZEN.request(item, defaults: object, defaultPurpose: server.configuration.defaultPurpose, plan: plan) }
         }
         var answers: [JSONValue] = []
         let locations = server.showsLocations(to: request)
