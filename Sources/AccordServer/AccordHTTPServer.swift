@@ -58,6 +58,7 @@ public struct AccordHTTPServer: Sendable {
         let router = Router()
         HealthController(server: self).addRoutes(to: router)
         AuthZENController(server: self).addRoutes(to: router)
+        AuthZENSearchController(server: self).addRoutes(to: router)
         DecisionController(server: self).addRoutes(to: router)
         ConsentController(server: self).addRoutes(to: router)
         AuditController(server: self).addRoutes(to: router)

@@ -119,7 +119,7 @@ struct OpenVocabularyTests {
 
     @Test(arguments: [
         ("actions: [\"bad name\"]", DiagnosticCode.invalidName),
-        ("actions: [train]", .duplicateDefinition),
+        ("actions: [train, train]", .duplicateDefinition),
         ("actions: [{ name: go, default_purpose: nowhere }]", .unknownPurpose),
     ])
     func badActionDeclarationsAreRefused(_ line: String, _ code: DiagnosticCode) {

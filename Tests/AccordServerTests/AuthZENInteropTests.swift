@@ -113,3 +113,70 @@ import Testing
         #expect(Self.outcome(unknownType.body).codes == ["request.unknown_resource_type"])
     }
 }
+
+/// The search scenario: subject, resource and action search answered from entity data and policies, a page at a time.
+@Suite(.serialized) struct AuthZENSearchInteropTests {
+    /// A result as comparable text: `type:id`, or the action's name.
+    static func key(_ item: Any) -> String {
+        let object = item as? [String: Any] ?? [:]
+        if let name = object["name"] as? String { return name }
+        return "\(object["type"] as? String ?? "?"):\(object["id"] as? String ?? "?")"
+    }
+
+    @Test(arguments: ["subject", "resource", "action"])
+    func searchScenarioPassesInFull(_ kind: String) throws {
+        let server = try RunningServer("accord-authzen-search-\(kind)", policies: "examples/authzen/search")
+        let vectors = try AuthZENInteropTests.vectors("search-\(kind)-results.json", "evaluation")
+        #expect(vectors.count == ["subject": 60, "resource": 18, "action": 120][kind])
+        var passed = 0
+        for (i, vector) in vectors.enumerated() {
+            let reply = try server.post("/access/v1/search/\(kind)", vector.request)
+            #expect(reply.status == 200, "\(kind) #\(i): \(reply.body)")
+            let got = Set((reply.body["results"] as? [Any] ?? []).map(Self.key))
+            let expected = Set(((vector.expected as? [String: Any])?["results"] as? [Any] ?? []).map(Self.key))
+            #expect(got == expected, "\(kind) #\(i) \(vector.request): got \(got.sorted()), expected \(expected.sorted())")
+            if got == expected { passed += 1 }
+        }
+        #expect(passed == vectors.count)
+    }
+
+    @Test func pagesTogetherGiveTheWholeAnswerAndBadTokensAreRefused() throws {
+        let server = try RunningServer("accord-authzen-search-pages", policies: "examples/authzen/search")
+        let query: [String: Any] = [
+            "subject": ["type": "user", "id": "alice"], "action": ["name": "view"], "resource": ["type": "record"],
+        ]
+        let whole = try server.post("/access/v1/search/resource", query)
+        let all = (whole.body["results"] as? [Any] ?? []).map(Self.key)
+        #expect(all.count == 20)
+        #expect((whole.body["page"] as? [String: Any])?["next_token"] as? String == "")
+        var paged: [String] = []
+        var token = ""
+        var pages = 0
+        repeat {
+            var body = query
+            body["page"] = ["limit": 3, "token": token]
+            let reply = try server.post("/access/v1/search/resource", body)
+            #expect(reply.status == 200)
+            let results = (reply.body["results"] as? [Any] ?? []).map(Self.key)
+            #expect(results.count <= 3)
+            paged += results
+            token = (reply.body["page"] as? [String: Any])?["next_token"] as? String ?? ""
+            pages += 1
+        } while !token.isEmpty && pages < 50
+        #expect(paged == all)
+        #expect(pages == 7)
+        for (page, code) in [
+            (["token": "not-a-token"], "request.invalid_value"), (["limit": 0], "request.invalid_value"),
+            (["limit": 1001], "request.invalid_value"), (["token": Data("0123.1".utf8).base64EncodedString()], "request.invalid_value"),
+        ] as [([String: Any], String)] {
+            var body = query
+            body["page"] = page
+            let reply = try server.post("/access/v1/search/resource", body)
+            #expect(reply.status == 400, "\(page)")
+            #expect((reply.body["error"] as? [String: Any])?["code"] as? String == code, "\(reply.body)")
+        }
+        let untyped = try server.post(
+            "/access/v1/search/subject", ["action": ["name": "view"], "resource": ["type": "record", "id": "101"]])
+        #expect(untyped.status == 400)
+    }
+}

@@ -6,10 +6,7 @@ extension ValidationSession {
         for item in header.list("actions", into: &bag) ?? [] {
             let (name, fields, at) = readActionItem(item)
             guard let name, Self.claim(name, in: &declaredActions, at: at, noun: "action", bag: &bag) else { continue }
-            if Action.builtIn.contains(Action(name)) {
-                bag.error(.duplicateDefinition, "'\(name)' is a built-in action", at: at, help: "built-in actions need no declaration")
-                continue
-            }
+            // A built-in action may be declared too, to give it a default purpose or a description.
             let purpose = fields?.name("default_purpose", into: &bag)
             if let purpose, let node = fields?["default_purpose"]?.value { pendingPurposes.append((purpose, node.range)) }
             set.actions[name] = DeclaredAction(
