@@ -9,8 +9,13 @@ struct Workload {
     let purposes: [String]
     let jurisdictions = ["EU", "UK", "US-CA", "BR", "FALLBACK"]
     let regions = ["EU", "UK", "US", "BR"]
+    /// Whether conditions read declared attributes from entity data instead of the request's fixed attributes.
+    var declared = false
 
-    static func generate(rules ruleCount: Int, random: inout SplitMix) -> Workload {
+    /// `declared: true` writes the same policies with the conditions reading declared attributes — the subject's
+    /// age and the actor's region from entity data (10,000 people and the service) — so that the two decide alike
+    /// and their times compare.
+    static func generate(rules ruleCount: Int, declared: Bool = false, random: inout SplitMix) -> Workload {
         let groups = ["contact", "demographic", "behavior", "location", "device", "financial", "inferred", "health", "biometric", "social"]
         var categories: [String] = []
         for group in groups { for i in 0..<6 { categories.append("user.\(group).c\(i)") } }
@@ -20,6 +25,11 @@ struct Workload {
 
         var y = "apiVersion: accord/v1\nkind: Taxonomy\ncategories:\n"
         for c in categories { y += "  - { name: \(c), sensitive: \(c.contains("health") || c.contains("biometric")) }\n" }
+        if declared {
+            y += "entity_types:\n"
+            y += "  - { name: person, data_subject: true, attributes: { years: int } }\n"
+            y += "  - { name: service, attributes: { region: string } }\n"
+        }
         y += "purposes:\n"
         for p in purposes {
             y +=
@@ -55,7 +65,12 @@ struct Workload {
             y += "  - id: rule-\(r)\n    effect: \(forbid ? "forbid" : "permit")\n    purposes: [\(purpose)]\n"
             y += "    categories: [user.\(group)\(r % 3 == 0 ? "" : ".c\(r % 6)")]\n"
             if r % 2 == 0 { y += "    actions: [\(actions[r % actions.count]), \(actions[(r + 1) % actions.count])]\n" }
-            if r % 5 == 0 { y += "    when: 'subject.age >= 18 && context.processing_region in [\"EU\", \"UK\", \"US\"]'\n" }
+            if r % 5 == 0 {
+                y +=
+                    declared
+                    ? "    when: 'subject.properties.years >= 18 && actor.properties.region in [\"EU\", \"UK\", \"US\"]'\n"
+                    : "    when: 'subject.age >= 18 && context.processing_region in [\"EU\", \"UK\", \"US\"]'\n"
+            }
             if r % 4 == 1 { y += "    obligations: { min_cohort: \(10 + r % 40), delete_after: \(30 + r % 300)d }\n" }
         }
         y +=
@@ -64,7 +79,12 @@ struct Workload {
         y += "  - { categories: [user.behavior], max_age: 90d, on_expiry: delete }\n"
         y += "  - { categories: [user.location], max_age: 30d, on_expiry: delete }\n"
         y += "  - { categories: [user.behavior], purposes: [model], max_age: 365d, on_expiry: anonymise }\n"
-        return Workload(yaml: y, features: features, purposes: purposes)
+        if declared {
+            y += "---\napiVersion: accord/v1\nkind: Entities\nentities:\n"
+            y += "  - { type: service, id: recsys, properties: { region: EU } }\n"
+            for subject in 0..<10_000 { y += "  - { type: person, id: subject-\(subject), properties: { years: \(12 + subject % 60) } }\n" }
+        }
+        return Workload(yaml: y, features: features, purposes: purposes, declared: declared)
     }
 
     func request(subject: Int, features count: Int, asOf: Date, random: inout SplitMix) -> DecisionRequest {
@@ -83,7 +103,7 @@ struct Workload {
         if subject % 2 == 0 { grants.append(ConsentGrant(scope: "ads", version: 1, grantedAt: granted)) }
         if subject % 4 == 0 { grants.append(ConsentGrant(scope: "analytics", version: 1, grantedAt: granted)) }
         return DecisionRequest(
-            id: nil, actor: Actor(id: "recsys", roles: ["service"]),
+            id: nil, actor: Actor(id: "recsys", roles: ["service"], type: declared ? "service" : nil),
             subject: Subject(id: "subject-\(subject)", age: 12 + subject % 60, jurisdiction: subject % 50 == 0 ? nil : jurisdiction),
             purpose: purpose, action: ["read_online", "read_offline", "train"][subject % 3], resources: resources,
             context: RequestContext(processingRegion: regions[subject % 7 == 0 ? 2 : 0], gpc: subject % 10 == 0),

@@ -38,7 +38,10 @@ if only == "repeat" {
 let single = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 1, asOf: asOf, random: &random) }
 let twenty = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 20, asOf: asOf, random: &random) }
 
-func run(_ name: String, _ requests: [DecisionRequest]) {
+let mainPlan = plan
+
+func run(_ name: String, _ requests: [DecisionRequest], using other: DecisionPlan? = nil) {
+    let plan = other ?? mainPlan
     // Warm up, then time batches of 1,000 requests; report the median batch.
     var sink = 0
     for request in requests.prefix(2_000) { sink &+= plan.evaluate(request, asOf: asOf).resources.count }
@@ -90,6 +93,39 @@ func run(_ name: String, _ requests: [DecisionRequest]) {
 
 if only == nil || only == "single" { run("single-feature requests", single) }
 if only == nil || only == "twenty" { run("20-feature requests", twenty) }
+if only == "attributes" {
+    // The same workload with its conditions reading declared attributes from entity data (the subject's among
+    // 10,000 people, the service's), against the fixed attributes the request carries: the same decisions, timed.
+    var declaredRandom = SplitMix(seed: 42)
+    let declared = Workload.generate(rules: 120, declared: true, random: &declaredRandom)
+    let declaredStart = now()
+    guard let declaredSet = PolicySetValidator.validate(files: [("bench/declared.yaml", Array(declared.yaml.utf8))]).policySet else {
+        print("the declared-attribute workload is invalid")
+        exit(3)
+    }
+    print("declared-attribute workload (10,001 entities) validated in \(format(seconds(since: declaredStart) * 1000)) ms")
+    let declaredPlan = DecisionPlan.compile(declaredSet)
+    var requestRandom = SplitMix(seed: 7)
+    let singleDeclared = (0..<requestCount).map { i in
+        declared.request(subject: i % subjects, features: 1, asOf: asOf, random: &requestRandom)
+    }
+    requestRandom = SplitMix(seed: 7)
+    let singleFixed = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 1, asOf: asOf, random: &requestRandom)
+    }
+    let twentyDeclared = (0..<requestCount).map { i in
+        declared.request(subject: i % subjects, features: 20, asOf: asOf, random: &requestRandom)
+    }
+    requestRandom = SplitMix(seed: 7)
+    _ = (0..<requestCount).map { i in workload.request(subject: i % subjects, features: 1, asOf: asOf, random: &requestRandom) }
+    let twentyFixed = (0..<requestCount).map { i in
+        workload.request(subject: i % subjects, features: 20, asOf: asOf, random: &requestRandom)
+    }
+    run("single-feature, fixed attributes", singleFixed)
+    run("single-feature, declared attributes from entity data", singleDeclared, using: declaredPlan)
+    run("20-feature, fixed attributes", twentyFixed)
+    run("20-feature, declared attributes from entity data", twentyDeclared, using: declaredPlan)
+    exit(0)
+}
 if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
 if only == "gate" { runGateBenchmark(asOf: asOf, quick: quick) }
 if only == "consent" { runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }

@@ -9,6 +9,8 @@ import Testing
         Condition.read(text, at: SourceRange(file: "t.yaml", line: 3, column: 11), singleLine: true, columnOffset: 0)
     }
 
+    static let noEntities = EntitySource(set: PolicySet())
+
     func evaluate(_ text: String, age: Int? = 30, region: String? = "EU", roles: [String] = ["service"], dataAge: Int64? = 86_400) throws
         -> ConditionValue
     {
@@ -19,9 +21,8 @@ import Testing
             context: RequestContext(processingRegion: region, gpc: true))
         let input = ConditionInput(
             jurisdiction: "EU", feature: "clicks", category: "user.behavior.clicks",
-            entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000,
-            resource: ResourceReference(feature: "clicks"), plan: nil)
-        return condition.compiled.evaluate(input, request)
+            entity: "user", region: "EU", ageSeconds: dataAge, now: 1_780_000_000, entities: Self.noEntities)
+        return condition.compiled.evaluate(input, request, ResourceReference(feature: "clicks"))
     }
 
     @Test func evaluatesComparisonsAndLogic() throws {

@@ -57,11 +57,10 @@ public final class DecisionPlan: Sendable {
     /// Entity types, with the category a resource of each holds (-1: none, it cannot be a resource).
     let entityTypeIndex: NameTable
     let entityTypeCategory: [Int]
-    /// Entity data by `Entity.key(type:id:)`, each value of its declared type.
-    let entityIndex: NameTable
-    let entityData: [[String: ConditionValue]]
-    /// The type of a subject sent without one.
-    let dataSubjectType: String?
+    /// Entity data by `Entity.key(type:id:)`, each value of its declared type, with the type of a subject sent
+    /// without one.
+    let entities: EntitySource
+    var dataSubjectType: String? { entities.dataSubjectType }
 
     /// The validated policy set this plan was compiled from.
     public let policySet: PolicySet
@@ -142,9 +141,7 @@ public final class DecisionPlan: Sendable {
         self.actionNames = actionNames
         self.entityTypeIndex = entityTypeIndex
         self.entityTypeCategory = entityTypeCategory
-        self.entityIndex = entityIndex
-        self.entityData = entityData
-        self.dataSubjectType = dataSubjectType
+        self.entities = EntitySource(index: entityIndex, data: entityData, dataSubjectType: dataSubjectType)
         self.policySet = policySet
     }
 }
@@ -230,10 +227,7 @@ extension DecisionPlan {
     }
 
     /// An entity's data, by type and id (nil when the entity has none).
-    func entity(type: String?, id: String) -> [String: ConditionValue]? {
-        guard let type, !entityData.isEmpty, let slot = entityIndex[Entity.key(type: type, id: id)] else { return nil }
-        return entityData[slot]
-    }
+    func entity(type: String?, id: String) -> [String: ConditionValue]? { entities.entity(type: type, id: id) }
 
     /// The purpose a request naming none is taken to have (see `PolicySet.defaultPurpose(action:resourceType:)`).
     public func defaultPurpose(action: String, resourceType: String?) -> String? {

@@ -8,25 +8,15 @@ struct ConditionInput {
     let region: String?
     let ageSeconds: Int64?
     let now: Int64
-    /// The resource decided (its type, id and properties) and the plan holding entity data.
-    let resource: ResourceReference
-    let plan: DecisionPlan?
-    /// For tools that walk the validated model (the tests' reference evaluator): entity data read from the set.
-    var set: PolicySet? = nil
+    /// Where entity data is found; owned by the plan (or the caller of `Condition.holds`), which outlives the input.
+    unowned(unsafe) let entities: EntitySource
 
-    /// An entity's attribute from entity data: the plan's tables, else the validated set's.
-    func entityValue(type: String?, id: String, _ name: String) -> ConditionValue? {
-        if let plan { return plan.entity(type: type, id: id)?[name] }
-        guard let set, let type, let entity = set.entity(type: type, id: id), let value = entity.properties[name],
-            let declared = set.entityTypes[type]?.attributes[name]
-        else { return nil }
-        return value.typed(as: declared)
-    }
+    func entityValue(type: String?, id: String, _ name: String) -> ConditionValue? { entities.value(type: type, id: id, name) }
 
-    func value(of attribute: ConditionAttribute, in request: DecisionRequest) -> ConditionValue {
+    func value(of attribute: ConditionAttribute, in request: DecisionRequest, _ resource: ResourceReference) -> ConditionValue {
         switch attribute {
         case .subjectID: .string(request.subject.id)
-        case .subjectType: (request.subject.type ?? plan?.dataSubjectType ?? set?.dataSubjectType).map { .string($0) } ?? .error
+        case .subjectType: (request.subject.type ?? entities.dataSubjectType).map { .string($0) } ?? .error
         case .resourceType: .string(resource.type ?? (resource.feature != nil ? "feature" : "category"))
         case .resourceID: .string(resource.id ?? resource.feature ?? category)
         case .subjectAge: request.subject.age.map { .int(Int64($0)) } ?? .error
@@ -58,13 +48,15 @@ struct ConditionInput {
 extension ConditionInput {
     /// A declared attribute: the value the request sends (an error when it is not of the declared type), else the
     /// entity's data, found by type and id; an error when neither has it.
-    func property(_ root: EntityRoot, _ name: String, _ type: AttributeType, in request: DecisionRequest) -> ConditionValue {
+    func property(
+        _ root: EntityRoot, _ name: String, _ type: AttributeType, in request: DecisionRequest, _ resource: ResourceReference
+    ) -> ConditionValue {
         let sent: [String: AttributeValue]
         let entityType: String?, id: String?
         switch root {
         case .subject:
             (sent, entityType, id) = (
-                request.subject.properties, request.subject.type ?? plan?.dataSubjectType ?? set?.dataSubjectType, request.subject.id
+                request.subject.properties, request.subject.type ?? entities.dataSubjectType, request.subject.id
             )
         case .actor: (sent, entityType, id) = (request.actor.properties, request.actor.type, request.actor.id)
         case .resource: (sent, entityType, id) = (resource.properties, resource.type, resource.id)
@@ -77,37 +69,37 @@ extension ConditionInput {
 
 extension CompiledCondition {
     /// Evaluates with three-valued logic; absent attributes give `.error`.
-    func evaluate(_ input: ConditionInput, _ request: DecisionRequest) -> ConditionValue {
+    func evaluate(_ input: ConditionInput, _ request: DecisionRequest, _ resource: ResourceReference) -> ConditionValue {
         switch self {
         case .literal(let value): return value
-        case .attribute(let attribute): return input.value(of: attribute, in: request)
-        case .has(let attribute): return .bool(input.value(of: attribute, in: request) != .error)
-        case .property(let root, let name, let type): return input.property(root, name, type, in: request)
-        case .hasProperty(let root, let name, let type): return .bool(input.property(root, name, type, in: request) != .error)
+        case .attribute(let attribute): return input.value(of: attribute, in: request, resource)
+        case .has(let attribute): return .bool(input.value(of: attribute, in: request, resource) != .error)
+        case .property(let root, let name, let type): return input.property(root, name, type, in: request, resource)
+        case .hasProperty(let root, let name, let type): return .bool(input.property(root, name, type, in: request, resource) != .error)
         case .not(let inner):
-            if case .bool(let b) = inner.evaluate(input, request) { return .bool(!b) }
+            if case .bool(let b) = inner.evaluate(input, request, resource) { return .bool(!b) }
             return .error
         case .negate(let inner):
-            switch inner.evaluate(input, request) {
+            switch inner.evaluate(input, request, resource) {
             case .int(let v): return v == .min ? .error : .int(-v)
             case .double(let v): return .double(-v)
             case .duration(let v): return v == .min ? .error : .duration(-v)
             default: return .error
             }
         case .and(let lhs, let rhs):
-            let left = lhs.evaluate(input, request)
+            let left = lhs.evaluate(input, request, resource)
             if left == .bool(false) { return .bool(false) }
-            let right = rhs.evaluate(input, request)
+            let right = rhs.evaluate(input, request, resource)
             if right == .bool(false) { return .bool(false) }
             return left == .bool(true) && right == .bool(true) ? .bool(true) : .error
         case .or(let lhs, let rhs):
-            let left = lhs.evaluate(input, request)
+            let left = lhs.evaluate(input, request, resource)
             if left == .bool(true) { return .bool(true) }
-            let right = rhs.evaluate(input, request)
+            let right = rhs.evaluate(input, request, resource)
             if right == .bool(true) { return .bool(true) }
             return left == .bool(false) && right == .bool(false) ? .bool(false) : .error
         case .compare(let op, let lhs, let rhs):
-            let left = lhs.evaluate(input, request), right = rhs.evaluate(input, request)
+            let left = lhs.evaluate(input, request, resource), right = rhs.evaluate(input, request, resource)
             guard let order = Self.order(left, right) else { return .error }
             switch op {
             case .equal: return .bool(order == 0)
@@ -118,22 +110,26 @@ extension CompiledCondition {
             case .greaterOrEqual: return .bool(order >= 0)
             }
         case .contains(let element, let list):
-            let needle = element.evaluate(input, request)
-            guard needle != .error, case .list(let items) = list.evaluate(input, request) else { return .error }
+            let needle = element.evaluate(input, request, resource)
+            guard needle != .error, case .list(let items) = list.evaluate(input, request, resource) else { return .error }
             return .bool(items.contains { Self.order(needle, $0) == 0 })
         case .size(let inner):
-            switch inner.evaluate(input, request) {
+            switch inner.evaluate(input, request, resource) {
             case .list(let items): return .int(Int64(items.count))
             case .string(let s): return .int(Int64(s.count))
             default: return .error
             }
         case .startsWith(let a, let b):
-            guard case .string(let s) = a.evaluate(input, request), case .string(let prefix) = b.evaluate(input, request) else {
+            guard case .string(let s) = a.evaluate(input, request, resource),
+                case .string(let prefix) = b.evaluate(input, request, resource)
+            else {
                 return .error
             }
             return .bool(s.hasPrefix(prefix))
         case .within(let a, let b):
-            guard case .string(let s) = a.evaluate(input, request), case .string(let ancestor) = b.evaluate(input, request) else {
+            guard case .string(let s) = a.evaluate(input, request, resource),
+                case .string(let ancestor) = b.evaluate(input, request, resource)
+            else {
                 return .error
             }
             return .bool(Names.isWithin(s, ancestor))
@@ -165,11 +161,45 @@ extension Condition {
         for request: DecisionRequest, jurisdiction: String, feature: String?, category: String, entity: String?, region: String?,
         ageSeconds: Int64?, now: Int64, resource: ResourceReference? = nil, entities set: PolicySet? = nil
     ) -> Bool? {
-        let input = ConditionInput(
-            jurisdiction: jurisdiction, feature: feature, category: category, entity: entity, region: region, ageSeconds: ageSeconds,
-            now: now, resource: resource ?? ResourceReference(feature: feature, category: feature == nil ? category : nil), plan: nil,
-            set: set)
-        if case .bool(let value) = compiled.evaluate(input, request) { return value }
-        return nil
+        let source = EntitySource(set: set ?? PolicySet())
+        return withExtendedLifetime(source) {
+            let input = ConditionInput(
+                jurisdiction: jurisdiction, feature: feature, category: category, entity: entity, region: region,
+                ageSeconds: ageSeconds, now: now, entities: source)
+            let resource = resource ?? ResourceReference(feature: feature, category: feature == nil ? category : nil)
+            if case .bool(let value) = compiled.evaluate(input, request, resource) { return value }
+            return nil
+        }
+    }
+}
+
+/// Entity data as conditions read it: the compiled plan's tables, or — for tools that walk the validated model, such
+/// as the tests' reference evaluator — the validated set, each value read as its declared type on the way.
+final class EntitySource: Sendable {
+    let index: NameTable
+    let data: [[String: ConditionValue]]
+    let set: PolicySet?
+    let dataSubjectType: String?
+
+    init(index: NameTable, data: [[String: ConditionValue]], dataSubjectType: String?) {
+        (self.index, self.data, self.set, self.dataSubjectType) = (index, data, nil, dataSubjectType)
+    }
+
+    init(set: PolicySet) {
+        (self.index, self.data, self.set, self.dataSubjectType) = (NameTable([]), [], set, set.dataSubjectType)
+    }
+
+    /// An entity's data, by type and id.
+    func entity(type: String?, id: String) -> [String: ConditionValue]? {
+        guard let type, !data.isEmpty, let slot = index[Entity.key(type: type, id: id)] else { return nil }
+        return data[slot]
+    }
+
+    func value(type: String?, id: String, _ name: String) -> ConditionValue? {
+        guard let set else { return entity(type: type, id: id)?[name] }
+        guard let type, let entity = set.entity(type: type, id: id), let value = entity.properties[name],
+            let declared = set.entityTypes[type]?.attributes[name]
+        else { return nil }
+        return value.typed(as: declared)
     }
 }

@@ -19,7 +19,7 @@ extension DecisionPlan {
     /// every privacy requirement holds — legal basis and consent, objection, opt-out, minors, residency,
     /// explicit consent for sensitive categories, retention. Forbid always overrides.
     public func evaluate(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions = EvaluationOptions()) -> Decision {
-        if !entityData.isEmpty, request.subject.age == nil || request.subject.jurisdiction == nil,
+        if !entities.data.isEmpty, request.subject.age == nil || request.subject.jurisdiction == nil,
             let data = entity(type: request.subject.type ?? dataSubjectType, id: request.subject.id)
         {
             // The subject's age and jurisdiction, when the request leaves them out, from the subject's entity data.
@@ -31,6 +31,7 @@ extension DecisionPlan {
         return decide(request, asOf: instant, options: options)
     }
 
+    @inline(__always)
     private func decide(_ request: DecisionRequest, asOf instant: Date, options: EvaluationOptions) -> Decision {
         let now = Int64(instant.timeIntervalSince1970.rounded(.down))
         var decision = Decision(
@@ -267,9 +268,9 @@ extension DecisionPlan {
                         input = ConditionInput(
                             jurisdiction: jurisdictions[jurisdiction].id, feature: feature?.name,
                             category: categoryNames[category], entity: feature?.entity, region: feature?.region,
-                            ageSeconds: ageSeconds, now: now, resource: resource, plan: self)
+                            ageSeconds: ageSeconds, now: now, entities: entities)
                     }
-                    outcome = Self.conditionOutcome(rule, input!, request)
+                    outcome = Self.conditionOutcome(rule, input!, request, resource)
                 }
                 if explain { result.trace?.append(RuleTrace(rule: rule.reference, outcome: outcome)) }
                 if rule.effect == .forbid {
@@ -429,17 +430,19 @@ extension DecisionPlan {
         return nil
     }
 
-    private static func conditionOutcome(_ rule: CompiledRule, _ input: ConditionInput, _ request: DecisionRequest) -> RuleTrace.Outcome {
+    private static func conditionOutcome(
+        _ rule: CompiledRule, _ input: ConditionInput, _ request: DecisionRequest, _ resource: ResourceReference
+    ) -> RuleTrace.Outcome {
         var errored = false
         if let when = rule.when {
-            switch when.evaluate(input, request) {
+            switch when.evaluate(input, request, resource) {
             case .bool(true): break
             case .bool(false): return .conditionFalse
             default: errored = true
             }
         }
         if let unless = rule.unless {
-            switch unless.evaluate(input, request) {
+            switch unless.evaluate(input, request, resource) {
             case .bool(false): break
             case .bool(true): return .conditionFalse
             default: errored = true

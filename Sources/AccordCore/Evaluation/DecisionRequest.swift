@@ -77,34 +77,58 @@ public struct Subject: Sendable, Hashable {
 public struct ResourceReference: Sendable, Hashable {
     public var feature: String?
     public var category: String?
-    /// An entity resource: its declared type and id (its category is the type's).
-    public var type: String?
-    public var id: String?
-    /// Declared attributes sent with the request (`resource.properties.<name>`); the rest come from entity data.
-    public var properties: [String: AttributeValue]
     /// When the data was collected; needed where a retention rule applies.
     public var collectedAt: Date?
+    /// An entity resource's type, id and properties, held apart so that a feature resource (most of a training
+    /// set's rows) stays small and copies without reference counting them.
+    private let entity: EntityResource?
+
+    /// An entity resource's declared type (its category is the type's).
+    public var type: String? { entity?.type }
+    /// An entity resource's id.
+    public var id: String? { entity?.id }
+    /// Declared attributes sent with the request (`resource.properties.<name>`); the rest come from entity data.
+    public var properties: [String: AttributeValue] { entity?.properties ?? [:] }
 
     public init(feature: String? = nil, category: String? = nil, collectedAt: Date? = nil) {
         self.feature = feature
         self.category = category
         self.collectedAt = collectedAt
-        self.properties = [:]
+        self.entity = nil
     }
 
     /// An entity of a declared type.
     public init(type: String, id: String, properties: [String: AttributeValue] = [:], collectedAt: Date? = nil) {
-        self.type = type
-        self.id = id
-        self.properties = properties
+        self.entity = EntityResource(type: type, id: id, properties: properties)
         self.collectedAt = collectedAt
     }
 
     /// `feature`, `category:<name>` or `<type>:<id>`, as decisions name resources.
     public var name: String {
         if let feature { return feature }
-        if let type, let id { return "\(type):\(id)" }
+        if let entity { return "\(entity.type):\(entity.id)" }
         return category.map { "category:\($0)" } ?? "<unnamed>"
+    }
+}
+
+/// The entity part of a resource reference. Immutable; compared by value.
+final class EntityResource: Sendable, Hashable {
+    let type: String
+    let id: String
+    let properties: [String: AttributeValue]
+
+    init(type: String, id: String, properties: [String: AttributeValue]) {
+        (self.type, self.id, self.properties) = (type, id, properties)
+    }
+
+    static func == (lhs: EntityResource, rhs: EntityResource) -> Bool {
+        lhs.type == rhs.type && lhs.id == rhs.id && lhs.properties == rhs.properties
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(id)
+        hasher.combine(properties)
     }
 }
 
