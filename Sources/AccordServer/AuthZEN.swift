@@ -52,12 +52,15 @@ enum AuthZEN {
         default: throw Problem(message: "context.purpose must be a string")
         }
         // Mapped onto Accord's request, which is then read as strictly as any other.
+        // Properties matter only to conditions that read declared attributes; without such rules they are not carried.
+        let properties = plan?.rulesReadProperties ?? true
         var person: [(String, JSONValue)] = [("id", .string(subjectID)), ("type", .string(subjectType))]
         for key in ["age", "jurisdiction"] { if let value = subject[key] { person.append((key, value)) } }
-        person.append(("properties", subject))
+        if properties { person.append(("properties", subject)) }
         var reference: [(String, JSONValue)]
         if isEntity {
-            reference = [("type", .string(resourceType)), ("id", .string(resourceID)), ("properties", resource)]
+            reference = [("type", .string(resourceType)), ("id", .string(resourceID))]
+            if properties { reference.append(("properties", resource)) }
         } else {
             reference = [(resourceType, .string(resourceID))]
         }
@@ -68,7 +71,7 @@ enum AuthZEN {
         // (AuthZEN's subject is the principal), with its type and properties.
         let actor =
             context["actor"]
-            ?? .object([("id", .string(subjectID)), ("type", .string(subjectType)), ("properties", subject)])
+            ?? .object([("id", .string(subjectID)), ("type", .string(subjectType))] + (properties ? [("properties", subject)] : []))
         var object: [(String, JSONValue)] = [
             ("actor", actor), ("subject", .object(person)),
             ("purpose", .string(purpose)), ("action", .string(actionName)), ("resources", .array([.object(reference)])),

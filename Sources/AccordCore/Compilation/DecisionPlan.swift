@@ -67,6 +67,9 @@ public final class DecisionPlan: Sendable {
     /// Whether any rule's condition reads `resource.age`: if none does, a resource's age matters only for
     /// retention (and data from the future), and resources of one feature can share a decision.
     let rulesReadResourceAge: Bool
+    /// Whether any rule's condition reads a declared attribute (`*.properties.<name>`): if none does, the properties a
+    /// request sends change no decision, and a mapping (AuthZEN's) need not carry them.
+    public let rulesReadProperties: Bool
 
     init(
         revision: String,
@@ -122,6 +125,7 @@ public final class DecisionPlan: Sendable {
         self.fallbackJurisdiction = fallbackJurisdiction
         self.rules = rules
         self.rulesReadResourceAge = rules.contains { $0.reads.contains(.resourceAge) }
+        self.rulesReadProperties = rules.contains(where: \.readsProperties)
         self.words = words
         self.purposeRuleBits = purposeRuleBits
         self.actionRuleBits = actionRuleBits
