@@ -6,32 +6,23 @@ import Foundation
 // MARK: - Masks and content hashes
 
 extension FeatureGate {
-    /// A value under a mask: `redact` removes it; `hash` replaces it with the SHA-256 of its text (stable, so it
-    /// can still join and count — but a value from a small set, an age or a postcode, can be found again by
-    /// hashing every candidate: use `redact` for those); `truncate` keeps a string's first four characters
-    /// (shorter strings are removed) and a number's two leading digits.
+    /// A value under a mask, as `Obligations.masked(_:_:)` defines it for every caller (nil: removed).
     static func masked(_ value: FeatureValue, _ mask: MaskStrategy?) -> FeatureValue? {
-        switch mask {
-        case nil: return value
-        case .redact: return nil
-        case .hash: return .string("sha256:" + Self.hex(SHA256.hash(data: Data(value.description.utf8))))
-        case .truncate:
+        guard mask != nil else { return value }
+        let json: JSONValue =
             switch value {
-            case .string(let text): return text.count <= 4 ? nil : .string(String(text.prefix(4)))  // a short string would stay whole
-            case .int(let number): return .int(Self.twoDigits(number))
-            case .double(let number):
-                guard number != 0, number.isFinite else { return value }
-                let scale = pow(10, floor(log10(abs(number))) - 1)
-                return .double((number / scale).rounded(.towardZero) * scale)
-            case .bool: return value
+            case .int(let number): .int(Int(number))
+            case .double(let number): .double(number)
+            case .string(let text): .string(text)
+            case .bool(let flag): .bool(flag)
             }
+        switch Obligations.masked(json, mask) {
+        case .int(let number)?: return .int(Int64(number))
+        case .double(let number)?: return .double(number)
+        case .string(let text)?: return .string(text)
+        case .bool(let flag)?: return .bool(flag)
+        default: return nil
         }
-    }
-
-    static func twoDigits(_ number: Int64) -> Int64 {
-        var scale: Int64 = 1
-        while (number / scale).magnitude >= 100 { scale *= 10 }
-        return number / scale * scale
     }
 
     /// SHA-256 over rows, each as its entity, feature, event time (Unix seconds) and value, every field ended
