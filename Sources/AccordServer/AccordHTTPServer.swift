@@ -63,6 +63,7 @@ public struct AccordHTTPServer: Sendable {
         ConsentController(server: self).addRoutes(to: router)
         AuditController(server: self).addRoutes(to: router)
         GateController(server: self).addRoutes(to: router)
+        TrainingSetController(server: self).addRoutes(to: router)
         AdminController(server: self).addRoutes(to: router)
         return router
     }

@@ -311,7 +311,7 @@ import Testing
                 ? ["grant", "withdraw", "object", "opt-out"].map { path.replacingOccurrences(of: #"\(path)"#, with: $0) } : [path]
             for path in expanded { registered.insert("\(method) \(path)") }
         }
-        #expect(described.count == 24)
+        #expect(described.count == 26)
         #expect(
             described == registered,
             "described only: \(described.subtracting(registered)); registered only: \(registered.subtracting(described))")

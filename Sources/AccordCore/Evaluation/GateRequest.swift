@@ -44,3 +44,33 @@ public struct GateRequest: Sendable, Equatable {
         return request
     }
 }
+
+/// The first line of a client training set (`POST /v1/training-sets/decide`, JSON Lines):
+/// `{purpose, actor, context, subjects, id}` — `subjects` (`[{id, age, jurisdiction}]`) optional, `id` the training
+/// set's id (else one is made).
+public struct ClientTrainingSetHeader: Sendable, Equatable {
+    public var id: String?
+    public var purpose: String
+    public var actor: Actor
+    public var context: RequestContext
+    public var subjects: [Subject]
+
+    public static func decode(value: JSONValue) throws(RequestError) -> ClientTrainingSetHeader {
+        let root = try JSONObject(value, path: "")
+        try root.allow(["id", "purpose", "actor", "context", "subjects"])
+        var subjects: [Subject] = []
+        if let list = root["subjects"] {
+            guard let items = list.arrayValue else {
+                throw RequestError(path: "subjects", message: "must be a list of {id, age, jurisdiction}")
+            }
+            for (i, item) in items.enumerated() { subjects.append(try Subject(JSONObject(item, path: "subjects[\(i)]"))) }
+        }
+        let id = try root.string("id")
+        if let id, id.isEmpty || id.utf8.count > 128 || id.contains("/") {
+            throw RequestError(path: "id", message: "must be 1 to 128 characters without '/'")
+        }
+        return ClientTrainingSetHeader(
+            id: id, purpose: try root.string("purpose", required: true)!, actor: try Actor(root.object("actor", required: true)!),
+            context: try root.object("context").map(RequestContext.init) ?? RequestContext(), subjects: subjects)
+    }
+}

@@ -31,6 +31,7 @@ class Server:
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.db = folder / "accord.sqlite"
         self.log = open(folder / "server.log", "wb")
         self.process = subprocess.Popen(
             [binary, "serve", "--policies", str(REPOSITORY / "policies"), "--db", str(folder / "accord.sqlite"),

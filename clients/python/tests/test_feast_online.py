@@ -5,7 +5,9 @@ masks applied, unknown subjects, integer entity keys, one Feast call and one dec
 from __future__ import annotations
 
 import datetime
+import os
 import pathlib
+import subprocess
 from typing import Any
 
 import pandas
@@ -14,8 +16,10 @@ from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueTyp
 from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64
 
-from accord import AccordClient, AccordUnavailable
+from accord import AccordClient, AccordError, AccordUnavailable
 from accord.feast import DENIED, NOT_FOUND, PRESENT, GuardedFeatureStore
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[3]
 
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
@@ -29,6 +33,9 @@ class CountingStore:
     def get_online_features(self, **kwargs: Any) -> Any:
         self.reads += 1
         return self.store.get_online_features(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +133,39 @@ def test_feature_services_and_bare_names_are_refused(store: CountingStore, clien
     guard = GuardedFeatureStore(store, client, actor="recsys-online")
     with pytest.raises(TypeError):
         guard.get_online_features(["clicks_7d"], [{"user_id": "fe-1"}], purpose=PURPOSE)
+
+
+def test_training_sets_judge_each_value_by_its_own_event_time_and_record_lineage(
+    store: CountingStore, client: AccordClient, server: Any) -> None:
+    for person in ("fe-1", "fe-3"):
+        client.grant(person, "personalization", version=3)
+    guard = GuardedFeatureStore(store, client, actor="trainer")
+    labels = pandas.DataFrame({"user_id": ["fe-1", "fe-2", "fe-3"], "event_timestamp": [NOW] * 3, "label": [1, 0, 1]})
+    result = guard.get_historical_features(
+        labels, ["recent:clicks_7d", "old:clicks_30d"], purpose="model.training",
+        subjects=[{"id": s, "age": 34, "jurisdiction": "EU"} for s in ("fe-1", "fe-2", "fe-3")],
+        context={"processing_region": "EU"})
+    frame = result.to_df()
+    # fe-2 never consented: the row is left out. The 100-day-old clicks_30d values are past the 90-day limit, judged
+    # by their own event time although the label is from today.
+    assert sorted(frame["user_id"]) == ["fe-1", "fe-3"]
+    assert list(frame.sort_values("user_id")["clicks_7d"]) == [12, 3]
+    assert frame["clicks_30d"].isna().all()
+    assert "label" in frame.columns
+    manifest = result.manifest
+    # By the first reason each value is refused for: fe-2's old value is past retention before it lacks consent.
+    assert manifest["rows_excluded"] == {"consent.missing": 1, "retention.expired": 3}
+    assert manifest["subjects_included"] == 2 and manifest["rows_included"] == 2
+    # A model registered on it; lineage names it for each person included, and not for the one left out.
+    client.register_model("ctr-model", "1", manifest["id"])
+    lineage = subprocess.run(
+        [os.environ.get("ACCORD_BIN") or str(REPOSITORY / ".build" / "debug" / "accord"), "lineage", "--subject", "fe-1",
+         "--db", str(server.db)], capture_output=True, text=True, check=True).stdout
+    assert manifest["id"] in lineage and "ctr-model@1" in lineage
+    absent = subprocess.run(
+        [os.environ.get("ACCORD_BIN") or str(REPOSITORY / ".build" / "debug" / "accord"), "lineage", "--subject", "fe-2",
+         "--db", str(server.db)], capture_output=True, text=True, check=True).stdout
+    assert "ctr-model" not in absent
+    with pytest.raises(AccordError) as unknown:
+        client.register_model("ctr-model", "2", "no-such-set")
+    assert unknown.value.status == 400

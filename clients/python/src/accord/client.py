@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import AccordError, AccordUnavailable
 
@@ -163,6 +163,68 @@ class AccordClient:
         if len(decisions) != len(requests):
             raise AccordUnavailable(0, "answer.incomplete", f"{len(decisions)} decisions for {len(requests)} requests")
         return decisions
+
+    # MARK: - Training sets and lineage
+
+    def decide_training_set(
+        self, rows: Iterable[tuple[str, str, str]], *, purpose: str, actor: str | Mapping[str, Any],
+        subjects: Sequence[Mapping[str, Any]] = (), context: Mapping[str, Any] | None = None, training_set_id: str | None = None,
+        chunk_rows: int = 5_000,
+    ) -> JSON:
+        """Decides a training set the caller assembled — `rows` of (subject, feature, event time as RFC 3339) — and
+        records it with its lineage: `{"manifest": {...}, "rows": ["permit", "permit:truncate", "deny:consent.missing", ...]}`.
+        The rows are streamed (JSON Lines, chunked), so a set is not bounded by a request body's size. Not retried:
+        a training set is recorded once."""
+        header: dict[str, Any] = {"purpose": purpose, "actor": {"id": actor} if isinstance(actor, str) else dict(actor)}
+        if subjects:
+            header["subjects"] = [dict(subject) for subject in subjects]
+        if context:
+            header["context"] = dict(context)
+        if training_set_id:
+            header["id"] = training_set_id
+
+        def lines() -> Iterator[bytes]:
+            yield json.dumps(header, ensure_ascii=False).encode() + b"\n"
+            batch: list[bytes] = []
+            for subject, feature, event_time in rows:
+                batch.append(json.dumps([str(subject), feature, event_time], ensure_ascii=False).encode())
+                if len(batch) >= chunk_rows:
+                    yield b"\n".join(batch) + b"\n"
+                    batch = []
+            if batch:
+                yield b"\n".join(batch) + b"\n"
+
+        return self._stream("POST", "/v1/training-sets/decide", lines())
+
+    def register_model(self, name: str, version: str, training_set: str) -> JSON:
+        """Records that a model was trained on a training set Accord decided (lineage: `accord lineage --subject`)."""
+        return self.request("POST", "/v1/models", {"name": name, "version": version, "training_set": training_set}, auth=True)
+
+    def _stream(self, method: str, path: str, chunks: Iterator[bytes]) -> JSON:
+        """A call whose body is sent in chunks (Transfer-Encoding: chunked) on its own connection."""
+        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        connection = kind(self._host, self._port, timeout=max(self.timeout, 60.0))
+        headers = {"Content-Type": "application/x-ndjson", "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        try:
+            self.calls += 1
+            connection.request(method, self._prefix + path, body=chunks, headers=headers, encode_chunked=True)
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise AccordUnavailable(0, "unreachable", f"{method} {path}: {error}") from None
+        finally:
+            connection.close()
+        self.last_revision = response.getheader("Accord-Revision") or self.last_revision
+        if 200 <= response.status < 300:
+            return json.loads(data)
+        try:
+            problem = json.loads(data).get("error", {})
+        except (ValueError, AttributeError):
+            problem = {}
+        code, message = problem.get("code", "http.error"), problem.get("message", "")
+        raise (AccordUnavailable if response.status == 503 else AccordError)(response.status, code, message)
 
     # MARK: - Consent
 

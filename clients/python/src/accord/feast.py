@@ -82,6 +82,19 @@ class GuardedFeatureStore:
         view, _, name = reference.partition(":")
         return f"{view}__{name}" if full_feature_names and name else (name or view)
 
+    def get_historical_features(
+        self, entity_df: Any, features: Sequence[str], full_feature_names: bool = False, *, purpose: str,
+        subjects: Sequence[Mapping[str, Any]] = (), context: Mapping[str, Any] | None = None, training_set_id: str | None = None,
+    ) -> GuardedTrainingSet:
+        """Feast's `get_historical_features`, guarded: Feast's point-in-time join for the values, each value's own
+        event time from the same join over its view's source (never the label's time), every value decided as a
+        `train` use, and the set recorded with its lineage before the frame is returned (one streamed round trip).
+        Denied values are None; rows none of whose values may be used are left out."""
+        if isinstance(features, str) or not all(isinstance(f, str) and ":" in f for f in features):
+            raise TypeError("features must be a list of 'view:feature' references (feature services are not supported)")
+        return _historical(self, entity_df, features, full_feature_names, purpose=purpose, subjects=subjects, context=context,
+                           training_set_id=training_set_id)
+
     def get_online_features(
         self,
         features: Sequence[str],
@@ -154,3 +167,113 @@ class GuardedFeatureStore:
             values=values, event_timestamps=stamps, statuses=statuses, reasons=reasons, delete_by=deadlines,
             decision_ids=[decision.get("decision_id") for decision in decisions], entity_columns=entity_columns,
         )
+
+
+@dataclass
+class GuardedTrainingSet:
+    """What `get_historical_features` returns: the permitted rows, masked; the manifest Accord recorded (its `id` is
+    what a model is registered on); and each cell's answer (`permit`, `permit:<mask>`, `deny:<reason>`)."""
+
+    frame: Any
+    manifest: dict[str, Any]
+    answers: dict[str, list[str | None]]
+
+    def to_df(self) -> Any:
+        return self.frame
+
+
+def _utc(series: Any) -> Any:
+    import pandas
+
+    converted = pandas.to_datetime(series)
+    return converted.dt.tz_localize("UTC") if converted.dt.tz is None else converted.dt.tz_convert("UTC")
+
+
+def _event_times(store: Any, reference: str, entity_df: Any, row_column: str) -> Any:
+    """Each entity row's value of `reference` with its own event time, by the same point-in-time join Feast makes
+    (latest source row at or before the row's `event_timestamp`, within the view's ttl) over the view's source,
+    keeping the source's timestamp field."""
+    import pandas
+
+    view_name, _, feature = reference.partition(":")
+    view = store.get_feature_view(view_name)
+    source = view.batch_source
+    path = getattr(source, "path", None)
+    if not path:
+        raise TypeError(f"feature view {view_name!r}: only file sources can be guarded (each value's event time is read from them)")
+    timestamp = source.timestamp_field
+    keys = [column.name for column in view.entity_columns]
+    # The source's own timestamp under a name of its own: a source whose timestamp field is called
+    # `event_timestamp`, like the label's, must not hand back the label's time.
+    table = pandas.read_parquet(path, columns=keys + [timestamp, feature]).rename(columns={timestamp: "__time", feature: "__value"})
+    table["__time"] = _utc(table["__time"])
+    left = entity_df[[row_column, "event_timestamp"] + keys].copy()
+    left["event_timestamp"] = _utc(left["event_timestamp"])
+    tolerance = view.ttl if view.ttl and view.ttl.total_seconds() > 0 else None
+    joined = pandas.merge_asof(
+        left.sort_values("event_timestamp"), table.sort_values("__time"), left_on="event_timestamp", right_on="__time", by=keys,
+        direction="backward", tolerance=tolerance)
+    return joined.set_index(row_column)[["__time", "__value"]]
+
+
+def _same(a: Any, b: Any) -> bool:
+    import pandas
+
+    if pandas.isna(a) and pandas.isna(b):
+        return True
+    if pandas.isna(a) or pandas.isna(b):
+        return False
+    try:
+        return bool(a == b) or abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _historical(
+    guard: GuardedFeatureStore, entity_df: Any, features: Sequence[str], full_feature_names: bool, *, purpose: str,
+    subjects: Sequence[Mapping[str, Any]], context: Mapping[str, Any] | None, training_set_id: str | None,
+) -> GuardedTrainingSet:
+    import pandas
+
+    if "event_timestamp" not in entity_df.columns or guard.entity_key not in entity_df.columns:
+        raise KeyError(f"entity_df needs {guard.entity_key!r} and 'event_timestamp' columns")
+    row_column = "__accord_row"
+    labelled = entity_df.copy()
+    labelled[row_column] = range(len(labelled))
+    frame = guard.store.get_historical_features(
+        entity_df=labelled, features=list(features), full_feature_names=full_feature_names).to_df()
+    frame = frame.sort_values(row_column).set_index(row_column, drop=False)
+    rows: list[tuple[str, str, str]] = []
+    cells: list[tuple[int, str]] = []
+    for reference in features:
+        column = guard.column(reference, full_feature_names)
+        timed = _event_times(guard.store, reference, labelled, row_column)
+        for row, value in frame[column].items():
+            if pandas.isna(value):
+                continue
+            found, when = timed.at[row, "__value"], timed.at[row, "__time"]
+            if not _same(found, value) or pandas.isna(when):
+                raise ValueError(f"{reference}: cannot find the event time of row {row}'s value; nothing is handed out")
+            rows.append((str(frame.at[row, guard.entity_key]), guard.catalog_name(reference), rfc3339(when.timestamp())))
+            cells.append((row, column))
+    decided = guard.client.decide_training_set(
+        rows, purpose=purpose, actor=guard.actor, subjects=subjects, context=context, training_set_id=training_set_id)
+    answers_list: list[str] = decided["rows"]
+    if len(answers_list) != len(rows):
+        raise AccordUnavailable(0, "answer.incomplete", "an answer without one decision per row")
+    columns = [guard.column(reference, full_feature_names) for reference in features]
+    answers: dict[str, list[str | None]] = {column: [None] * len(frame) for column in columns}
+    position = {row: index for index, row in enumerate(frame.index)}
+    permitted_rows: set[int] = set()
+    out = frame.astype({column: "object" for column in columns})
+    for (row, column), answer in zip(cells, answers_list):
+        answers[column][position[row]] = answer
+        if answer.startswith("permit"):
+            mask = answer.split(":", 1)[1] if ":" in answer else None
+            out.at[row, column] = obligations.apply(out.at[row, column], {"mask": mask} if mask else None)
+            permitted_rows.add(row)
+        else:
+            out.at[row, column] = None
+    # Rows none of whose values may be used are left out; the manifest counts every value left out, by reason.
+    kept = out[out[row_column].isin(permitted_rows)].drop(columns=[row_column]).reset_index(drop=True)
+    return GuardedTrainingSet(frame=kept, manifest=decided["manifest"], answers=answers)
