@@ -75,6 +75,21 @@ def main() -> None:
                 print(f"  {entities:2d} entities, {name:16s}: p50 {statistics.median(times):.3f} ms, p99 {times[int(len(times) * 0.99)]:.3f} ms")
             print(f"  {entities:2d} entities, the guard adds   : p50 {statistics.median(guarded) - statistics.median(bare):.3f} ms, "
                   f"p99 {sorted(guarded)[int(len(guarded) * 0.99)] - sorted(bare)[int(len(bare) * 0.99)]:.3f} ms")
+        # A training set: 1,000 people's 8 features at a label time each (8,000 values), through the guard (Feast's
+        # join, each value's own event time, one streamed decision of every row, recorded with its lineage).
+        labels = pandas.DataFrame({"user_id": people, "event_timestamp": [now] * len(people)})
+        subjects = [{"id": person, "age": 34, "jurisdiction": "EU"} for person in people]
+        for round_ in range(3):
+            start = time.perf_counter()
+            bare_set = store.get_historical_features(entity_df=labels, features=references).to_df()
+            middle = time.perf_counter()
+            guarded_set = guard.get_historical_features(labels, references, purpose="model.training", subjects=subjects,
+                                                        context={"processing_region": "EU"})
+            end = time.perf_counter()
+            values = len(bare_set) * len(FEATURES)
+            print(f"  training set of {values:,} values: bare Feast join {(middle - start) * 1000:.0f} ms, guarded "
+                  f"{(end - middle) * 1000:.0f} ms ({values / (end - middle):,.0f} values/s guarded; "
+                  f"{guarded_set.manifest['rows_included']:,} permitted)")
     finally:
         server.stop()
 

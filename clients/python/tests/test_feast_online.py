@@ -17,7 +17,7 @@ from feast.repo_config import RepoConfig
 from feast.types import Float64, Int64
 
 from accord import AccordClient, AccordError, AccordUnavailable
-from accord.feast import DENIED, NOT_FOUND, PRESENT, GuardedFeatureStore
+from accord.feast import DENIED, NOT_FOUND, PRESENT, GuardedFeatureStore, catalog_from_feast, check_catalog
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[3]
 
@@ -58,14 +58,17 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> CountingStore:
     user = Entity(name="user", join_keys=["user_id"], value_type=ValueType.STRING)
     account = Entity(name="account", join_keys=["account"], value_type=ValueType.INT64)
 
-    def view(name: str, entity: Entity, fields: list[Field]) -> FeatureView:
+    def view(name: str, entity: Entity, fields: list[Field], tags: dict[str, str] | None = None) -> FeatureView:
         source = FileSource(path=str(folder / f"{name}.parquet"), timestamp_field="event_timestamp")
-        return FeatureView(name=name, entities=[entity], ttl=datetime.timedelta(days=400), schema=fields, source=source, online=True)
+        return FeatureView(
+            name=name, entities=[entity], ttl=datetime.timedelta(days=400), schema=fields, source=source, online=True, tags=tags or {})
 
+    clicks = {"accord.category": "user.behavior.clicks", "accord.region": "EU"}
     feast.apply([
         user, account,
-        view("recent", user, [Field(name="clicks_7d", dtype=Int64), Field(name="heart_rate_avg", dtype=Float64)]),
-        view("old", user, [Field(name="clicks_30d", dtype=Int64)]),
+        view("recent", user, [Field(name="clicks_7d", dtype=Int64, tags=clicks),
+                              Field(name="heart_rate_avg", dtype=Float64, tags={"accord.category": "user.health"})]),
+        view("old", user, [Field(name="clicks_30d", dtype=Int64)], tags=clicks),
         view("numbered", account, [Field(name="views_30d", dtype=Int64)]),
     ])
     feast.materialize(NOW - datetime.timedelta(days=200), NOW)
@@ -169,3 +172,51 @@ def test_training_sets_judge_each_value_by_its_own_event_time_and_record_lineage
     with pytest.raises(AccordError) as unknown:
         client.register_model("ctr-model", "2", "no-such-set")
     assert unknown.value.status == 400
+
+
+def test_the_catalog_comes_from_feast_tags_and_untagged_features_are_reported(store: CountingStore, tmp_path: pathlib.Path) -> None:
+    generated = catalog_from_feast(store.store)
+    assert generated.features == {"clicks_7d": ("user.behavior.clicks", "EU"), "clicks_30d": ("user.behavior.clicks", "EU"),
+                                  "heart_rate_avg": ("user.health", None)}
+    assert generated.uncategorised == ["numbered:views_30d"]
+    # The generated Catalog is valid beside the reference policies' other documents.
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for document in (REPOSITORY / "policies").glob("*.yaml"):
+        if document.name != "catalog.yaml":
+            (folder / document.name).write_text(document.read_text())
+    (folder / "catalog.yaml").write_text(generated.yaml)
+    validate = subprocess.run([os.environ.get("ACCORD_BIN") or str(REPOSITORY / ".build" / "debug" / "accord"), "validate", str(folder)],
+                              capture_output=True, text=True)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    problems = check_catalog(store.store, {"clicks_7d": "user.behavior.clicks", "heart_rate_avg": "user.behavior.views"})
+    assert "numbered:views_30d: no accord.category tag" in problems
+    assert "clicks_30d: served by Feast, not in the Catalog" in problems
+    assert "heart_rate_avg: Feast tags it user.health, the Catalog says user.behavior.views" in problems
+
+
+def test_the_catalog_command_generates_and_checks(tmp_path: pathlib.Path) -> None:
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "feature_store.yaml").write_text(
+        "project: cli\nregistry: registry.db\nprovider: local\nonline_store: {type: sqlite, path: online.db}\n"
+        "entity_key_serialization_version: 3\n")
+    (repo / "features.py").write_text(
+        "from datetime import timedelta\nfrom feast import Entity, FeatureView, Field, FileSource, ValueType\nfrom feast.types import Int64\n"
+        "user = Entity(name='user', join_keys=['user_id'], value_type=ValueType.STRING)\n"
+        "stats = FeatureView(name='stats', entities=[user], ttl=timedelta(days=30), schema=[Field(name='views_30d', dtype=Int64)],"
+        " source=FileSource(path='stats.parquet', timestamp_field='event_timestamp'), tags={'accord.category': 'user.behavior.views'})\n")
+    feast_cli = pathlib.Path(sys.executable).with_name("feast")
+    applied = subprocess.run([str(feast_cli), "--chdir", str(repo), "apply"], capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    generated = subprocess.run([sys.executable, "-m", "accord.feast", "catalog", str(repo)], capture_output=True, text=True)
+    assert generated.returncode == 0, generated.stderr
+    assert "{ name: views_30d, category: user.behavior.views, entity: user }" in generated.stdout
+    (tmp_path / "catalog.yaml").write_text(
+        "apiVersion: accord/v1\nkind: Catalog\nfeatures:\n  - { name: views_30d, category: user.behavior.clicks }\n")
+    checked = subprocess.run([sys.executable, "-m", "accord.feast", "catalog", str(repo), "--check", str(tmp_path / "catalog.yaml")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 1
+    assert "views_30d: Feast tags it user.behavior.views, the Catalog says user.behavior.clicks" in checked.stderr

@@ -277,3 +277,102 @@ def _historical(
     # Rows none of whose values may be used are left out; the manifest counts every value left out, by reason.
     kept = out[out[row_column].isin(permitted_rows)].drop(columns=[row_column]).reset_index(drop=True)
     return GuardedTrainingSet(frame=kept, manifest=decided["manifest"], answers=answers)
+
+
+CATEGORY_TAG = "accord.category"
+REGION_TAG = "accord.region"
+
+
+@dataclass
+class CatalogFromFeast:
+    """A Catalog generated from a Feast registry: `yaml` (an `accord/v1` Catalog document), the features without a
+    data category (`uncategorised`, as `view:feature`), and features two views name alike with different categories
+    (`conflicts`)."""
+
+    yaml: str
+    features: dict[str, tuple[str, str | None]]
+    uncategorised: list[str]
+    conflicts: list[str]
+
+
+def catalog_from_feast(store: Any, *, name: str = "feast", entity: str = "user") -> CatalogFromFeast:
+    """Reads every feature view of `store` and gives each feature its data category from Feast tags: the field's
+    `accord.category` tag, else its view's (and `accord.region` likewise). Catalog names are the feature names, as
+    `GuardedFeatureStore` maps `view:feature` by default."""
+    features: dict[str, tuple[str, str | None]] = {}
+    uncategorised: list[str] = []
+    conflicts: list[str] = []
+    for view in sorted(store.list_feature_views(), key=lambda v: v.name):
+        view_tags = dict(view.tags or {})
+        for field_ in view.features:
+            tags = dict(getattr(field_, "tags", None) or {})
+            category = tags.get(CATEGORY_TAG) or view_tags.get(CATEGORY_TAG)
+            region = tags.get(REGION_TAG) or view_tags.get(REGION_TAG)
+            reference = f"{view.name}:{field_.name}"
+            if not category:
+                uncategorised.append(reference)
+                continue
+            if field_.name in features and features[field_.name][0] != category:
+                conflicts.append(f"{reference}: {category}, elsewhere {features[field_.name][0]}")
+                continue
+            features[field_.name] = (category, region)
+    lines = ["# Generated from a Feast registry by accord.feast.catalog_from_feast: categories from the accord.category tags.",
+             "apiVersion: accord/v1", "kind: Catalog", f"metadata: {{ name: {name} }}", "features:"]
+    for feature, (category, region) in sorted(features.items()):
+        extra = f", region: {region}" if region else ""
+        lines.append(f"  - {{ name: {feature}, category: {category}, entity: {entity}{extra} }}")
+    if not features:
+        lines[-1] = "features: []"
+    return CatalogFromFeast("\n".join(lines) + "\n", features, uncategorised, conflicts)
+
+
+def check_catalog(store: Any, catalog: Mapping[str, str]) -> list[str]:
+    """Problems between a Feast registry and a Catalog (`{feature: category}`): features Feast serves that the
+    Catalog lacks or files under another category, and features without a category tag."""
+    generated = catalog_from_feast(store)
+    problems = [f"{reference}: no {CATEGORY_TAG} tag" for reference in generated.uncategorised] + generated.conflicts
+    for feature, (category, _) in sorted(generated.features.items()):
+        if feature not in catalog:
+            problems.append(f"{feature}: served by Feast, not in the Catalog")
+        elif catalog[feature] != category:
+            problems.append(f"{feature}: Feast tags it {category}, the Catalog says {catalog[feature]}")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m accord.feast catalog REPO [--check CATALOG.yaml]`: prints the Catalog a Feast repository's tags
+    give (features without a category on standard error, exit 1), or checks an existing Catalog against it."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m accord.feast", description="Accord's Catalog from a Feast registry")
+    commands = parser.add_subparsers(dest="command", required=True)
+    catalog = commands.add_parser("catalog", help="generate (or --check) the Catalog from a Feast repository's tags")
+    catalog.add_argument("repo", help="the Feast repository (the folder holding feature_store.yaml)")
+    catalog.add_argument("--check", metavar="CATALOG", help="a Catalog YAML file to check against the registry instead")
+    arguments = parser.parse_args(argv)
+    from feast import FeatureStore
+
+    store = FeatureStore(repo_path=arguments.repo)
+    if arguments.check:
+        import yaml
+
+        with open(arguments.check, encoding="utf-8") as file:
+            documents = [d for d in yaml.safe_load_all(file) if isinstance(d, dict) and d.get("kind") == "Catalog"]
+        declared = {str(f["name"]): str(f["category"]) for d in documents for f in d.get("features", []) or []}
+        problems = check_catalog(store, declared)
+        for problem in problems:
+            print(f"{arguments.check}: {problem}", file=sys.stderr)
+        print(f"{'ok' if not problems else 'problems'}: {len(declared)} catalog features, {len(problems)} problem(s)")
+        return 1 if problems else 0
+    generated = catalog_from_feast(store)
+    sys.stdout.write(generated.yaml)
+    for reference in generated.uncategorised:
+        print(f"{reference}: no {CATEGORY_TAG} tag; tag it with its data category", file=sys.stderr)
+    for conflict in generated.conflicts:
+        print(conflict, file=sys.stderr)
+    return 1 if generated.uncategorised or generated.conflicts else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
