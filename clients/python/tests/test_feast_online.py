@@ -111,6 +111,7 @@ def test_consent_retention_masks_and_one_round_trip(store: CountingStore, client
         ["recent:heart_rate_avg"], [{"user_id": "fe-1"}], purpose=PURPOSE, subjects=[EU], processing_region="EU")
     assert masked.statuses["heart_rate_avg"] == [PRESENT], masked.reasons
     assert masked.to_dict()["heart_rate_avg"] == [72.0], "mask: truncate applied (72.46 → 72.0), not the raw value"
+    assert masked.obligations["heart_rate_avg"] == [{"mask": "truncate"}], "the obligations are surfaced with the value"
 
 
 def test_full_feature_names_and_integer_keys(store: CountingStore, client: AccordClient) -> None:

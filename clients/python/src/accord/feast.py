@@ -38,6 +38,9 @@ class GuardedOnlineResponse:
     delete_by: dict[str, list[str | None]]
     decision_ids: list[str | None]
     entity_columns: dict[str, list[Any]] = field(default_factory=dict)
+    #: Each permitted value's obligations as the decision gave them (`mask`, `drop`, `min_cohort`, `delete_after`, …):
+    #: what is applied here is applied already; the rest (a minimum cohort for aggregates) binds the caller.
+    obligations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_dict(self, include_event_timestamps: bool = False) -> dict[str, list[Any]]:
         """As Feast's `OnlineResponse.to_dict`: the entity keys and each feature's (guarded) values."""
@@ -143,6 +146,7 @@ class GuardedFeatureStore:
         statuses: dict[str, list[str]] = {column: [] for column in columns}
         reasons: dict[str, list[list[str]]] = {column: [] for column in columns}
         deadlines: dict[str, list[str | None]] = {column: [] for column in columns}
+        duties: dict[str, list[dict[str, Any]]] = {column: [] for column in columns}
         stamps: dict[str, list[int]] = {column: list(data.get(column + "__ts", [0] * len(entity_rows))) for column in columns}
         for row_index, decision in enumerate(decisions):
             decided = decision.get("resources", [])
@@ -152,6 +156,7 @@ class GuardedFeatureStore:
                 value = data[column][row_index]
                 reasons[column].append([reason.get("code", "") for reason in resource.get("reasons", [])])
                 deadlines[column].append(resource.get("delete_by"))
+                duties[column].append(dict(resource.get("obligations") or {}) if resource.get("effect") == "permit" else {})
                 if resource.get("effect") != "permit":
                     values[column].append(None)
                     statuses[column].append(DENIED)
@@ -166,6 +171,7 @@ class GuardedFeatureStore:
         return GuardedOnlineResponse(
             values=values, event_timestamps=stamps, statuses=statuses, reasons=reasons, delete_by=deadlines,
             decision_ids=[decision.get("decision_id") for decision in decisions], entity_columns=entity_columns,
+            obligations=duties,
         )
 
 
