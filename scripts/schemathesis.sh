@@ -27,7 +27,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 # /admin/reload is left out: reloading the same policies is all it can do, and it is tested on its own.
-"$venv/bin/schemathesis" run docs/openapi.yaml --url "http://127.0.0.1:$port" \
+SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$PWD/scripts" "$venv/bin/schemathesis" run docs/openapi.yaml --url "http://127.0.0.1:$port" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-time "$seconds" --workers 1 --seed 1 --exclude-path /admin/reload --no-color
