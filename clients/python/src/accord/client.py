@@ -22,6 +22,21 @@ from .errors import AccordError, AccordUnavailable
 JSON = Any
 
 
+class _Connection(http.client.HTTPConnection):
+    """A connection that sends each request at once (TCP_NODELAY): small request and response bodies otherwise wait
+    on Nagle's algorithm, a quarter of a decision's round trip on loopback."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class AccordClient:
     """`AccordClient("http://127.0.0.1:8181", token=os.environ["ACCORD_TOKEN"])`."""
 
@@ -55,7 +70,7 @@ class AccordClient:
     def _connection(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
-            kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            kind = _TLSConnection if self._scheme == "https" else _Connection
             connection = kind(self._host, self._port, timeout=self.timeout)
             self._local.connection = connection
             self._local.used = False
@@ -202,7 +217,7 @@ class AccordClient:
 
     def _stream(self, method: str, path: str, chunks: Iterator[bytes]) -> JSON:
         """A call whose body is sent in chunks (Transfer-Encoding: chunked) on its own connection."""
-        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        kind = _TLSConnection if self._scheme == "https" else _Connection
         connection = kind(self._host, self._port, timeout=max(self.timeout, 60.0))
         headers = {"Content-Type": "application/x-ndjson", "Accept": "application/json"}
         if self.token:
