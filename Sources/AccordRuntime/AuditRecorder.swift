@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Who commits: a thread caller that arrives while no commit runs leads, and writes everything pending; when
 /// it is done it hands the lead to the next waiting thread caller, or, when only tasks are waiting, to the
-/// recorder's own commit thread. Task callers never block a thread: they suspend until their commit is done.
+/// recorder's own commit thread. Task callers block no thread waiting: one that finds the recorder idle commits
+/// at once on its own thread, the others suspend until their commit is done.
 /// Waiting thread callers are woken alone, not all at every commit.
 ///
 /// Safe from any thread. The state (`pending`, `writing`) is guarded by one lock, held only to move tickets,
@@ -80,9 +81,14 @@ public final class AuditRecorder: @unchecked Sendable {
 
     // MARK: - Task callers
 
-    /// Records `entries` together; the task suspends (no thread is held waiting) until they are committed.
+    /// Records `entries` together. A task that finds the recorder idle commits them itself, on its own thread:
+    /// waking the commit thread and being resumed from it would cost more than a commit at `normal` (two thread
+    /// switches, ~100 µs on a small virtual machine). Otherwise the task suspends (no thread is held waiting)
+    /// until a commit by the commit thread includes them. So a commit holds at most one task's thread, and only
+    /// while nothing else waits.
     public func record(batch entries: [AuditEntry]) async throws -> [AuditRecord] {
         guard !entries.isEmpty else { return [] }
+        if let result = leadIfIdle(entries) { return try result.get() }
         return try await withCheckedThrowingContinuation { continuation in
             lock.lock()
             pending.append(Ticket(entries, continuation: continuation))
@@ -91,6 +97,21 @@ public final class AuditRecorder: @unchecked Sendable {
             lock.unlock()
             if lead { wake.signal() }
         }
+    }
+
+    /// Commits `entries` on this thread if no commit runs and nothing waits; nil (nothing done) otherwise.
+    private func leadIfIdle(_ entries: [AuditEntry]) -> Result<[AuditRecord], Error>? {
+        lock.lock()
+        guard !writing && pending.isEmpty else {
+            lock.unlock()
+            return nil
+        }
+        writing = true
+        let ticket = Ticket(entries)
+        pending.append(ticket)
+        lock.unlock()
+        commitPending()
+        return ticket.result!
     }
 
     // MARK: - Committing

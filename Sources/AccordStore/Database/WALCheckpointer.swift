@@ -8,7 +8,8 @@ import GRDBSQLite
 /// request waiting on it — pays for copying the whole WAL back into the database and syncing it (tens of
 /// milliseconds at 64 MiB, against under a millisecond for a commit). Here the
 /// writer's commits instead ask one background thread to checkpoint (PASSIVE: it never waits for, or blocks,
-/// readers and the writer) once the WAL holds `backgroundFrames`; the thread uses a connection of its own. A
+/// readers and the writer) once the WAL holds `backgroundFrames`, again every `backgroundStep` frames, and
+/// once more when the writer has been quiet for `trailingDelay`; the thread uses a connection of its own. A
 /// checkpoint that keeps up leaves little for anyone else, but the WAL only starts again from its beginning
 /// when a writer finds it wholly copied back, which under a steady stream of commits it seldom does: from
 /// `inlineFrames` on, the writer itself runs a passive checkpoint after its commit — short, since the
@@ -16,6 +17,10 @@ import GRDBSQLite
 enum WALCheckpointer {
     /// WAL frames (pages) from which a commit asks for a background checkpoint.
     static let backgroundFrames: Int32 = 4_096
+    /// Frames written since the last request before the next: a checkpoint asked for at every commit past
+    /// `backgroundFrames` would run back to back (a connection opened, the WAL and the database synced each
+    /// time) for a handful of new frames each, taking a core and the disk from the commits it serves.
+    static let backgroundStep: Int32 = 1_024
     /// WAL frames from which the writer checkpoints after its commit itself.
     static let inlineFrames: Int32 = 16_384
 
@@ -26,6 +31,10 @@ enum WALCheckpointer {
         let path: String
         /// Whether a checkpoint is queued (guarded by `WALCheckpointer.lock`).
         var queued = false
+        /// The WAL's size in frames when a checkpoint was last asked for (guarded by `WALCheckpointer.lock`).
+        var requestedAt: Int32 = 0
+        /// Whether commits past `backgroundFrames` came after its last checkpoint began (guarded likewise).
+        var unfinished = false
 
         init(path: String) { self.path = path }
     }
@@ -42,7 +51,14 @@ enum WALCheckpointer {
         sqlite3_wal_hook(db.sqliteConnection, walHook, target)
     }
 
-    fileprivate static func request(_ target: Target) {
+    /// Databases committed to past `backgroundFrames` since their last checkpoint began: each gets one more
+    /// once its writer has been quiet for `trailingDelay`, so that the commits after the last request are
+    /// copied back too and the WAL can start over.
+    nonisolated(unsafe) private static var unfinished: [Target] = []
+    static let trailingDelay = 0.05
+
+    /// Called by the writer's hook for each commit that leaves `frames` in the WAL (at least `backgroundFrames`).
+    fileprivate static func committed(_ target: Target, frames: Int32) {
         lock.lock()
         if !started {
             started = true
@@ -50,8 +66,15 @@ enum WALCheckpointer {
             thread.name = "accord.wal.checkpoint"
             thread.start()
         }
-        let enqueue = !target.queued
+        if !target.unfinished {
+            target.unfinished = true
+            unfinished.append(target)
+        }
+        // A WAL that started again from its beginning is smaller than when last asked for.
+        let due = frames < target.requestedAt || frames - target.requestedAt >= backgroundStep
+        let enqueue = due && !target.queued
         if enqueue {
+            target.requestedAt = frames
             target.queued = true
             waiting.append(target)
         }
@@ -61,10 +84,31 @@ enum WALCheckpointer {
 
     private static func run() {
         while true {
-            wake.wait()
             lock.lock()
-            let target = waiting.isEmpty ? nil : waiting.removeFirst()
-            target?.queued = false
+            let trailing = !unfinished.isEmpty
+            lock.unlock()
+            // With nothing left uncopied, sleep until asked.
+            let woken =
+                trailing
+                ? wake.wait(timeout: .now() + trailingDelay) == .success
+                : {
+                    wake.wait(); return true
+                }()
+            lock.lock()
+            var target: Target?
+            if woken {
+                target = waiting.isEmpty ? nil : waiting.removeFirst()
+            } else if !unfinished.isEmpty {
+                // Quiet for a while: the trailing checkpoint of a database left with uncopied commits.
+                target = unfinished.removeFirst()
+            }
+            if let target {
+                target.queued = false
+                if target.unfinished {
+                    target.unfinished = false
+                    unfinished.removeAll { $0 === target }
+                }
+            }
             lock.unlock()
             if let target { checkpoint(target.path) }
         }
@@ -93,7 +137,7 @@ private func walHook(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePo
     if frames >= WALCheckpointer.inlineFrames {
         sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
     } else if frames >= WALCheckpointer.backgroundFrames {
-        WALCheckpointer.request(Unmanaged<WALCheckpointer.Target>.fromOpaque(context).takeUnretainedValue())
+        WALCheckpointer.committed(Unmanaged<WALCheckpointer.Target>.fromOpaque(context).takeUnretainedValue(), frames: frames)
     }
     return SQLITE_OK
 }
