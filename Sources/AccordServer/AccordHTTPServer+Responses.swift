@@ -26,6 +26,15 @@ extension AccordHTTPServer {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// A JSON answer written directly (`JSONBytes`), for the decision routes.
+    func json(bytes json: consuming JSONBytes, status: HTTPResponse.Status = .ok, request: Request, revision: String) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[Self.revisionHeader] = revision
+        if let id = request.headers[Self.requestIDHeader] { headers[Self.requestIDHeader] = id }
+        json.raw("\n")
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+
     func failure(_ failure: Failure, request: Request) -> Response {
         json(
             .object([("error", .object([("code", .string(failure.code.rawValue)), ("message", .string(failure.message))]))]),

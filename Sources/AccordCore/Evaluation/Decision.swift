@@ -120,6 +120,7 @@ public final class RuleReference: Sendable, Hashable {
     /// decision that cites the rule.
     public let location: String
     private let withLocation: JSONValue, withoutLocation: JSONValue
+    private let withLocationBytes: [UInt8], withoutLocationBytes: [UInt8]
 
     init(id: String, policy: String, effect: Effect, source: SourceRange) {
         self.id = id
@@ -131,9 +132,12 @@ public final class RuleReference: Sendable, Hashable {
         withLocation = .object([
             ("id", .string(id)), ("policy", .string(policy)), ("effect", .string(effect.rawValue)), ("location", .string(location)),
         ])
+        withLocationBytes = withLocation.serializedBytes()
+        withoutLocationBytes = withoutLocation.serializedBytes()
     }
 
     func json(locations: Bool) -> JSONValue { locations ? withLocation : withoutLocation }
+    func jsonBytes(locations: Bool) -> [UInt8] { locations ? withLocationBytes : withoutLocationBytes }
 
     public static func == (lhs: RuleReference, rhs: RuleReference) -> Bool { lhs === rhs || (lhs.id == rhs.id && lhs.source == rhs.source) }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

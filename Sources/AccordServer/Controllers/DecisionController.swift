@@ -19,9 +19,9 @@ struct DecisionController {
                 let object = try await server.body(&request)
                 let decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
                 let decided = await service.decide([decisionRequest])[0]
-                return server.json(
-                    decided.decision.json(decisionID: decided.id, locations: server.showsLocations(to: request)), request: request,
-                    revision: decided.decision.revision)
+                var answer = JSONBytes(capacity: 512 + 320 * decided.decision.resources.count)
+                decided.decision.writeJSON(decisionID: decided.id, locations: server.showsLocations(to: request), into: &answer)
+                return server.json(bytes: answer, request: request, revision: decided.decision.revision)
             }
         }
         router.post("/v1/decide/batch") { request, _ in
@@ -38,10 +38,16 @@ struct DecisionController {
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
                 let locations = server.showsLocations(to: request)
-                let decisions = JSONValue.array(decided.map { $0.decision.json(decisionID: $0.id, locations: locations) })
-                return server.json(
-                    .object([("revision", .string(revision)), ("decisions", decisions)]),
-                    request: request, revision: revision)
+                var answer = JSONBytes(capacity: 64 + decided.reduce(0) { $0 + 512 + 320 * $1.decision.resources.count })
+                answer.raw("{\"revision\":")
+                answer.string(revision)
+                answer.raw(",\"decisions\":[")
+                for (index, one) in decided.enumerated() {
+                    if index > 0 { answer.raw(",") }
+                    one.decision.writeJSON(decisionID: one.id, locations: locations, into: &answer)
+                }
+                answer.raw("]}")
+                return server.json(bytes: answer, request: request, revision: revision)
             }
         }
     }

@@ -59,22 +59,29 @@ def main() -> None:
         for entities in (1, 10):
             rows = [{"user_id": people[i % 100]} for i in range(entities)]
             subjects = [{"age": 34, "jurisdiction": "EU"}] * entities
-            bare, guarded = [], []
-            for round_ in range(600):
+            bare, converted, guarded = [], [], []
+            for round_ in range(1_100):
                 start = time.perf_counter()
                 store.get_online_features(features=references, entity_rows=rows)
                 middle = time.perf_counter()
                 guard.get_online_features(references, rows, purpose="personalization.recommendations", subjects=subjects,
                                           processing_region="EU")
                 end = time.perf_counter()
+                store.get_online_features(features=references, entity_rows=rows).to_dict()
+                after = time.perf_counter()
                 if round_ >= 100:  # warmed up
                     bare.append((middle - start) * 1000)
                     guarded.append((end - middle) * 1000)
-            for name, times in (("bare Feast read", bare), ("guarded read", guarded)):
+                    converted.append((after - end) * 1000)
+            # The guarded read returns Python values (masked); Feast's bare read returns its response, which a caller
+            # still converts (`to_dict`, `to_df`) to use a value: both baselines are shown, the bare call first.
+            for name, times in (("bare Feast read", bare), ("bare + to_dict()", converted), ("guarded read", guarded)):
                 times.sort()
                 print(f"  {entities:2d} entities, {name:16s}: p50 {statistics.median(times):.3f} ms, p99 {times[int(len(times) * 0.99)]:.3f} ms")
-            print(f"  {entities:2d} entities, the guard adds   : p50 {statistics.median(guarded) - statistics.median(bare):.3f} ms, "
-                  f"p99 {sorted(guarded)[int(len(guarded) * 0.99)] - sorted(bare)[int(len(bare) * 0.99)]:.3f} ms")
+            for name, baseline in (("the bare read", bare), ("bare + to_dict()", converted)):
+                print(f"  {entities:2d} entities, the guard adds over {name:16s}: p50 "
+                      f"{statistics.median(guarded) - statistics.median(baseline):.3f} ms, "
+                      f"p99 {guarded[int(len(guarded) * 0.99)] - baseline[int(len(baseline) * 0.99)]:.3f} ms")
         # A training set: 1,000 people's 8 features at a label time each (8,000 values), through the guard (Feast's
         # join, each value's own event time, one streamed decision of every row, recorded with its lineage).
         labels = pandas.DataFrame({"user_id": people, "event_timestamp": [now] * len(people)})

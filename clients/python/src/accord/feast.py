@@ -26,6 +26,41 @@ def rfc3339(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Feast value kinds whose Python value is the proto field itself (what `feast_value_type_to_python_type` returns
+#: for them): read directly, they cost a fraction of Feast's general conversion, which is most of `to_dict`'s time.
+_PLAIN_KINDS = frozenset({"int32_val", "int64_val", "float_val", "double_val", "bool_val", "bytes_val", "string_val"})
+
+
+def _columns(response: Any) -> dict[str, list[Any]]:
+    """`response.to_dict(include_event_timestamps=True)`, the same values (`test_feast.py` compares them), read from
+    the response's proto: plain scalars directly, every other kind through Feast's own conversion. A response without
+    the proto or feature types this reads (another Feast version) is converted by `to_dict` itself."""
+    proto = getattr(response, "proto", None)
+    types = getattr(response, "_feature_types", None)
+    if proto is None or not isinstance(types, dict):
+        result: dict[str, list[Any]] = response.to_dict(include_event_timestamps=True)
+        return result
+    from feast.type_map import feast_value_type_to_python_type
+    from feast.value_type import ValueType
+
+    uuids = (ValueType.UUID, ValueType.TIME_UUID)
+    columns: dict[str, list[Any]] = {}
+    for name, vector in zip(proto.metadata.feature_names.val, proto.results):
+        kind_of = types.get(name)
+        values: list[Any] = []
+        for value in vector.values:
+            kind = value.WhichOneof("val")
+            if kind is None:
+                values.append(None)
+            elif kind in _PLAIN_KINDS and not (kind == "string_val" and kind_of in uuids):
+                values.append(getattr(value, kind))
+            else:
+                values.append(feast_value_type_to_python_type(value, kind_of))
+        columns[name] = values
+        columns[name + "__ts"] = [stamp.seconds for stamp in vector.event_timestamps]
+    return columns
+
+
 @dataclass
 class GuardedOnlineResponse:
     """What `get_online_features` returns: Feast's columns with denied values as None and permitted ones masked,
@@ -116,9 +151,17 @@ class GuardedFeatureStore:
             raise TypeError("features must be a list of 'view:feature' references (feature services are not supported)")
         references = list(features)
         response = self.store.get_online_features(features=references, entity_rows=list(entity_rows), full_feature_names=full_feature_names)
-        data: dict[str, list[Any]] = response.to_dict(include_event_timestamps=True)
+        data = _columns(response)
         instant = datetime.datetime.now(datetime.timezone.utc).timestamp() if now is None else now
         columns = [self.column(reference, full_feature_names) for reference in references]
+        names = [self.catalog_name(reference) for reference in references]
+        absent = [0] * len(entity_rows)
+        value_columns = [data[column] for column in columns]
+        stamp_columns = [data.get(column + "__ts", absent) for column in columns]
+        # The values of a row mostly share one event time (their view's): each distinct time is written once.
+        written: dict[float, str] = {}
+        now_text = rfc3339(instant)
+        context = {"processing_region": processing_region} if processing_region else {}
         requests = []
         for row_index, row in enumerate(entity_rows):
             if self.entity_key not in row:
@@ -129,15 +172,19 @@ class GuardedFeatureStore:
                     if key in subjects[row_index]:
                         subject[key] = subjects[row_index][key]
             resources = []
-            for reference, column in zip(references, columns):
-                value = data[column][row_index]
-                stamp = data.get(column + "__ts", [0] * len(entity_rows))[row_index]
+            for name, column_values, column_stamps in zip(names, value_columns, stamp_columns):
+                stamp = column_stamps[row_index]
                 # Each value is judged by its own event time; a missing value (nothing to serve) as of now.
-                collected = rfc3339(stamp) if value is not None and stamp else rfc3339(instant)
-                resources.append({"feature": self.catalog_name(reference), "collected_at": collected})
+                if column_values[row_index] is not None and stamp:
+                    collected = written.get(stamp)
+                    if collected is None:
+                        collected = written[stamp] = rfc3339(stamp)
+                else:
+                    collected = now_text
+                resources.append({"feature": name, "collected_at": collected})
             request: dict[str, Any] = {
                 "actor": {"id": self.actor}, "subject": subject, "purpose": purpose, "action": action, "resources": resources,
-                "context": {"processing_region": processing_region} if processing_region else {},
+                "context": context,
             }
             requests.append(request)
         # One round trip for every entity; no answer, nothing served.
@@ -147,24 +194,27 @@ class GuardedFeatureStore:
         reasons: dict[str, list[list[str]]] = {column: [] for column in columns}
         deadlines: dict[str, list[str | None]] = {column: [] for column in columns}
         duties: dict[str, list[dict[str, Any]]] = {column: [] for column in columns}
-        stamps: dict[str, list[int]] = {column: list(data.get(column + "__ts", [0] * len(entity_rows))) for column in columns}
+        stamps: dict[str, list[int]] = {column: list(data.get(column + "__ts", absent)) for column in columns}
         for row_index, decision in enumerate(decisions):
             decided = decision.get("resources", [])
             if len(decided) != len(columns):
                 raise AccordUnavailable(0, "answer.incomplete", "a decision without one resource per feature")
-            for column, resource in zip(columns, decided):
-                value = data[column][row_index]
+            for column, feast_values, resource in zip(columns, value_columns, decided):
+                value = feast_values[row_index]
                 reasons[column].append([reason.get("code", "") for reason in resource.get("reasons", [])])
                 deadlines[column].append(resource.get("delete_by"))
-                duties[column].append(dict(resource.get("obligations") or {}) if resource.get("effect") == "permit" else {})
+                duty = resource.get("obligations")
                 if resource.get("effect") != "permit":
+                    duties[column].append({})
                     values[column].append(None)
                     statuses[column].append(DENIED)
-                elif value is None:
+                    continue
+                duties[column].append(dict(duty) if duty else {})
+                if value is None:
                     values[column].append(None)
                     statuses[column].append(NOT_FOUND)
                 else:
-                    masked = obligations.apply(value, resource.get("obligations"))
+                    masked = obligations.apply(value, duty) if duty else value
                     values[column].append(masked)
                     statuses[column].append(PRESENT if masked is not None else DENIED)
         entity_columns = {key: list(data[key]) for key in data if key not in columns and not key.endswith("__ts")}
