@@ -126,6 +126,7 @@ if only == "attributes" {
     run("20-feature, declared attributes from entity data", twentyDeclared, using: declaredPlan)
     exit(0)
 }
+if only == "decode" { runDecodeBenchmark(asOf: asOf) }
 if only == "audit" { runAuditBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }
 if only == "gate" { runGateBenchmark(asOf: asOf, quick: quick) }
 if only == "consent" { runConsentBenchmark(plan: plan, requests: single, asOf: asOf, quick: quick) }

@@ -35,6 +35,8 @@ enum WALCheckpointer {
         var requestedAt: Int32 = 0
         /// Whether commits past `backgroundFrames` came after its last checkpoint began (guarded likewise).
         var unfinished = false
+        /// When the writer last committed past `backgroundFrames` (uptime nanoseconds; guarded likewise).
+        var lastCommit: UInt64 = 0
 
         init(path: String) { self.path = path }
     }
@@ -52,8 +54,9 @@ enum WALCheckpointer {
     }
 
     /// Databases committed to past `backgroundFrames` since their last checkpoint began: each gets one more
-    /// once its writer has been quiet for `trailingDelay`, so that the commits after the last request are
-    /// copied back too and the WAL can start over.
+    /// once its writer has made no commit for `trailingDelay`, so that the commits after the last request are
+    /// copied back too and the WAL can start over. (Quiet means no commit: counted from the last request
+    /// instead, it would sync the WAL and the database twenty times a second under steady load.)
     nonisolated(unsafe) private static var unfinished: [Target] = []
     static let trailingDelay = 0.05
 
@@ -66,6 +69,7 @@ enum WALCheckpointer {
             thread.name = "accord.wal.checkpoint"
             thread.start()
         }
+        target.lastCommit = DispatchTime.now().uptimeNanoseconds
         if !target.unfinished {
             target.unfinished = true
             unfinished.append(target)
@@ -98,9 +102,10 @@ enum WALCheckpointer {
             var target: Target?
             if woken {
                 target = waiting.isEmpty ? nil : waiting.removeFirst()
-            } else if !unfinished.isEmpty {
-                // Quiet for a while: the trailing checkpoint of a database left with uncopied commits.
-                target = unfinished.removeFirst()
+            } else {
+                // The trailing checkpoint of a database left with uncopied commits, once its writer is quiet.
+                let now = DispatchTime.now().uptimeNanoseconds
+                target = unfinished.first { now &- $0.lastCommit >= UInt64(trailingDelay * 1e9) }
             }
             if let target {
                 target.queued = false
