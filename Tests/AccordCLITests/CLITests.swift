@@ -71,6 +71,35 @@ import Testing
         #expect(missing.stderr.contains("no/such/folder: error: no such file or folder"))
     }
 
+    /// `--timing` prints the decisions as without it, then one line of figures on standard error: counts that must
+    /// match the file, percentiles in order. It times a file only, and the plan only (no store reads).
+    @Test func timingFiguresFollowTheDecisions() throws {
+        let plain = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z",
+        ])
+        let timed = try runAccord([
+            "eval", "--policies", "policies", "--requests", "examples/requests.jsonl", "--as-of", "2026-06-01T00:00:00Z", "--timing",
+        ])
+        #expect(timed.status == 0, "\(timed.stderr)")
+        let lines = timed.stdout.split(separator: "\n")
+        #expect(lines.count == 16)
+        // The same decisions (their ids differ from run to run).
+        let effects = { (text: String) in text.split(separator: "\n").map { (try? jsonObject(String($0)))?["effect"] as? String } }
+        #expect(effects(timed.stdout) == effects(plain.stdout))
+        let line = try #require(timed.stderr.split(separator: "\n").last { $0.hasPrefix("{\"accord_timing\"") }, "\(timed.stderr)")
+        let figures = try #require(try jsonObject(String(line))["accord_timing"] as? [String: Any])
+        #expect(figures["requests"] as? Int == 16)
+        let resources = lines.reduce(0) { $0 + (((try? jsonObject(String($1)))?["resources"] as? [Any])?.count ?? 0) }
+        #expect(figures["resources"] as? Int == resources)
+        let p10 = try #require(figures["p10_ns"] as? Int), median = try #require(figures["median_ns"] as? Int)
+        let p90 = try #require(figures["p90_ns"] as? Int)
+        #expect(0 < p10 && p10 <= median && median <= p90, "\(figures)")
+        #expect((figures["load_ms"] as? Double ?? 0) > 0, "\(figures)")
+        for refused in [["--requests", "-"], ["--requests", "examples/requests.jsonl", "--consent-store"], ["--request", "-"]] {
+            #expect(try runAccord(["eval", "--policies", "policies", "--timing"] + refused).status == 2, "\(refused)")
+        }
+    }
+
     @Test func malformedRequestIsAnErrorNotADecision() throws {
         let output = try runAccord(["eval", "--policies", "policies", "--request", "-"], stdin: Data("{\"actor\": {}}".utf8))
         #expect(output.status == 2)
