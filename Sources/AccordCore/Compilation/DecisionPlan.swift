@@ -163,7 +163,10 @@ struct CompiledScope: Sendable {
     let expiresAfter: Int64?
 }
 
-struct CompiledJurisdiction: Sendable {
+/// A jurisdiction ready for deciding. A class, like `CompiledRule`: the decision path reads one per request, and
+/// a struct read out of the plan's array is copied field by field (a retain and a release for each of its sets,
+/// arrays and strings), where a class costs one.
+final class CompiledJurisdiction: Sendable {
     let id: String
     let ageOfConsent: Int?
     let minorsUnder: Int?
@@ -175,9 +178,25 @@ struct CompiledJurisdiction: Sendable {
     let allowedRegionBits: [Bool]
     let ageOfConsentText: String?
     let minorsText: String?
+
+    init(
+        id: String, ageOfConsent: Int?, minorsUnder: Int?, allowedRegions: Set<String>?, optOutSignals: Set<String>,
+        optOutFlags: Set<String>, allowedRegionBits: [Bool], ageOfConsentText: String?, minorsText: String?
+    ) {
+        self.id = id
+        self.ageOfConsent = ageOfConsent
+        self.minorsUnder = minorsUnder
+        self.allowedRegions = allowedRegions
+        self.optOutSignals = optOutSignals
+        self.optOutFlags = optOutFlags
+        self.allowedRegionBits = allowedRegionBits
+        self.ageOfConsentText = ageOfConsentText
+        self.minorsText = minorsText
+    }
 }
 
-struct CompiledJurisdictionPurpose: Sendable {
+/// What a purpose needs in a jurisdiction (a class for the reason `CompiledJurisdiction` is one).
+final class CompiledJurisdictionPurpose: Sendable {
     let basis: LegalBasis?
     /// Scopes that may carry consent for this purpose here.
     let consentScopes: [Int]
@@ -186,6 +205,18 @@ struct CompiledJurisdictionPurpose: Sendable {
     let missingConsentReasons: [Reason]
     let optOutable: Bool
     let refusedToMinors: Bool
+
+    init(
+        basis: LegalBasis?, consentScopes: [Int], basisReasons: [Reason], missingConsentReasons: [Reason], optOutable: Bool,
+        refusedToMinors: Bool
+    ) {
+        self.basis = basis
+        self.consentScopes = consentScopes
+        self.basisReasons = basisReasons
+        self.missingConsentReasons = missingConsentReasons
+        self.optOutable = optOutable
+        self.refusedToMinors = refusedToMinors
+    }
 }
 
 /// A rule ready for deciding. A class so that reading one on the decision path is a single reference.
