@@ -22,9 +22,14 @@ func runDecodeBenchmark(asOf: Date) {
     let catalog = ["clicks_7d", "clicks_30d", "views_30d", "purchases_90d", "age_bucket", "city", "interests_topk", "age_years"]
     print("decoding and answering (median of 200 rounds of 1,000, ns per request):")
     for (name, bytes) in [("1 resource", body(features: ["clicks_7d"])), ("8 resources", body(features: catalog))] {
-        var parse: [Double] = [], decode: [Double] = [], both: [Double] = [], direct: [Double] = [], tree: [Double] = []
+        var parse: [Double] = [], decode: [Double] = [], both: [Double] = [], common: [Double] = []
+        var direct: [Double] = [], tree: [Double] = []
         let value = try! JSONReader.parse(bytes)
-        let request = try! DecisionRequest.decode(value: value)
+        let request = try! DecisionRequest.decode(value: value)  // the strict path
+        guard DecisionRequest.decodeCommon(json: bytes) == request else {
+            print("  \(name): the common-shape reader does not give the strict reader's request")
+            exit(3)
+        }
         let decision = plan.evaluate(request, asOf: asOf)
         var sink = 0
         for round in 0..<210 {
@@ -35,8 +40,13 @@ func runDecodeBenchmark(asOf: Date) {
             for _ in 0..<1_000 { sink &+= (try? DecisionRequest.decode(value: value))?.resources.count ?? 0 }
             let decoded = Double(now() - start) / 1_000
             start = now()
-            for _ in 0..<1_000 { sink &+= (try? DecisionRequest.decode(json: bytes))?.resources.count ?? 0 }
+            for _ in 0..<1_000 {
+                sink &+= (try? JSONReader.parse(bytes)).flatMap { try? DecisionRequest.decode(value: $0) }?.resources.count ?? 0
+            }
             let together = Double(now() - start) / 1_000
+            start = now()
+            for _ in 0..<1_000 { sink &+= DecisionRequest.decodeCommon(json: bytes)?.resources.count ?? 0 }
+            let straight = Double(now() - start) / 1_000
             start = now()
             for _ in 0..<1_000 {
                 var out = JSONBytes(capacity: 512 + 320 * decision.resources.count)
@@ -50,12 +60,14 @@ func runDecodeBenchmark(asOf: Date) {
             }
             let built = Double(now() - start) / 1_000
             if round >= 10 {  // warmed up
-                parse.append(parsed); decode.append(decoded); both.append(together); direct.append(written); tree.append(built)
+                parse.append(parsed); decode.append(decoded); both.append(together); common.append(straight)
+                direct.append(written); tree.append(built)
             }
         }
         func median(_ values: [Double]) -> String { format(values.sorted()[values.count / 2]) }
         print(
-            "  \(name) (\(bytes.count) bytes): read \(median(parse)) + decode \(median(decode)) = \(median(both)) ns; "
+            "  \(name) (\(bytes.count) bytes): strict path (JSONReader \(median(parse)) + decode \(median(decode))) \(median(both)) ns, "
+                + "common shape read straight \(median(common)) ns; "
                 + "answer written directly \(median(direct)) ns, through a JSONValue tree \(median(tree)) ns")
         if sink == -1 { print(sink) }
     }

@@ -71,6 +71,8 @@ SCOPES = (
     # so it is a candidate scope for the consent basis of personalization.recommendations too.
     Scope("health_insights", ("personalization.recommendations",), explicit_categories=("user.health",),
           expires_after="1y"),
+    # Explicit consent to health data for the service itself (a fitness view), which rests on the contract.
+    Scope("health_service", ("service.delivery",), explicit_categories=("user.health",), expires_after="1y"),
 )
 
 
@@ -116,7 +118,7 @@ JURISDICTIONS = (
             LegalBasis(("analytics.product",), "legitimate_interest"),
             LegalBasis(("service.delivery",), "contract"),
         ),
-        allowed_regions=("BR", "EU", "US")),
+        allowed_regions=("BR", "EU")),
 )
 
 
@@ -155,8 +157,8 @@ RULES = (
     Rule("ads-targeting", "permit", ("ads.targeting",),
          ("user.behavior.clicks", "user.behavior.views", "user.inferred.interests", "user.location.city",
           "user.location.country"), ("read_online",),
-         condition=Condition("when", "has(subject.age) && subject.age >= 18",
-                             "context has age && context.age >= 18", (("input.subject.age >= 18",),))),
+         condition=Condition("when", "has(subject.age) && subject.age >= 13",
+                             "context has age && context.age >= 13", (("input.subject.age >= 13",),))),
     Rule("ads-measurement", "permit", ("ads.measurement",), ("user.behavior",), ("aggregate",)),
     Rule("analytics-aggregate", "permit", ("analytics.aggregate",), ("*",), ("aggregate",),
          except_=("user.contact", "user.health", "user.location.precise"),
@@ -165,8 +167,8 @@ RULES = (
                              (('input.context.processing_region in {"EU", "UK", "US"}',),))),
     Rule("product-analytics", "permit", ("analytics.product",), ("user.behavior", "user.device"),
          ("aggregate", "read_offline")),
-    Rule("service-delivery", "permit", ("service.delivery",), ("user.contact", "user.location", "user.profile"),
-         ("read_online", "export")),
+    Rule("service-delivery", "permit", ("service.delivery",),
+         ("user.contact", "user.location", "user.profile", "user.device", "user.health"), ("read_online", "export")),
     Rule("no-precise-location-outside-service", "forbid", ("*",), ("user.location.precise",),
          condition=Condition("unless", 'context.purpose == "service.delivery"',
                              'context.purpose == Purpose::"service.delivery"',
@@ -199,9 +201,9 @@ RETENTION = (
     Retention(("user.device",), "1y"),
     Retention(("user.device",), "30d", ("analytics",)),
     Retention(("user.inferred.interests",), "180d"),
-    Retention(("user.contact",), "3y"),
+    Retention(("user.contact",), "2y"),
     Retention(("user.profile.age", "user.profile.gender"), "2y"),
-    # user.profile.language has no limit: a resource of it needs no collected_at.
+    Retention(("user.profile.language",), "3y"),
 )
 
 
@@ -355,7 +357,8 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
         age = None if roll < 0.04 else rng.randint(10, 17) if roll < 0.20 else rng.randint(18, 80)
         jurisdiction = rng.choices(["EU", "UK", "US-CA", "BR"], [35, 15, 35, 15])[0]
         grants = []
-        for scope, chance in (("personalization", 0.6), ("ads", 0.45), ("analytics", 0.5), ("health_insights", 0.3)):
+        for scope, chance in (("personalization", 0.6), ("ads", 0.45), ("analytics", 0.5), ("health_insights", 0.3),
+                              ("health_service", 0.3)):
             if rng.random() >= chance:
                 continue
             spec = next(s for s in SCOPES if s.id == scope)
@@ -421,11 +424,11 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
             resource: dict[str, Any] = {"feature": feature.name}
             roll = rng.random()
             if roll < 0.01:
-                pass  # no collected_at: fine only where no retention limit applies
+                pass  # no collected_at: every category has a retention limit, so this is refused
             elif roll < 0.03 and feature.category in limits:  # exactly as old as the limit: still usable
                 resource["collected_at"] = stamp(AS_OF_DT - timedelta(seconds=limits[feature.category]))
             else:
-                days = rng.uniform(0, 60) if rng.random() < 0.6 else rng.uniform(0, 800)
+                days = rng.uniform(0, 60) if rng.random() < 0.6 else rng.uniform(0, 1200)
                 resource["collected_at"] = stamp(AS_OF_DT - timedelta(seconds=int(days * 86400)))
             resources.append(resource)
         jurisdiction = person["subject"]["jurisdiction"]

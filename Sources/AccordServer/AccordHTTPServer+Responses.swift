@@ -43,20 +43,28 @@ extension AccordHTTPServer {
 
     /// The body as a JSON object, or a 400/413 with a code.
     func body(_ request: inout Request) async throws -> JSONValue {
+        try parsed(try await bodyBytes(&request))
+    }
+
+    /// The body's bytes, refused (415/413) before they are read as anything.
+    func bodyBytes(_ request: inout Request) async throws -> [UInt8] {
         // A body declared as something else is refused before it is read; one with no Content-Type is read as JSON.
         if let type = request.headers[.contentType], !Self.isJSON(type) {
             throw Failure(.requestUnsupportedMediaType, "the body must be JSON (Content-Type: application/json), not '\(type)'")
         }
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+            return Array(try await request.collectBody(upTo: configuration.maxBodyBytes).readableBytesView)
         } catch is NIOTooManyBytesError {
             throw Failure(.requestTooLarge, "the body is larger than \(configuration.maxBodyBytes) bytes")
         }
-        // Strict JSON, UTF-8 only (RFC 8259 for JSON exchanged between systems), each key once per object.
+    }
+
+    /// `bytes` read as strict JSON — UTF-8 only (RFC 8259 for JSON exchanged between systems), each key once per
+    /// object — and a JSON object, or a 400 with a code.
+    func parsed(_ bytes: [UInt8]) throws -> JSONValue {
         let value: JSONValue
         do {
-            value = try JSONReader.parse(Array(buffer.readableBytesView))
+            value = try JSONReader.parse(bytes)
         } catch {
             if case .duplicateKey(let key) = error.kind {
                 throw Failure(

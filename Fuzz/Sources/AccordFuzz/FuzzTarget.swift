@@ -27,9 +27,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = Condition.read(text, at: SourceRange(file: "fuzz.yaml", line: 1, column: 1), singleLine: true, columnOffset: 0)
     // Untrusted consent signals: a TC string is decoded or refused, never trusted half-read.
     if let tc = try? TCString(decoding: text), let set = referenceScopes { _ = tc.grantedScopes(in: set) }
+    // The common-shape reader never takes a body the strict path refuses, and reads what it takes alike.
+    let strict = (try? JSONReader.parse(bytes)).flatMap { try? DecisionRequest.decode(value: $0) }
+    if let common = DecisionRequest.decodeCommon(json: bytes), common != strict {
+        fatalError("the common-shape reader and the strict path disagree on \(text.prefix(200))")
+    }
     if let plan = referencePlan, let request = try? DecisionRequest.decode(json: Data(bytes)) {
         let decision = plan.evaluate(request, asOf: Date(timeIntervalSince1970: 1_780_272_000), options: EvaluationOptions(explain: true))
-        _ = decision.json().serialized()
+        // The answer written directly is the tree's, byte for byte.
+        if decision.jsonBytes(decisionID: "fuzz") != decision.json(decisionID: "fuzz").serializedBytes() {
+            fatalError("the answer written directly differs from its JSONValue tree for \(text.prefix(200))")
+        }
     }
     return 0
 }

@@ -17,6 +17,7 @@ extension DecisionRequest {
 
     /// The same, from bytes: `JSONReader`'s failures become request errors (a repeated key at its path).
     public static func decode(json bytes: [UInt8]) throws(RequestError) -> DecisionRequest {
+        if let common = decodeCommon(json: bytes) { return common }
         let value: JSONValue
         do {
             value = try JSONReader.parse(bytes)

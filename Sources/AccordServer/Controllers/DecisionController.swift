@@ -16,8 +16,16 @@ struct DecisionController {
         router.post("/v1/decide") { request, _ in
             await server.handle(request) { request in
                 if configuration.tokenForDecisions { try server.requireToken(request) }
-                let object = try await server.body(&request)
-                let decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
+                let bytes = try await server.bodyBytes(&request)
+                // A request of the common shape is read straight from its bytes; any other by the strict reader,
+                // which gives the same request or the error (see `DecisionRequest.decodeCommon(json:)`).
+                let decisionRequest: DecisionRequest
+                if let common = DecisionRequest.decodeCommon(json: bytes) {
+                    decisionRequest = common
+                } else {
+                    let object = try server.parsed(bytes)
+                    decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
+                }
                 let decided = await service.decide([decisionRequest])[0]
                 var answer = JSONBytes(capacity: 512 + 320 * decided.decision.resources.count)
                 decided.decision.writeJSON(decisionID: decided.id, locations: server.showsLocations(to: request), into: &answer)
@@ -27,13 +35,20 @@ struct DecisionController {
         router.post("/v1/decide/batch") { request, _ in
             await server.handle(request) { request in
                 if configuration.tokenForDecisions { try server.requireToken(request) }
-                let object = try await server.body(&request)
-                guard let list = object["requests"]?.arrayValue else {
-                    throw Failure(.requestInvalidValue, "'requests' must be a list of requests")
-                }
-                try server.limitItems(list.count)
-                let requests = try list.enumerated().map { n, item in
-                    try server.native(index: n) { try DecisionRequest.decode(value: item) }
+                let bytes = try await server.bodyBytes(&request)
+                let requests: [DecisionRequest]
+                if let common = DecisionRequest.decodeCommonBatch(json: bytes) {
+                    try server.limitItems(common.count)
+                    requests = common
+                } else {
+                    let object = try server.parsed(bytes)
+                    guard let list = object["requests"]?.arrayValue else {
+                        throw Failure(.requestInvalidValue, "'requests' must be a list of requests")
+                    }
+                    try server.limitItems(list.count)
+                    requests = try list.enumerated().map { n, item in
+                        try server.native(index: n) { try DecisionRequest.decode(value: item) }
+                    }
                 }
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
