@@ -77,6 +77,22 @@ def _in_list(values: list[str], entity: str, expr: str) -> str:
     return "[" + ", ".join(f'{entity}::"{v}"' for v in values) + f"].contains({expr})"
 
 
+def _entities(kind: str, names: list[str]) -> str:
+    return "[" + ", ".join(f'{kind}::"{n}"' for n in names) + "]"
+
+
+def _sensitive_groups() -> list[tuple[list[str], list[w.Scope]]]:
+    """Sensitive leaf categories grouped by the scopes whose explicit consent covers them."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for category in w.LEAF_CATEGORIES:
+        if w.category_selects("sensitive", category):
+            covering = tuple(s.id for s in w.SCOPES if any(w.category_selects(c, category)
+                                                            for c in s.explicit_categories))
+            groups.setdefault(covering, []).append(category)
+    scopes = {s.id: s for s in w.SCOPES}
+    return [(categories, [scopes[i] for i in ids]) for ids, categories in groups.items()]
+
+
 def policies() -> str:
     out: list[str] = []
     for rule in w.RULES:
@@ -141,25 +157,20 @@ def policies() -> str:
                        f"when {{ {here} && resource has region && {_not(regions + '.contains(resource.region)')} }};")
         # Explicit consent for sensitive data, where an age of consent applies: below it, by a guardian.
         if settings.age_of_consent is not None:
-            for category in w.LEAF_CATEGORIES:
-                if not w.category_selects("sensitive", category):
-                    continue
-                covering = [s for s in w.SCOPES if any(w.category_selects(c, category) for c in s.explicit_categories)]
+            for categories, covering in _sensitive_groups():
                 by_guardian = _any([f"({_any([_purpose(p) for p in s.purposes])} && {_grant(s, guardian=True)})"
                                     for s in covering]) if covering else "false"
-                out.append(f'@id("{jid}:explicit-consent-age:{category}")\nforbid(principal, action, resource)\n'
-                           f'when {{ {here} && resource in Category::"{category}" && !(context has age && '
-                           f"(context.age >= {settings.age_of_consent} || {by_guardian})) }};")
+                out.append(f'@id("{jid}:explicit-consent-age:{"+".join(categories)}")\n'
+                           f"forbid(principal, action, resource)\n"
+                           f"when {{ {here} && resource in {_entities('Category', categories)} && "
+                           f"!(context has age && (context.age >= {settings.age_of_consent} || {by_guardian})) }};")
 
     # Explicit consent for sensitive data, everywhere: a valid grant of a scope covering the category and purpose.
-    for category in w.LEAF_CATEGORIES:
-        if not w.category_selects("sensitive", category):
-            continue
-        covering = [s for s in w.SCOPES if any(w.category_selects(c, category) for c in s.explicit_categories)]
+    for categories, covering in _sensitive_groups():
         ok = _any([f"({_any([_purpose(p) for p in s.purposes])} && {_grant(s)})" for s in covering]) \
             if covering else "false"
-        out.append(f'@id("explicit-consent:{category}")\nforbid(principal, action, resource)\n'
-                   f'when {{ resource in Category::"{category}" && {_not(ok)} }};')
+        out.append(f'@id("explicit-consent:{"+".join(categories)}")\nforbid(principal, action, resource)\n'
+                   f"when {{ resource in {_entities('Category', categories)} && {_not(ok)} }};")
 
     # Retention: data older than any applicable limit (exactly as old is still usable), or of unknown age.
     for index, limit in enumerate(w.RETENTION):

@@ -19,7 +19,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,14 +45,51 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
 
 
-def rss_kb() -> int:
-    """This process's resident set size now, in KiB."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def status_kb(key: str) -> int:
+    """A figure from /proc/self/status in KiB: VmRSS (resident now) or VmHWM (peak resident).
+
+    These belong to the process's own address space. `getrusage`'s ru_maxrss does not: Linux carries it across
+    fork and exec, so a child started by a large parent reports at least the parent's size.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
 
 
-def peak_rss_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+# A small process, started before the workload is built, that starts `accord` and reports its resource usage.
+# Started from this (by then large) process, accord's ru_maxrss would include this process's size (see status_kb);
+# started from the launcher, its floor is the launcher's few MiB.
+_LAUNCHER = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["stdout"], "wb") as out, open(job["stderr"], "wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(job["argv"], stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+    print(json.dumps({"code": os.waitstatus_to_exitcode(status), "wall_s": wall, "maxrss_kb": usage.ru_maxrss}),
+          flush=True)
+"""
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-I", "-c", _LAUNCHER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def run(self, argv: list[str], stdout: Path, stderr: Path) -> dict[str, Any]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps({"argv": argv, "stdout": str(stdout), "stderr": str(stderr)}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def fmt_ns(ns: float) -> str:
@@ -76,33 +112,31 @@ class AccordRun:
     decisions: list[list[bool]]
     wall_s: float
     peak_rss_kb: int
+    floor_kb: int  # what the launcher alone makes ru_maxrss read (a child doing nothing)
     timing: dict[str, Any] | None
     timing_wall_s: float | None
     one_request_wall_s: float | None  # without --timing: a run deciding one request, for the load time
 
 
-def run_accord_eval(accord: str, policies: Path, requests: Path, out: Path, timing: bool) -> tuple[float, int, str]:
+def run_accord_eval(launcher: Launcher, accord: str, policies: Path, requests: Path, out: Path,
+                    timing: bool) -> tuple[float, int, str]:
     """One `accord eval --requests` run; returns wall seconds, the process's own peak RSS (KiB) and its stderr."""
     command = [accord, "eval", "--policies", str(policies), "--requests", str(requests), "--as-of", wl.AS_OF]
     if timing:
         command.append("--timing")
-    with open(out, "wb") as stdout, tempfile.TemporaryFile() as stderr:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        # wait4 gives this child's own resource usage (not the maximum over every child so far).
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        stderr.seek(0)
-        errors = stderr.read().decode()
-    if process.returncode != 0:
-        sys.exit(f"accord eval failed (exit {process.returncode}):\n{errors[:4000]}")
-    return wall, usage.ru_maxrss, errors
+    errors_file = out.with_suffix(".stderr")
+    report = launcher.run(command, out, errors_file)
+    errors = errors_file.read_text()
+    if report["code"] != 0:
+        sys.exit(f"accord eval failed (exit {report['code']}):\n{errors[:4000]}")
+    return report["wall_s"], report["maxrss_kb"], errors
 
 
-def accord_decide(accord: str, policies: Path, requests_file: Path, work: Path, n: int) -> AccordRun:
+def accord_decide(launcher: Launcher, accord: str, policies: Path, requests_file: Path, work: Path,
+                  n: int) -> AccordRun:
     out = work / "accord-decisions.jsonl"
-    wall, peak, _ = run_accord_eval(accord, policies, requests_file, out, timing=False)
+    wall, peak, _ = run_accord_eval(launcher, accord, policies, requests_file, out, timing=False)
+    floor = launcher.run(["true"], work / "true.out", work / "true.err")["maxrss_kb"]
     decisions: list[list[bool]] = []
     with open(out) as lines:
         for number, line in enumerate(lines, 1):
@@ -118,7 +152,8 @@ def accord_decide(accord: str, policies: Path, requests_file: Path, work: Path, 
     timing_wall = None
     help_text = subprocess.run([accord, "eval", "--help"], capture_output=True, text=True).stdout
     if "--timing" in help_text:
-        timing_wall, _, errors = run_accord_eval(accord, policies, requests_file, work / "accord-timing.jsonl", True)
+        timing_wall, _, errors = run_accord_eval(launcher, accord, policies, requests_file,
+                                                 work / "accord-timing.jsonl", True)
         for line in errors.splitlines():
             if line.startswith('{"accord_timing"'):
                 figures = json.loads(line)["accord_timing"]
@@ -128,8 +163,8 @@ def accord_decide(accord: str, policies: Path, requests_file: Path, work: Path, 
         first = work / "one-request.jsonl"
         with open(requests_file) as source:
             first.write_text(source.readline())
-        one, _, _ = run_accord_eval(accord, policies, first, work / "one-decision.jsonl", False)
-    return AccordRun(decisions, wall, peak, figures, timing_wall, one)
+        one, _, _ = run_accord_eval(launcher, accord, policies, first, work / "one-decision.jsonl", False)
+    return AccordRun(decisions, wall, peak, floor, figures, timing_wall, one)
 
 
 def cedar_load(work: Path) -> tuple[Any, Any]:
@@ -139,20 +174,26 @@ def cedar_load(work: Path) -> tuple[Any, Any]:
     return policies, entities
 
 
-def cedar_decide(cedar_requests: list[list[dict[str, Any]]], work: Path) -> tuple[list[list[bool]], list[str]]:
+def cedar_decide(cedar_requests: list[list[dict[str, Any]]],
+                 work: Path) -> tuple[list[list[bool]], list[str], list[tuple[str, ...]]]:
+    """Every request's answers, any evaluation errors, and per resource the policies (@id) that decided it."""
     import cedarpy
     policies, entities = cedar_load(work)
     decisions: list[list[bool]] = []
     errors: list[str] = []
+    deciding: list[tuple[str, ...]] = []
     for per_request in cedar_requests:
         answers = []
         for request in per_request:
             result = cedarpy.is_authorized(request, policies, entities)
-            if result.diagnostics.errors:
-                errors.append(f"{request['resource']['id']}: {result.diagnostics.errors}")
+            diagnostics = result.diagnostics
+            if diagnostics.errors:
+                errors.append(f"{request['resource']['id']}: {diagnostics.errors}")
             answers.append(result.decision == cedarpy.Decision.Allow)
+            names = diagnostics.id_annotations_by_reason
+            deciding.append(tuple(names.get(r, r) for r in diagnostics.reasons))
         decisions.append(answers)
-    return decisions, errors
+    return decisions, errors, deciding
 
 
 def rego_load(work: Path) -> tuple[Any, Any]:
@@ -202,7 +243,7 @@ def worker(kind: str, work: Path, limit: int) -> None:
             inputs.append(json.loads(line) if kind.startswith("cedar") else line.rstrip("\n"))
     gc.collect()
     gc.freeze()  # the inputs are long-lived: keep the collector from walking them during the timed loop
-    base = rss_kb()
+    base = status_kb("VmRSS")
 
     start = time.perf_counter_ns()
     if kind.startswith("cedar"):
@@ -251,7 +292,7 @@ def worker(kind: str, work: Path, limit: int) -> None:
         "requests": len(inputs), "allowed": allowed, "load_ms": load_ns / 1e6, "first_ms": first_ns / 1e6,
         "median_ns": percentile(per_request, 0.5), "p10_ns": percentile(per_request, 0.1),
         "p90_ns": percentile(per_request, 0.9), "batches": len(per_request), "timed_s": timed_s,
-        "rss_base_kb": base, "rss_peak_kb": peak_rss_kb()}))
+        "rss_base_kb": base, "rss_peak_kb": status_kb("VmHWM")}))
 
 
 def run_worker(kind: str, work: Path, limit: int) -> dict[str, Any]:
@@ -266,21 +307,29 @@ def run_worker(kind: str, work: Path, limit: int) -> dict[str, Any]:
 # --- Checking that every rule matters ----------------------------------------------------------------------------
 
 
-def ablation(cedar_requests: list[list[dict[str, Any]]], work: Path) -> tuple[int, list[str]]:
-    """Which Cedar policies change no decision on these requests when removed (each Accord rule and each check)."""
+def rules_check(cedar_requests: list[list[dict[str, Any]]], allowed: list[bool], deciding: list[tuple[str, ...]],
+                work: Path) -> tuple[list[str], dict[str, int]]:
+    """How many resources each Cedar policy (each Accord rule, each other check) decides on its own.
+
+    Removing a policy changes a resource's answer exactly when it is the only permit that applied to a permitted
+    resource, or the only forbid that applied to a denied resource some permit covers. Cedar reports which
+    policies applied (all permits for Allow, all forbids for Deny); one more pass with the permits alone tells
+    which denied resources a permit covers. So this equals removing each policy in turn, without that many passes.
+    """
     import cedarpy
-    policies_text = (work / "policy.cedar").read_text()
-    blocks = policies_text.strip().split("\n\n")
+    blocks = (work / "policy.cedar").read_text().strip().split("\n\n")
+    ids = [block.split('"')[1] for block in blocks]  # each block starts with its @id
+    permits_only = cedarpy.PolicySet.from_str("\n\n".join(b for b in blocks if "\npermit(" in b))
     entities = cedarpy.Entities.from_json_str((work / "entities.json").read_text())
     flat = [r for per_request in cedar_requests for r in per_request]
-    full = [r.allowed for r in cedarpy.is_authorized_batch(flat, cedarpy.PolicySet.from_str(policies_text), entities)]
-    idle = []
-    for index, block in enumerate(blocks):
-        reduced = cedarpy.PolicySet.from_str("\n\n".join(blocks[:index] + blocks[index + 1:]))
-        answers = [r.allowed for r in cedarpy.is_authorized_batch(flat, reduced, entities)]
-        if answers == full:
-            idle.append(block.split('"')[1])  # the @id
-    return len(blocks), idle
+    covered: list[bool] = []
+    for start in range(0, len(flat), 5_000):
+        covered += [r.allowed for r in cedarpy.is_authorized_batch(flat[start:start + 5_000], permits_only, entities)]
+    alone = {i: 0 for i in ids}
+    for is_allowed, is_covered, names in zip(allowed, covered, deciding):
+        if len(names) == 1 and (is_allowed or is_covered):
+            alone[names[0]] += 1
+    return ids, alone
 
 
 # --- Main ----------------------------------------------------------------------------------------------------------
@@ -315,6 +364,7 @@ def main() -> None:
         return
 
     started = time.perf_counter()
+    launcher = Launcher()  # while this process is still small
     n = args.requests or (20_000 if args.quick else 200_000)
     # Timing budget per engine: beyond it, Cedar and Rego are timed on the first requests only (whole batches).
     budget_s = 30.0 if n <= 20_000 else 100.0
@@ -350,10 +400,11 @@ def main() -> None:
 
     # 2. Agreement.
     phase = time.perf_counter()
-    accord_run = accord_decide(args.accord, policies, requests_file, work, n)
+    accord_run = accord_decide(launcher, args.accord, policies, requests_file, work, n)
+    launcher.close()
     accord_s = time.perf_counter() - phase
     phase = time.perf_counter()
-    cedar_answers, cedar_errors = cedar_decide(cedar_requests, work)
+    cedar_answers, cedar_errors, cedar_deciding = cedar_decide(cedar_requests, work)
     cedar_s = time.perf_counter() - phase
     phase = time.perf_counter()
     rego_answers, rego_errors = rego_decide(lines, work)
@@ -376,14 +427,17 @@ def main() -> None:
         print("\nthe engines disagree: no timing")
         sys.exit(1)
 
-    sample = min(n, 4_000)
-    total, idle = ablation(cedar_requests[:sample], work)
+    phase = time.perf_counter()
+    ids, alone = rules_check(cedar_requests, [a for d in cedar_answers for a in d], cedar_deciding, work)
+    idle = [i for i in ids if alone[i] == 0]
+    fewest = min(ids, key=lambda i: alone[i])
     if idle:
-        print(f"rules check: {len(idle)} of {total} Cedar policies change none of the first {sample:,} requests' "
-              f"decisions when removed: {', '.join(idle)}")
+        print(f"rules check: {len(idle)} of {len(ids)} Cedar policies decide no resource on their own (removing "
+              f"them changes nothing): {', '.join(idle)}")
     else:
-        print(f"rules check: each of the {total} Cedar policies ({len(wl.RULES)} Accord rules and the checks Accord "
-              f"makes besides them) changes some of the first {sample:,} requests' decisions when removed")
+        print(f"rules check: each of the {len(ids)} Cedar policies ({len(wl.RULES)} Accord rules, the rest Accord's "
+              f"other checks) alone decides some resources, so removing any changes answers (fewest: {fewest}, "
+              f"{alone[fewest]:,}; {time.perf_counter() - phase:.0f} s)")
 
     # 3. Timing.
     rows: list[Row] = []
@@ -446,9 +500,11 @@ def main() -> None:
     print(f"- Load / compile: Accord reading, validating and compiling the policy folder (`load_ms`); Cedar "
           f"`PolicySet.from_str` + `Entities.from_json_str`; Rego `add_module` + `add_data_json` + `build` of the "
           f"bundle. First call: the first request after loading.")
-    print(f"- Peak memory: Accord, the `accord eval` process's own peak RSS over the whole streamed run "
-          f"(`wait4`); Cedar and Rego, the peak RSS of their timing worker (Python, the pre-built inputs, the "
-          f"engine), with in brackets its growth over the worker's RSS before the engine was loaded.")
+    print(f"- Peak memory: Accord, the `accord eval` process's own peak RSS over the whole streamed agreement "
+          f"run (ru_maxrss from `wait4`, started by a small launcher: a child doing nothing reads "
+          f"{fmt_mib(accord_run.floor_kb)}); Cedar and Rego, the peak RSS (VmHWM) of their timing worker (Python, "
+          f"the pre-built inputs, the engine), with in brackets its growth over the worker's RSS just before the "
+          f"engine was loaded.")
     print(f"- Not timed: building the Cedar request dicts from the Accord requests ({marshal_s / n * 1e6:.1f} µs "
           f"per request in Python, done beforehand). Rego and Accord read the same JSON line.")
     if accord_run.timing and accord_run.timing_wall_s:

@@ -176,7 +176,8 @@ RULES = (
     Rule("no-export-of-contact-data", "forbid", ("*",), ("user.contact",), ("export",)),
     # EU only, so UK subjects (UK extends EU) are covered too.
     Rule("no-targeting-on-location-eu", "forbid", ("ads.targeting",), ("user.location",), jurisdictions=("EU",)),
-    Rule("no-health-data-of-minors", "forbid", ("*",), ("sensitive",),
+    # Personalisation only: the service itself may show minors their health data, with explicit consent.
+    Rule("no-health-data-of-minors", "forbid", ("personalization",), ("sensitive",),
          condition=Condition("when", "!has(subject.age) || subject.age < 18",
                              "!(context has age) || context.age < 18",
                              (("not is_number(input.subject.age)",), ("input.subject.age < 18",)))),
@@ -343,7 +344,7 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
     rng = random.Random(seed)
 
     # Features: each a leaf category and (mostly) a storage region.
-    category_weights = [3, 3, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1, 2, 1, 1]
+    category_weights = [3, 3, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1, 2, 2, 2]
     catalog: list[Feature] = []
     for index in range(features):
         category = rng.choices(LEAF_CATEGORIES, category_weights)[0]
@@ -354,11 +355,11 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
     people: list[dict[str, Any]] = []
     for index in range(subjects):
         roll = rng.random()
-        age = None if roll < 0.04 else rng.randint(10, 17) if roll < 0.20 else rng.randint(18, 80)
+        age = None if roll < 0.06 else rng.randint(10, 17) if roll < 0.30 else rng.randint(18, 80)
         jurisdiction = rng.choices(["EU", "UK", "US-CA", "BR"], [35, 15, 35, 15])[0]
         grants = []
         for scope, chance in (("personalization", 0.6), ("ads", 0.45), ("analytics", 0.5), ("health_insights", 0.3),
-                              ("health_service", 0.3)):
+                              ("health_service", 0.4)):
             if rng.random() >= chance:
                 continue
             spec = next(s for s in SCOPES if s.id == scope)
@@ -367,8 +368,9 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
                 granted = AS_OF_DT + timedelta(seconds=rng.randint(1, 30 * 86400))
             elif roll < 0.04 and spec.expires_after:  # exactly as old as the scope lasts: expired
                 granted = AS_OF_DT - timedelta(seconds=duration_seconds(spec.expires_after))
-            else:
-                granted = AS_OF_DT - timedelta(seconds=rng.randint(0, 540 * 86400))
+            else:  # half of them recent
+                days = 150 if rng.random() < 0.5 else 540
+                granted = AS_OF_DT - timedelta(seconds=rng.randint(0, days * 86400))
             grant: dict[str, Any] = {"scope": scope, "granted_at": stamp(granted)}
             if scope == "personalization":
                 grant["version"] = rng.choices([3, 2, 1], [70, 15, 15])[0]  # 1 is below minimum_version

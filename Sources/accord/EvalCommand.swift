@@ -108,16 +108,8 @@ struct EvalCommand: ParsableCommand {
 
     /// `--timing`: `requests` decided again by `plan` alone in batches of 1,000; one JSON line on standard error.
     private static func time(_ requests: [DecisionRequest], plan: DecisionPlan, asOf instant: Date, loadNanoseconds: UInt64) {
-        var perRequest: [Double] = []
-        var resources = 0
-        for request in requests.prefix(2_000) { _ = plan.evaluate(request, asOf: instant) }  // warm up
-        for start in stride(from: 0, to: requests.count, by: 1_000) {
-            let batch = requests[start..<min(start + 1_000, requests.count)]
-            let begin = DispatchTime.now().uptimeNanoseconds
-            for request in batch { resources &+= plan.evaluate(request, asOf: instant).resources.count }
-            perRequest.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / Double(batch.count))
-        }
-        perRequest.sort()
+        let (batches, resources) = plan.timeEvaluation(of: requests, asOf: instant, batch: 1_000)
+        let perRequest = batches.sorted()
         func percentile(_ p: Double) -> JSONValue {
             perRequest.isEmpty ? .null : .int(Int(perRequest[min(perRequest.count - 1, Int(Double(perRequest.count) * p))].rounded()))
         }
