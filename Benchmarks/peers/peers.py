@@ -23,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+sys.dont_write_bytecode = True  # leave no __pycache__ beside the sources
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cedar_engine  # noqa: E402
@@ -84,7 +85,8 @@ class Launcher:
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(json.dumps({"argv": argv, "stdout": str(stdout), "stderr": str(stderr)}) + "\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())
+        report: dict[str, Any] = json.loads(self.process.stdout.readline())
+        return report
 
     def close(self) -> None:
         assert self.process.stdin
@@ -213,7 +215,8 @@ def rego_query(interpreter: Any, bundle: Any, line: str) -> list[bool] | str:
     output = interpreter.query_bundle_entrypoint(bundle, rego_engine.ENTRYPOINT)
     if not output.ok() or not output.results or not output.results[0].expressions:
         return str(output)
-    return output[0][0]
+    answer: list[bool] = output[0][0]
+    return answer
 
 
 def rego_decide(lines: list[str], work: Path) -> tuple[list[list[bool]], list[str]]:
@@ -232,67 +235,88 @@ def rego_decide(lines: list[str], work: Path) -> tuple[list[list[bool]], list[st
 # --- Timing workers ----------------------------------------------------------------------------------------------
 
 
-def worker(kind: str, work: Path, limit: int) -> None:
-    """Times one engine over the first `limit` requests; prints one JSON line of figures."""
-    # Inputs first, one line at a time (no large transient), so the baseline below is the interpreter plus inputs.
-    with open(work / ("cedar-requests.jsonl" if kind.startswith("cedar") else "requests.jsonl")) as source:
-        inputs: list[Any] = []
-        for line in source:
-            if len(inputs) == limit:
+def batches(path: Path, parse: bool, limit: int) -> Iterator[list[Any]]:
+    """The first `limit` lines of a JSON Lines file, BATCH at a time, as parsed objects or as text."""
+    with open(path) as source:
+        batch: list[Any] = []
+        for count, line in enumerate(source):
+            if count == limit:
                 break
-            inputs.append(json.loads(line) if kind.startswith("cedar") else line.rstrip("\n"))
-    gc.collect()
-    gc.freeze()  # the inputs are long-lived: keep the collector from walking them during the timed loop
-    base = status_kb("VmRSS")
+            batch.append(json.loads(line) if parse else line.rstrip("\n"))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
-    start = time.perf_counter_ns()
-    if kind.startswith("cedar"):
+
+def worker(kind: str, work: Path, limit: int) -> None:
+    """Times one engine over the first `limit` requests; prints one JSON line of figures.
+
+    Inputs are read a batch at a time, outside the timed part, so the worker's memory is the interpreter, the
+    engine and one batch: its growth over the RSS before the engine was imported is the engine's.
+    """
+    cedar = kind.startswith("cedar")
+    source = work / ("cedar-requests.jsonl" if cedar else "requests.jsonl")
+    base = status_kb("VmRSS")
+    if cedar:
         import cedarpy
+        start = time.perf_counter_ns()
         policies, entities = cedar_load(work)
     else:
+        import regopy  # noqa: F401  (loaded before the clock starts, as cedarpy is)
+        start = time.perf_counter_ns()
         interpreter, bundle = rego_load(work)
     load_ns = time.perf_counter_ns() - start
 
+    # Each decides a batch and returns what it needs afterwards: the allowed count, and for Cedar the results.
     decide: Any
     if kind == "cedar":
-        def decide(batch: list[Any]) -> int:
-            allowed = 0
-            for per_request in batch:
-                for request in per_request:
-                    allowed += cedarpy.is_authorized(request, policies, entities).decision == cedarpy.Decision.Allow
-            return allowed
+        def decide(batch: list[Any]) -> list[Any]:
+            return [cedarpy.is_authorized(request, policies, entities) for per in batch for request in per]
     elif kind == "cedar-batch":
-        def decide(batch: list[Any]) -> int:
-            flat = [request for per_request in batch for request in per_request]
-            return sum(r.decision == cedarpy.Decision.Allow for r in cedarpy.is_authorized_batch(flat, policies, entities))
+        def decide(batch: list[Any]) -> list[Any]:
+            return cedarpy.is_authorized_batch([request for per in batch for request in per], policies, entities)
     else:
-        def decide(batch: list[Any]) -> int:
-            allowed = 0
-            for line in batch:
-                answer = rego_query(interpreter, bundle, line)
-                assert not isinstance(answer, str), answer
-                allowed += sum(answer)
-            return allowed
+        def decide(batch: list[Any]) -> list[Any]:
+            return [rego_query(interpreter, bundle, line) for line in batch]
 
+    first = next(batches(source, cedar, 1))
     start = time.perf_counter_ns()
-    decide(inputs[:1])
+    decide(first)
     first_ns = time.perf_counter_ns() - start
-    decide(inputs[:WARMUP])
+    for batch in batches(source, cedar, min(WARMUP, limit)):
+        decide(batch)
+
     per_request: list[float] = []
+    authz: list[float] = []  # Cedar: the authorizer's own time per request, from cedarpy's metrics
     allowed = 0
+    count = 0
     started = time.perf_counter()
-    for offset in range(0, len(inputs), BATCH):
-        batch = inputs[offset:offset + BATCH]
+    for batch in batches(source, cedar, limit):
+        count += len(batch)
+        gc.collect()  # not during the batch, as far as possible
         begin = time.perf_counter_ns()
-        allowed += decide(batch)
+        results = decide(batch)
         per_request.append((time.perf_counter_ns() - begin) / len(batch))
+        if cedar:
+            allowed += sum(r.decision == cedarpy.Decision.Allow for r in results)
+            authz.append(sum(r.metrics.get("authz_duration_micros", 0) for r in results) * 1000 / len(batch))
+        else:
+            assert not any(isinstance(r, str) for r in results), results
+            allowed += sum(sum(r) for r in results)
     timed_s = time.perf_counter() - started
     per_request.sort()
-    print(json.dumps({
-        "requests": len(inputs), "allowed": allowed, "load_ms": load_ns / 1e6, "first_ms": first_ns / 1e6,
-        "median_ns": percentile(per_request, 0.5), "p10_ns": percentile(per_request, 0.1),
-        "p90_ns": percentile(per_request, 0.9), "batches": len(per_request), "timed_s": timed_s,
-        "rss_base_kb": base, "rss_peak_kb": status_kb("VmHWM")}))
+    authz.sort()
+    figures = {
+        "requests": count, "allowed": allowed, "load_ms": load_ns / 1e6,
+        "first_ms": first_ns / 1e6, "median_ns": percentile(per_request, 0.5),
+        "p10_ns": percentile(per_request, 0.1), "p90_ns": percentile(per_request, 0.9),
+        "batches": len(per_request), "timed_s": timed_s, "rss_base_kb": base, "rss_peak_kb": status_kb("VmHWM")}
+    if authz:
+        figures |= {"authz_median_ns": percentile(authz, 0.5), "authz_p10_ns": percentile(authz, 0.1),
+                    "authz_p90_ns": percentile(authz, 0.9)}
+    print(json.dumps(figures))
 
 
 def run_worker(kind: str, work: Path, limit: int) -> dict[str, Any]:
@@ -301,7 +325,8 @@ def run_worker(kind: str, work: Path, limit: int) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"the {kind} timing worker failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 # --- Checking that every rule matters ----------------------------------------------------------------------------
@@ -344,9 +369,8 @@ class Row:
     p90_ns: float
     load: str
     memory: str
+    sample: str
     includes: str
-    sample: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def main() -> None:
@@ -432,33 +456,34 @@ def main() -> None:
     idle = [i for i in ids if alone[i] == 0]
     fewest = min(ids, key=lambda i: alone[i])
     if idle:
-        print(f"rules check: {len(idle)} of {len(ids)} Cedar policies decide no resource on their own (removing "
-              f"them changes nothing): {', '.join(idle)}")
+        print(f"rules check: {len(idle)} of {len(ids)} Cedar policies decide none of these {resources:,} resources "
+              f"on their own (removing them would change no answer here; rarer cases need more requests): "
+              f"{', '.join(idle)}")
     else:
         print(f"rules check: each of the {len(ids)} Cedar policies ({len(wl.RULES)} Accord rules, the rest Accord's "
               f"other checks) alone decides some resources, so removing any changes answers (fewest: {fewest}, "
-              f"{alone[fewest]:,}; {time.perf_counter() - phase:.0f} s)")
+              f"{alone[fewest]:,})")
+    rules_s = time.perf_counter() - phase
 
     # 3. Timing.
     rows: list[Row] = []
     version = subprocess.run([args.accord, "--version"], capture_output=True, text=True).stdout.strip()
+    accord_memory = f"{fmt_mib(accord_run.peak_rss_kb)} (whole process)"
     if accord_run.timing:
         t = accord_run.timing
         rows.append(Row(
             "Accord", f"accord {version}", t["median_ns"], t["p10_ns"], t["p90_ns"], f"{t['load_ms']:.1f} ms",
-            fmt_mib(accord_run.peak_rss_kb),
-            "`accord eval --timing`: the compiled plan alone, in-process Swift, request already decoded "
-            "(no JSON reading or writing, nothing recorded)",
-            f"all {t['requests']:,}"))
+            accord_memory, f"all {t['requests']:,}",
+            "`accord eval --timing`: the compiled plan alone, in-process Swift, on requests already decoded "
+            "(no JSON reading or writing, nothing recorded)"))
     else:
         per = accord_run.wall_s / n * 1e9
         rows.append(Row(
             "Accord", f"accord {version}", per, per, per,
             f"{(accord_run.one_request_wall_s or 0) * 1e3:.1f} ms (wall time of a run deciding one request: "
-            "process start, load, one decision)", fmt_mib(accord_run.peak_rss_kb),
+            "process start, load, one decision)", accord_memory, f"all {n:,}",
             "**no --timing in this build**: wall time of the whole `accord eval --requests` run ÷ requests "
-            "(process start, policy load, JSON reading, deciding, writing every decision); no spread",
-            f"all {n:,}"))
+            "(process start, policy load, JSON reading, deciding, writing every decision); no spread"))
 
     estimates = {"cedar": cedar_s / n, "cedar-batch": cedar_s / n, "rego": rego_s / n}
     results: dict[str, dict[str, Any]] = {}
@@ -467,23 +492,37 @@ def main() -> None:
         limit = n if estimates[kind] * (n + WARMUP) <= budget_s else \
             max(BATCH, int(budget_s / estimates[kind] - WARMUP) // BATCH * BATCH)
         results[kind] = run_worker(kind, work, min(limit, n))
-    for kind, engine, version_text, includes in (
-            ("cedar", "Cedar", "cedarpy 4.12.2",
-             "`cedarpy.is_authorized`, one call per resource: Python → Rust call, cedarpy turning the request dict "
-             "into Cedar values (datetimes parsed), evaluation, result object"),
-            ("cedar-batch", "Cedar (batch)", "cedarpy 4.12.2",
-             "`cedarpy.is_authorized_batch`, one call per 1,000 requests' resources: as above, the crossing "
-             "amortised"),
-            ("rego", "Rego", "regopy 1.5.2 (rego-cpp)",
-             "`set_input_term` + `query_bundle_entrypoint` on a compiled bundle: rego-cpp parsing the request JSON "
-             "line, evaluation, output JSON parsed by regopy")):
-        r = results[kind]
-        growth = r["rss_peak_kb"] - r["rss_base_kb"]
-        rows.append(Row(
-            engine, version_text, r["median_ns"], r["p10_ns"], r["p90_ns"],
-            f"{r['load_ms']:.1f} ms (+ first call {r['first_ms']:.2f} ms)",
-            f"{fmt_mib(r['rss_peak_kb'])} (+{fmt_mib(growth)})", includes,
-            f"all {n:,}" if r["requests"] == n else f"first {r['requests']:,} (sample)"))
+
+    def timed_on(r: dict[str, Any]) -> str:
+        return f"all {n:,}" if r["requests"] == n else f"first {r['requests']:,} (sample)"
+
+    def memory(r: dict[str, Any]) -> str:
+        return f"+{fmt_mib(r['rss_peak_kb'] - r['rss_base_kb'])} (worker {fmt_mib(r['rss_peak_kb'])})"
+
+    def load_text(r: dict[str, Any]) -> str:
+        return f"{r['load_ms']:.1f} ms (first call {r['first_ms']:.2f} ms)"
+
+    cedar, batch, rego = results["cedar"], results["cedar-batch"], results["rego"]
+    rows.append(Row(
+        "Cedar", "cedarpy 4.12.2", cedar["median_ns"], cedar["p10_ns"], cedar["p90_ns"], load_text(cedar),
+        memory(cedar), timed_on(cedar),
+        "`cedarpy.is_authorized`, one call per resource: Python → Rust call, cedarpy building Cedar values from "
+        "the request dict (datetimes parsed), Cedar's authorizer, the result object"))
+    rows.append(Row(
+        "Cedar, authorizer alone", "cedarpy 4.12.2", cedar["authz_median_ns"], cedar["authz_p10_ns"],
+        cedar["authz_p90_ns"], "(as above)", "(as above)", timed_on(cedar),
+        "the same calls' own `metrics['authz_duration_micros']` (whole µs per call), summed per request: "
+        "Cedar's evaluation once the request is built (closest to Accord's figure)"))
+    rows.append(Row(
+        "Cedar, batched", "cedarpy 4.12.2", batch["median_ns"], batch["p10_ns"], batch["p90_ns"], load_text(batch),
+        memory(batch), timed_on(batch),
+        "`cedarpy.is_authorized_batch`, one call per 1,000 requests' resources: as the first Cedar row, with one "
+        "crossing per batch"))
+    rows.append(Row(
+        "Rego", "regopy 1.5.2 (rego-cpp)", rego["median_ns"], rego["p10_ns"], rego["p90_ns"], load_text(rego),
+        memory(rego), timed_on(rego),
+        "`set_input_term` + `query_bundle_entrypoint` on the compiled bundle: rego-cpp parsing the request's JSON "
+        "line, evaluation, regopy parsing the output JSON"))
 
     print()
     print("| Engine | Version | Per request (median) | Spread p10–p90 | Load / compile | Peak memory | Timed on "
@@ -494,25 +533,26 @@ def main() -> None:
         print(f"| {row.engine} | {row.version} | {fmt_ns(row.median_ns)} | {spread} | {row.load} | {row.memory} "
               f"| {row.sample} | {row.includes} |")
     print()
-    print(f"- Per request: one request asks about {resources / n:.2f} resources on average; the figures are the "
-          f"median, 10th and 90th percentile of per-request means over batches of {BATCH:,} requests, after "
-          f"{WARMUP:,} warm-up requests.")
-    print(f"- Load / compile: Accord reading, validating and compiling the policy folder (`load_ms`); Cedar "
-          f"`PolicySet.from_str` + `Entities.from_json_str`; Rego `add_module` + `add_data_json` + `build` of the "
-          f"bundle. First call: the first request after loading.")
-    print(f"- Peak memory: Accord, the `accord eval` process's own peak RSS over the whole streamed agreement "
-          f"run (ru_maxrss from `wait4`, started by a small launcher: a child doing nothing reads "
-          f"{fmt_mib(accord_run.floor_kb)}); Cedar and Rego, the peak RSS (VmHWM) of their timing worker (Python, "
-          f"the pre-built inputs, the engine), with in brackets its growth over the worker's RSS just before the "
-          f"engine was loaded.")
-    print(f"- Not timed: building the Cedar request dicts from the Accord requests ({marshal_s / n * 1e6:.1f} µs "
-          f"per request in Python, done beforehand). Rego and Accord read the same JSON line.")
-    if accord_run.timing and accord_run.timing_wall_s:
-        print(f"- For scale: the whole `accord eval --requests` run (process start to last decision written) took "
-              f"{accord_run.wall_s:.2f} s for {n:,} requests, {accord_run.wall_s / n * 1e6:.1f} µs per request.")
-    timed = sum(results[k]["timed_s"] for k in results)
-    print(f"- Run time: {time.perf_counter() - started:.0f} s in all (generation {prepared_s:.0f} s, agreement "
-          f"{accord_s + cedar_s + rego_s:.0f} s, Cedar/Rego timed loops {timed:.0f} s).")
+    print(f"- Per request: a request asks about {resources / n:.2f} resources on average. Median and spread are "
+          f"those of the mean time per request over batches of {BATCH:,} requests (10th and 90th percentile "
+          f"batch), after {WARMUP:,} warm-up requests, as `accord eval --timing` measures.")
+    print("- Load / compile: Accord reading, validating and compiling the policy folder (`load_ms`); Cedar "
+          "`PolicySet.from_str` + `Entities.from_json_str`; Rego `add_module` + `add_data_json` + `build` of the "
+          "bundle. First call: the first request after that.")
+    print(f"- Peak memory: Accord, the `accord eval` process's own peak RSS over the streamed agreement run "
+          f"(ru_maxrss from `wait4`; it is started by a small launcher, and a child doing nothing reads "
+          f"{fmt_mib(accord_run.floor_kb)} there). Cedar and Rego: the growth of their timing worker's peak RSS "
+          f"(VmHWM) over its RSS before the engine was imported (library, policies, evaluation, one batch of "
+          f"input), and the worker's peak with the Python interpreter.")
+    print(f"- Not timed: building the Cedar request dicts from the Accord requests, {marshal_s / n * 1e6:.1f} µs "
+          f"per request in Python, done beforehand. Rego reads the same JSON line as Accord.")
+    if accord_run.timing:
+        print(f"- For scale: the whole `accord eval --requests` run (process start to the last decision written) "
+              f"took {accord_run.wall_s:.2f} s for {n:,} requests, {accord_run.wall_s / n * 1e6:.1f} µs per request.")
+    timed = sum(r["timed_s"] for r in results.values())
+    print(f"- Run time: {time.perf_counter() - started:.0f} s in all: generation {prepared_s:.0f} s, agreement "
+          f"{accord_s + cedar_s + rego_s:.0f} s, rules check {rules_s:.0f} s, Cedar and Rego timed loops "
+          f"{timed:.0f} s.")
 
 
 if __name__ == "__main__":

@@ -430,8 +430,8 @@ def generate(seed: int, requests: int, features: int = 300, subjects: int = 10_0
             elif roll < 0.03 and feature.category in limits:  # exactly as old as the limit: still usable
                 resource["collected_at"] = stamp(AS_OF_DT - timedelta(seconds=limits[feature.category]))
             else:
-                days = rng.uniform(0, 60) if rng.random() < 0.6 else rng.uniform(0, 1200)
-                resource["collected_at"] = stamp(AS_OF_DT - timedelta(seconds=int(days * 86400)))
+                age_days = rng.uniform(0, 60) if rng.random() < 0.6 else rng.uniform(0, 1200)
+                resource["collected_at"] = stamp(AS_OF_DT - timedelta(seconds=int(age_days * 86400)))
             resources.append(resource)
         jurisdiction = person["subject"]["jurisdiction"]
         context: dict[str, Any] = {
