@@ -25,7 +25,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check cedarpy==4.12.2 regopy==1.5.2
 
-accord="$root/.build/release/accord"
+# ACCORD_BIN: another build of accord (CI checks agreement with its debug build; time with a release build).
+accord="${ACCORD_BIN:-$root/.build/release/accord}"
 if [ ! -x "$accord" ]; then
     (cd "$root" && swift build -c release --product accord)
 fi
