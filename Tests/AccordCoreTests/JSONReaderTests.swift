@@ -53,6 +53,9 @@ import Testing
         let many = "{" + (0..<20).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + ", \"k3\": 0}"
         #expect(failure(many)?.kind == .duplicateKey("k3"))
         #expect(failure(#"{"resources": [{"a": 1}, {"a": 1, "a": 2}]}"#)?.path == "resources[1]")
+        // A path's keys are read again from the body when an error names them: escapes included, at any depth.
+        #expect(failure(#"{"sub\u006aect": {"a": 1, "a": 2}}"#)?.path == "subject")
+        #expect(failure(#"{"a": {"b\"q": [0, {"c": tru}]}}"#)?.path == #"a.b"q[1].c"#)
         #expect(try read(#"[{"a": 1}, {"a": 2}]"#).arrayValue?.count == 2, "the same key in two objects is fine")
     }
 

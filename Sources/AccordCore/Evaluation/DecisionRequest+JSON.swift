@@ -53,7 +53,7 @@ extension DecisionRequest {
                 resources.append(ResourceReference(feature: name))
                 continue
             }
-            let resource = try JSONObject(item, path: root.child("resources") + "[\(i)]")
+            let resource = try JSONObject(item, in: root.child("resources"), at: i)
             try resource.allow(["feature", "category", "type", "id", "properties", "collected_at"])
             let feature = try resource.string("feature"), category = try resource.string("category")
             if let type = try resource.string("type") {
@@ -86,7 +86,7 @@ extension DecisionRequest {
                     throw RequestError(path: consentObject.child("grants"), message: "must be a list")
                 }
                 for (i, item) in items.enumerated() {
-                    let grant = try JSONObject(item, path: consentObject.child("grants") + "[\(i)]")
+                    let grant = try JSONObject(item, in: consentObject.child("grants"), at: i)
                     try grant.allow(["scope", "version", "granted_at", "by_guardian"])
                     grants.append(
                         ConsentGrant(
@@ -142,12 +142,26 @@ extension RequestContext {
 
 struct JSONObject {
     let pairs: [(String, JSONValue)]
-    let path: String
+    /// Where the object is, spelled only when an error names it: the list it is in and its index there, or
+    /// (with no index) its path.
+    private let base: String
+    private let index: Int?
+
+    var path: String { index.map { "\(base)[\($0)]" } ?? base }
 
     init(_ value: JSONValue, path: String) throws(RequestError) {
         guard case .object(let pairs) = value else { throw RequestError(path: path, message: "must be an object") }
         self.pairs = pairs
-        self.path = path
+        self.base = path
+        self.index = nil
+    }
+
+    /// Item `index` of the list at `list`.
+    init(_ value: JSONValue, in list: String, at index: Int) throws(RequestError) {
+        guard case .object(let pairs) = value else { throw RequestError(path: "\(list)[\(index)]", message: "must be an object") }
+        self.pairs = pairs
+        self.base = list
+        self.index = index
     }
 
     subscript(key: String) -> JSONValue? { pairs.first { $0.0 == key }?.1 }
@@ -155,6 +169,8 @@ struct JSONObject {
     func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     func allow(_ keys: [String]) throws(RequestError) {
+        // Nearly always every key is allowed; only then are they sorted, to name the first unknown one alike.
+        guard pairs.contains(where: { !keys.contains($0.0) }) else { return }
         for key in pairs.map(\.0).sorted() where !keys.contains(key) {
             let hint = Suggestion.closest(to: key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""
             throw RequestError(path: child(key), message: "unknown field\(hint)")

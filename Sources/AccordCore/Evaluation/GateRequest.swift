@@ -29,7 +29,7 @@ public struct GateRequest: Sendable, Equatable {
         }
         var subjects: [Subject] = []
         subjects.reserveCapacity(list.count)
-        for (i, item) in list.enumerated() { subjects.append(try Subject(JSONObject(item, path: "\(subjectsKey)[\(i)]"))) }
+        for (i, item) in list.enumerated() { subjects.append(try Subject(JSONObject(item, in: subjectsKey, at: i))) }
         guard let features = try root.strings("features"), !features.isEmpty else {
             throw RequestError(path: "features", message: "must be a non-empty list of feature names")
         }
@@ -63,7 +63,7 @@ public struct ClientTrainingSetHeader: Sendable, Equatable {
             guard let items = list.arrayValue else {
                 throw RequestError(path: "subjects", message: "must be a list of {id, age, jurisdiction}")
             }
-            for (i, item) in items.enumerated() { subjects.append(try Subject(JSONObject(item, path: "subjects[\(i)]"))) }
+            for (i, item) in items.enumerated() { subjects.append(try Subject(JSONObject(item, in: "subjects", at: i))) }
         }
         let id = try root.string("id")
         if let id, id.isEmpty || id.utf8.count > 128 || id.contains("/") {

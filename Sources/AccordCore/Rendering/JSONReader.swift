@@ -42,11 +42,12 @@ public struct JSONReader {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
-    /// The keys and indices leading to the value being read, for errors.
+    /// The keys and indices leading to the value being read, for errors. A key is kept as where it starts
+    /// (its opening quote) and read again only when an error names it: no string is retained per value read.
     private var path: [PathStep] = []
 
     private enum PathStep {
-        case key(String)
+        case key(at: Int)
         case index(Int)
     }
 
@@ -102,7 +103,7 @@ public struct JSONReader {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw failure("':' was expected after the key") }
             position += 1
             skipWhitespace()
-            path.append(.key(key))
+            path.append(.key(at: keyStart))
             let value = try value(depth: depth)
             path.removeLast()
             pairs.append((key, value))
@@ -321,7 +322,13 @@ public struct JSONReader {
         var text = ""
         for step in path {
             switch step {
-            case .key(let key): text += text.isEmpty ? key : ".\(key)"
+            case .key(let start):
+                // The key was read once already, so it reads again.
+                var reader = self
+                reader.position = start
+                reader.path = []
+                let key = (try? reader.string()) ?? "?"
+                text += text.isEmpty ? key : ".\(key)"
             case .index(let index): text += "[\(index)]"
             }
         }
