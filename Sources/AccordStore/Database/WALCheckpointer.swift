@@ -70,7 +70,10 @@ enum WALCheckpointer {
             thread.start()
         }
         target.lastCommit = DispatchTime.now().uptimeNanoseconds
-        if !target.unfinished {
+        // A database newly left with uncopied commits wakes the thread too, which may be sleeping without a
+        // deadline (nothing was unfinished when it last looked): from then on it waits at most `trailingDelay`.
+        let newlyUnfinished = !target.unfinished
+        if newlyUnfinished {
             target.unfinished = true
             unfinished.append(target)
         }
@@ -83,7 +86,7 @@ enum WALCheckpointer {
             waiting.append(target)
         }
         lock.unlock()
-        if enqueue { wake.signal() }
+        if enqueue || newlyUnfinished { wake.signal() }
     }
 
     private static func run() {
@@ -91,19 +94,13 @@ enum WALCheckpointer {
             lock.lock()
             let trailing = !unfinished.isEmpty
             lock.unlock()
-            // With nothing left uncopied, sleep until asked.
-            let woken =
-                trailing
-                ? wake.wait(timeout: .now() + trailingDelay) == .success
-                : {
-                    wake.wait(); return true
-                }()
+            // With nothing left uncopied, sleep until asked (a signal that finds nothing to do just loops).
+            if trailing { _ = wake.wait(timeout: .now() + trailingDelay) } else { wake.wait() }
             lock.lock()
-            var target: Target?
-            if woken {
-                target = waiting.isEmpty ? nil : waiting.removeFirst()
-            } else {
-                // The trailing checkpoint of a database left with uncopied commits, once its writer is quiet.
+            // What was asked for first; else the trailing checkpoint of a database left with uncopied commits,
+            // once its writer is quiet (looked for at every turn, so a busy database cannot put off a quiet one).
+            var target: Target? = waiting.isEmpty ? nil : waiting.removeFirst()
+            if target == nil {
                 let now = DispatchTime.now().uptimeNanoseconds
                 target = unfinished.first { now &- $0.lastCommit >= UInt64(trailingDelay * 1e9) }
             }
