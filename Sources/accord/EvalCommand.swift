@@ -196,9 +196,7 @@ final class EvalDecider {
     func decide(_ batch: [DecisionRequest]) -> [String] {
         point.decide(batch, asOf: instant, options: options).map { decided in
             note(decided.decision)
-            var line = JSONBytes(capacity: 512 + 320 * decided.decision.resources.count)
-            decided.decision.writeJSON(decisionID: decided.id, locations: true, into: &line)
-            return String(decoding: line.bytes, as: UTF8.self)
+            return String(decoding: decided.decision.jsonBytes(decisionID: decided.id), as: UTF8.self)
         }
     }
 

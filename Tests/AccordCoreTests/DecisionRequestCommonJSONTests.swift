@@ -33,7 +33,10 @@ import Testing
                 common = false
                 return pick(["caf\\u00e9", "Zo\u{00EB}", "a\\\"b", "x\\\\y", "tab\\tbed", "\u{1F600}"])
             }
-            return pick(["u-1", "recsys-online", "EU", "US", "BR", "personalization.recommendations", "", "0", "a b", "x/y:z"])
+            return pick([
+                "u-1", "recsys-online", "EU", "US", "BR", "personalization.recommendations", "", "0", "a b", "x/y:z", "50%25 off",
+                "%2F..%2F",
+            ])
         }
         func quoted(_ value: String) -> String { "\"\(value)\"" }
         func object(_ members: [(String, String)]) -> String {

@@ -35,12 +35,12 @@ extension DecisionPlan {
     /// on the first 2,000, each batch of `batch` requests is decided and timed; returns the nanoseconds per request
     /// of each batch, in order, and the resources decided. Nothing is kept: it measures, it decides for no one.
     public func timeEvaluation(of requests: [DecisionRequest], asOf instant: Date, batch: Int) -> (perRequest: [Double], resources: Int) {
+        for request in requests.prefix(2_000) { _ = evaluate(request, asOf: instant) }
+        let batch = max(1, batch)
         var resources = 0
-        for request in requests.prefix(2_000) { resources &+= evaluate(request, asOf: instant).resources.count }
-        resources = 0
         var perRequest: [Double] = []
-        for start in stride(from: 0, to: requests.count, by: max(1, batch)) {
-            let slice = requests[start..<min(start + max(1, batch), requests.count)]
+        for start in stride(from: 0, to: requests.count, by: batch) {
+            let slice = requests[start..<min(start + batch, requests.count)]
             let begin = DispatchTime.now().uptimeNanoseconds
             for request in slice { resources &+= evaluate(request, asOf: instant).resources.count }
             perRequest.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / Double(slice.count))

@@ -148,6 +148,13 @@ private struct CommonReader {
         return skip("}")
     }
 
+    /// A member's value read into `target`: its `slot` (for `object`'s repeat check), or nil when it could not be read.
+    static func set<T>(_ target: inout T?, _ value: T?, slot: Int) -> Int? {
+        guard let value else { return nil }
+        target = value
+        return slot
+    }
+
     mutating func request() -> DecisionRequest? {
         var id: String?, actor: Actor?, subject: Subject?, purpose: String?, action: String?
         var resources: [ResourceReference]?, context = RequestContext()
@@ -164,32 +171,16 @@ private struct CommonReader {
                 actor = Actor(id: actorID)
                 return 0
             }
-            if reader.equals(key, "subject") {
-                guard let read = reader.subject() else { return nil }
-                subject = read
-                return 1
-            }
-            if reader.equals(key, "purpose") {
-                purpose = reader.string()
-                return purpose == nil ? nil : 2
-            }
-            if reader.equals(key, "action") {
-                action = reader.string()
-                return action == nil ? nil : 3
-            }
-            if reader.equals(key, "resources") {
-                resources = reader.resources()
-                return resources == nil ? nil : 4
-            }
+            if reader.equals(key, "subject") { return Self.set(&subject, reader.subject(), slot: 1) }
+            if reader.equals(key, "purpose") { return Self.set(&purpose, reader.string(), slot: 2) }
+            if reader.equals(key, "action") { return Self.set(&action, reader.string(), slot: 3) }
+            if reader.equals(key, "resources") { return Self.set(&resources, reader.resources(), slot: 4) }
             if reader.equals(key, "context") {
                 guard let read = reader.context() else { return nil }
                 context = read
                 return 5
             }
-            if reader.equals(key, "id") {
-                id = reader.string()
-                return id == nil ? nil : 6
-            }
+            if reader.equals(key, "id") { return Self.set(&id, reader.string(), slot: 6) }
             return nil
         }
         guard read, let actor, let subject, let purpose, let action, let resources else { return nil }
@@ -200,18 +191,9 @@ private struct CommonReader {
     mutating func subject() -> Subject? {
         var id: String?, age: Int?, jurisdiction: String?
         let read = object { reader, key in
-            if reader.equals(key, "id") {
-                id = reader.string()
-                return id == nil ? nil : 0
-            }
-            if reader.equals(key, "age") {
-                age = reader.age()
-                return age == nil ? nil : 1
-            }
-            if reader.equals(key, "jurisdiction") {
-                jurisdiction = reader.string()
-                return jurisdiction == nil ? nil : 2
-            }
+            if reader.equals(key, "id") { return Self.set(&id, reader.string(), slot: 0) }
+            if reader.equals(key, "age") { return Self.set(&age, reader.age(), slot: 1) }
+            if reader.equals(key, "jurisdiction") { return Self.set(&jurisdiction, reader.string(), slot: 2) }
             return nil
         }
         guard read, let id else { return nil }
@@ -232,17 +214,10 @@ private struct CommonReader {
             }
             var feature: String?, category: String?, collectedAt: Date?
             let read = object { reader, key in
-                if reader.equals(key, "feature") {
-                    feature = reader.string()
-                    return feature == nil ? nil : 0
-                }
-                if reader.equals(key, "category") {
-                    category = reader.string()
-                    return category == nil ? nil : 1
-                }
+                if reader.equals(key, "feature") { return Self.set(&feature, reader.string(), slot: 0) }
+                if reader.equals(key, "category") { return Self.set(&category, reader.string(), slot: 1) }
                 if reader.equals(key, "collected_at") {
-                    collectedAt = reader.string().flatMap(Timestamps.parse)
-                    return collectedAt == nil ? nil : 2
+                    return Self.set(&collectedAt, reader.string().flatMap(Timestamps.parse), slot: 2)
                 }
                 return nil
             }
@@ -255,19 +230,13 @@ private struct CommonReader {
     mutating func context() -> RequestContext? {
         var context = RequestContext()
         let read = object { reader, key in
-            if reader.equals(key, "processing_region") {
-                context.processingRegion = reader.string()
-                return context.processingRegion == nil ? nil : 0
-            }
+            if reader.equals(key, "processing_region") { return Self.set(&context.processingRegion, reader.string(), slot: 0) }
             if reader.equals(key, "gpc") {
                 guard let gpc = reader.bool() else { return nil }
                 context.gpc = gpc
                 return 1
             }
-            if reader.equals(key, "environment") {
-                context.environment = reader.string()
-                return context.environment == nil ? nil : 2
-            }
+            if reader.equals(key, "environment") { return Self.set(&context.environment, reader.string(), slot: 2) }
             return nil
         }
         return read ? context : nil

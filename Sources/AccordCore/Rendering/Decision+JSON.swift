@@ -27,10 +27,13 @@ extension Decision {
     /// resources each is ~1,000 of them). Kept byte for byte equal to the tree (`DecisionJSONTests`).
     /// The bytes of `json(decisionID:locations:).serializedBytes()`, written directly.
     public func jsonBytes(decisionID: String? = nil, locations: Bool = true) -> [UInt8] {
-        var out = JSONBytes(capacity: 512 + 320 * resources.count)
+        var out = JSONBytes(capacity: jsonSizeEstimate)
         writeJSON(decisionID: decisionID, locations: locations, into: &out)
         return out.bytes
     }
+
+    /// About how many bytes its answer takes (a buffer's first capacity).
+    package var jsonSizeEstimate: Int { 512 + 320 * resources.count }
 
     package func writeJSON(decisionID: String?, locations: Bool, into out: inout JSONBytes) {
         out.raw("{")
@@ -80,12 +83,8 @@ extension Decision {
                 out.append(lastObligations!.bytes)
             }
             if !resource.consentEvents.isEmpty {
-                out.raw(",\"consent_events\":[")
-                for (j, event) in resource.consentEvents.enumerated() {
-                    if j > 0 { out.raw(",") }
-                    out.integer(event)
-                }
-                out.raw("]")
+                out.raw(",\"consent_events\":")
+                out.integers(resource.consentEvents)
             }
             if let epsilon = resource.epsilonSpent {
                 out.raw(",\"epsilon_spent\":")

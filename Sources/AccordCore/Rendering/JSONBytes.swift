@@ -19,6 +19,16 @@ package struct JSONBytes {
     /// A decimal integer (its text is a small string: no allocation).
     package mutating func integer(_ value: some BinaryInteger) { bytes.append(contentsOf: String(value).utf8) }
 
+    /// A list of decimal integers.
+    package mutating func integers(_ values: [some BinaryInteger]) {
+        raw("[")
+        for (index, value) in values.enumerated() {
+            if index > 0 { raw(",") }
+            integer(value)
+        }
+        raw("]")
+    }
+
     package mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most values need no escape: copy them whole.

@@ -27,7 +27,7 @@ struct DecisionController {
                     decisionRequest = try server.native { try DecisionRequest.decode(value: object) }
                 }
                 let decided = await service.decide([decisionRequest])[0]
-                var answer = JSONBytes(capacity: 512 + 320 * decided.decision.resources.count)
+                var answer = JSONBytes(capacity: decided.decision.jsonSizeEstimate)
                 decided.decision.writeJSON(decisionID: decided.id, locations: server.showsLocations(to: request), into: &answer)
                 return server.json(bytes: answer, request: request, revision: decided.decision.revision)
             }
@@ -53,7 +53,7 @@ struct DecisionController {
                 let decided = await service.decide(requests)
                 let revision = decided.first?.decision.revision ?? service.plan.revision
                 let locations = server.showsLocations(to: request)
-                var answer = JSONBytes(capacity: 64 + decided.reduce(0) { $0 + 512 + 320 * $1.decision.resources.count })
+                var answer = JSONBytes(capacity: 64 + decided.reduce(0) { $0 + $1.decision.jsonSizeEstimate })
                 answer.raw("{\"revision\":")
                 answer.string(revision)
                 answer.raw(",\"decisions\":[")

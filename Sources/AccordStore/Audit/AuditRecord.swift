@@ -110,14 +110,13 @@ public struct AuditRecord: Sendable, Equatable {
                 out.append(lastObligations.json)
             }
             if !resource.consentEvents.isEmpty {
-                out.raw(",\"consent_events\":[")
-                for (j, event) in resource.consentEvents.enumerated() {
-                    if j > 0 { out.raw(",") }
-                    out.integer(event)
-                }
-                out.raw("]")
+                out.raw(",\"consent_events\":")
+                out.integers(resource.consentEvents)
             }
-            if let epsilon = resource.epsilonSpent { out.raw(",\"epsilon_spent\":" + JSONValue.double(epsilon).serialized()) }
+            if let epsilon = resource.epsilonSpent {
+                out.raw(",\"epsilon_spent\":")
+                out.value(.double(epsilon))
+            }
             out.raw("}")
         }
         out.raw("]")
